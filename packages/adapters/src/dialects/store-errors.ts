@@ -1,0 +1,59 @@
+import { StoreUnavailableError } from '@latchkey/core'
+import type { DialectName } from './dialect-name.js'
+
+/** Which unique constraint a failed insert or update hit, or null if it was no unique clash. */
+export function uniqueViolation(dialect: DialectName, error: unknown): 'email' | 'username' | 'primary' | null {
+  if (typeof error !== 'object' || error === null) return null
+  const e = error as { code?: unknown; errno?: unknown; message?: unknown; constraint?: unknown }
+  const message = typeof e.message === 'string' ? e.message : ''
+  let clash = false
+  let where = message
+  if (dialect === 'sqlite') clash = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  if (dialect === 'postgres') {
+    clash = e.code === '23505'
+    where = typeof e.constraint === 'string' ? e.constraint : message
+  }
+  if (dialect === 'mysql') clash = e.errno === 1062
+  if (!clash) return null
+  if (where.includes('email')) return 'email'
+  if (where.includes('username')) return 'username'
+  return 'primary'
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  // mysql2
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR',
+  'ER_CONNECTION_KILLED', 'ER_QUERY_INTERRUPTED',
+  // PostgreSQL SQLSTATEs: admin/crash shutdown, cannot connect now, too many connections
+  '57P01', '57P02', '57P03', '53300',
+  // SQLite: locked past busy_timeout, or the file went away
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN',
+])
+
+const NETWORK_MESSAGES = [
+  'Connection terminated', 'connection error', 'not queryable', 'closed state', 'Pool is closed',
+  'timeout exceeded when trying to connect', 'Connection lost', 'server has gone away',
+]
+
+/**
+ * Whether an error means the store could not be reached (as opposed to a bad query).
+ * Such errors surface as {@link StoreUnavailableError}: retryable, and nothing was written.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const e = error as { code?: unknown; fatal?: unknown; message?: unknown }
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('08') || e.code.startsWith('SQLITE_BUSY'))) return true
+  if (e.fatal === true) return true
+  const message = typeof e.message === 'string' ? e.message : ''
+  return NETWORK_MESSAGES.some((m) => message.includes(m))
+}
+
+/** Rethrows connection-level failures as StoreUnavailableError, the rest unchanged. */
+export function translateStoreError(dialect: DialectName, error: unknown): never {
+  if (isUnavailable(error)) {
+    const detail = typeof error === 'object' && error !== null && 'code' in error ? ` (${String((error as { code: unknown }).code)})` : ''
+    throw new StoreUnavailableError(`The ${dialect} user store is unavailable${detail}.`, { cause: error })
+  }
+  throw error
+}

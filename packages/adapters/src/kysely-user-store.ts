@@ -1,0 +1,318 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import type {
+  EmailChange, InsertUserResult, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
+  TicketRecord, UserLookup, UserStore,
+} from '@latchkey/core'
+import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
+import type { DialectName } from './dialects/dialect-name.js'
+import { translateStoreError, uniqueViolation } from './dialects/store-errors.js'
+
+type Db = Kysely<LatchkeyDatabase> | Transaction<LatchkeyDatabase>
+
+/** Thrown inside a transaction to roll it back and report an outcome instead of an error. */
+class Rollback<T> {
+  constructor(readonly outcome: T) {}
+}
+
+/**
+ * {@link UserStore} on Kysely. One implementation serves SQLite, PostgreSQL and
+ * MySQL/MariaDB; the SQL is portable and every concurrency guarantee rests on a unique
+ * constraint or a conditional UPDATE, never on a read-then-write in the application.
+ */
+export class KyselyUserStore implements UserStore {
+  constructor(readonly db: Kysely<LatchkeyDatabase>, readonly dialect: DialectName, private readonly onClose: () => Promise<void>) {}
+
+  findUser(connection: string, by: UserLookup): Promise<StoredUser | null> {
+    return this.guard(() => findUser(this.db, connection, by))
+  }
+
+  insertUser(user: NewStoredUser, opts: { historyLimit?: number } = {}): Promise<InsertUserResult> {
+    return this.guard(async () => {
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          await trx.insertInto('latchkey_users').values(toRow(user)).execute()
+          if ((opts.historyLimit ?? 0) > 0 && user.password_hash !== null) {
+            await trx.insertInto('latchkey_password_history').values({
+              connection: user.connection, user_id: user.user_id, password_hash: user.password_hash, created_at: user.created_at.getTime(),
+            }).execute()
+          }
+        })
+      } catch (error) {
+        const clash = uniqueViolation(this.dialect, error)
+        if (clash) return { ok: false, conflict: clash === 'primary' ? 'user_id' : clash }
+        throw error
+      }
+      const stored = await findUser(this.db, user.connection, { userId: user.user_id })
+      if (!stored) throw new Error('latchkey: inserted user vanished before it could be read back')
+      return { ok: true, user: stored }
+    })
+  }
+
+  updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null> {
+    return this.guard(async () => {
+      const { at, user_metadata, app_metadata, blocked, email_verified, ...text } = patch
+      const result = await this.db.updateTable('latchkey_users')
+        .set({
+          ...text,
+          ...(user_metadata !== undefined ? { user_metadata: JSON.stringify(user_metadata) } : {}),
+          ...(app_metadata !== undefined ? { app_metadata: JSON.stringify(app_metadata) } : {}),
+          ...(blocked !== undefined ? { blocked: blocked ? 1 : 0 } : {}),
+          ...(email_verified !== undefined ? { email_verified: email_verified ? 1 : 0 } : {}),
+          updated_at: at.getTime(),
+        })
+        .where('connection', '=', connection).where('user_id', '=', userId)
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n ? findUser(this.db, connection, { userId }) : null
+    })
+  }
+
+  deleteUser(connection: string, userId: string): Promise<boolean> {
+    return this.guard(() => this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+      const result = await trx.deleteFrom('latchkey_users').where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    }))
+  }
+
+  recordLogin(connection: string, userId: string, login: { at: Date; rehash?: { from: string; to: string } }): Promise<void> {
+    return this.guard(async () => {
+      const { rehash } = login
+      await this.db.updateTable('latchkey_users')
+        .set((eb) => ({
+          logins_count: eb('logins_count', '+', 1),
+          last_login: login.at.getTime(),
+          // Compare-and-set: a password changed since this login read the row is kept.
+          ...(rehash ? { password_hash: sql<string>`case when password_hash = ${rehash.from} then ${rehash.to} else password_hash end` } : {}),
+        }))
+        .where('connection', '=', connection).where('user_id', '=', userId)
+        .execute()
+    })
+  }
+
+  setPassword(connection: string, userId: string, change: PasswordChange): Promise<'ok' | 'no_user' | 'invalid_ticket'> {
+    return this.guard(() => this.transact(async (trx) => {
+      const at = change.at.getTime()
+      if (change.ticket) {
+        // The conditional UPDATE is the lock: of concurrent redemptions exactly one matches.
+        const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: at })
+          .where('token_hash', '=', change.ticket.tokenHash).where('connection', '=', connection)
+          .where('purpose', '=', 'reset').where('user_id', '=', userId)
+          .where('used_at', 'is', null).where('expires_at', '>', at)
+          .executeTakeFirst()
+        if (consumed.numUpdatedRows === 0n) throw new Rollback('invalid_ticket' as const)
+      }
+      const updated = await trx.updateTable('latchkey_users')
+        .set({ password_hash: change.hash, legacy_hash: null, updated_at: at, ...(change.ticket ? { last_password_reset: at } : {}) })
+        .where('connection', '=', connection).where('user_id', '=', userId)
+        .executeTakeFirst()
+      if (updated.numUpdatedRows === 0n) throw new Rollback('no_user' as const)
+      if (change.historyLimit > 0) {
+        await trx.insertInto('latchkey_password_history')
+          .values({ connection, user_id: userId, password_hash: change.hash, created_at: at }).execute()
+        const stale = await trx.selectFrom('latchkey_password_history').select('password_hash')
+          .where('connection', '=', connection).where('user_id', '=', userId)
+          .orderBy('created_at', 'desc').orderBy('password_hash', 'desc')
+          .limit(1_000_000).offset(change.historyLimit).execute()
+        if (stale.length > 0) {
+          await trx.deleteFrom('latchkey_password_history')
+            .where('connection', '=', connection).where('user_id', '=', userId)
+            .where('password_hash', 'in', stale.map((r) => r.password_hash)).execute()
+        }
+      }
+      await voidResetTickets(trx, connection, userId, at)
+      return 'ok' as const
+    }))
+  }
+
+  passwordHistory(connection: string, userId: string, limit: number): Promise<string[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return []
+      const rows = await this.db.selectFrom('latchkey_password_history').select('password_hash')
+        .where('connection', '=', connection).where('user_id', '=', userId)
+        .orderBy('created_at', 'desc').orderBy('password_hash', 'desc').limit(limit).execute()
+      return rows.map((r) => r.password_hash)
+    })
+  }
+
+  changeEmail(connection: string, userId: string, change: EmailChange): Promise<'ok' | 'no_user' | 'conflict'> {
+    return this.guard(async () => {
+      try {
+        return await this.transact(async (trx) => {
+          const at = change.at.getTime()
+          const updated = await trx.updateTable('latchkey_users')
+            .set({ email: change.email, email_normalized: change.emailNormalized, email_verified: change.verified ? 1 : 0, updated_at: at })
+            .where('connection', '=', connection).where('user_id', '=', userId)
+            .executeTakeFirst()
+          if (updated.numUpdatedRows === 0n) throw new Rollback('no_user' as const)
+          await voidResetTickets(trx, connection, userId, at)
+          return 'ok' as const
+        })
+      } catch (error) {
+        if (uniqueViolation(this.dialect, error)) return 'conflict'
+        throw error
+      }
+    })
+  }
+
+  insertTicket(ticket: TicketRecord): Promise<void> {
+    return this.guard(async () => {
+      await this.db.insertInto('latchkey_tickets').values({
+        ...ticket,
+        created_at: ticket.created_at.getTime(),
+        expires_at: ticket.expires_at.getTime(),
+        used_at: ticket.used_at?.getTime() ?? null,
+      }).execute()
+    })
+  }
+
+  findTicket(tokenHash: string): Promise<TicketRecord | null> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('latchkey_tickets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+      return row ? fromTicketRow(row) : null
+    })
+  }
+
+  countTickets(connection: string, purpose: TicketPurpose, emailNormalized: string, since: Date): Promise<number> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('latchkey_tickets').select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection).where('purpose', '=', purpose)
+        .where('email_normalized', '=', emailNormalized).where('created_at', '>=', since.getTime())
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    })
+  }
+
+  redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }> {
+    return this.guard(() => this.transact(async (trx) => {
+      const now = at.getTime()
+      const ticket = await trx.selectFrom('latchkey_tickets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+      if (!ticket || ticket.purpose !== 'verify') throw new Rollback({ result: 'invalid_ticket' as const })
+      const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: now })
+        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now)
+        .executeTakeFirst()
+      // A verification ticket verifies only the email it was issued for.
+      const verified = consumed.numUpdatedRows === 0n ? null : await trx.updateTable('latchkey_users')
+        .set({ email_verified: 1, updated_at: now })
+        .where('connection', '=', ticket.connection).where('user_id', '=', ticket.user_id)
+        .where('email_normalized', '=', ticket.email_normalized)
+        .executeTakeFirst()
+      if (!verified || verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
+      const user = await findUser(trx, ticket.connection, { userId: ticket.user_id })
+      if (!user) throw new Rollback({ result: 'invalid_ticket' as const })
+      return { result: 'ok' as const, user }
+    }))
+  }
+
+  getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string> {
+    return this.guard(async () => {
+      const read = () => this.db.selectFrom('latchkey_settings').select('value')
+        .where('connection', '=', connection).where('setting_key', '=', key).executeTakeFirst()
+      const existing = await read()
+      if (existing) return existing.value
+      try {
+        const value = create()
+        await this.db.insertInto('latchkey_settings').values({ connection, setting_key: key, value }).execute()
+        return value
+      } catch (error) {
+        // Another process created it first: every process must use that one value.
+        if (!uniqueViolation(this.dialect, error)) throw error
+        const winner = await read()
+        if (!winner) throw new Error(`latchkey: setting ${key} clashed on insert but cannot be read`, { cause: error })
+        return winner.value
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.onClose()
+  }
+
+  /** Runs `work` in a transaction; a thrown {@link Rollback} rolls back and becomes the result. */
+  private async transact<T, R>(work: (trx: Transaction<LatchkeyDatabase>) => Promise<T>): Promise<T | R> {
+    try {
+      return await this.db.transaction().execute(work)
+    } catch (error) {
+      if (error instanceof Rollback) return error.outcome as R
+      throw error
+    }
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      return translateStoreError(this.dialect, error)
+    }
+  }
+}
+
+async function findUser(db: Db, connection: string, by: UserLookup): Promise<StoredUser | null> {
+  let query = db.selectFrom('latchkey_users').selectAll().where('connection', '=', connection)
+  if ('userId' in by) query = query.where('user_id', '=', by.userId)
+  else if ('emailNormalized' in by) query = query.where('email_normalized', '=', by.emailNormalized)
+  else query = query.where('username', '=', by.username)
+  const row = await query.executeTakeFirst()
+  return row ? fromUserRow(row) : null
+}
+
+async function voidResetTickets(trx: Transaction<LatchkeyDatabase>, connection: string, userId: string, at: number): Promise<void> {
+  await trx.updateTable('latchkey_tickets').set({ used_at: at })
+    .where('connection', '=', connection).where('user_id', '=', userId)
+    .where('purpose', '=', 'reset').where('used_at', 'is', null)
+    .execute()
+}
+
+function toRow(user: NewStoredUser): UsersTable {
+  return {
+    connection: user.connection,
+    user_id: user.user_id,
+    email: user.email,
+    email_normalized: user.email_normalized,
+    email_verified: user.email_verified ? 1 : 0,
+    username: user.username,
+    password_hash: user.password_hash,
+    legacy_hash: user.legacy_hash,
+    name: user.name,
+    given_name: user.given_name,
+    family_name: user.family_name,
+    nickname: user.nickname,
+    picture: user.picture,
+    user_metadata: JSON.stringify(user.user_metadata),
+    app_metadata: JSON.stringify(user.app_metadata),
+    blocked: user.blocked ? 1 : 0,
+    logins_count: user.logins_count ?? 0,
+    created_at: user.created_at.getTime(),
+    updated_at: user.updated_at.getTime(),
+    last_login: user.last_login?.getTime() ?? null,
+    last_password_reset: user.last_password_reset?.getTime() ?? null,
+    origin: user.origin,
+  }
+}
+
+const date = (ms: number | string | bigint) => new Date(Number(ms))
+const maybeDate = (ms: number | string | bigint | null) => (ms === null ? null : date(ms))
+
+function fromUserRow(row: Selectable<UsersTable>): StoredUser {
+  return {
+    ...row,
+    email_verified: Boolean(Number(row.email_verified)),
+    blocked: Boolean(Number(row.blocked)),
+    logins_count: Number(row.logins_count),
+    user_metadata: JSON.parse(row.user_metadata) as Record<string, unknown>,
+    app_metadata: JSON.parse(row.app_metadata) as Record<string, unknown>,
+    created_at: date(row.created_at),
+    updated_at: date(row.updated_at),
+    last_login: maybeDate(row.last_login),
+    last_password_reset: maybeDate(row.last_password_reset),
+  }
+}
+
+function fromTicketRow(row: Selectable<TicketsTable>): TicketRecord {
+  return {
+    ...row,
+    purpose: row.purpose as TicketPurpose,
+    created_at: date(row.created_at),
+    expires_at: date(row.expires_at),
+    used_at: maybeDate(row.used_at),
+  }
+}

@@ -1,0 +1,442 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import {
+  InvalidInputError, InvalidTicketError, PasswordPolicyError, UnauthorizedError, UserExistsError,
+  UserNotFoundError, WrongUsernameOrPasswordError,
+} from '../errors/errors.js'
+import { deliverEvent, type EventListener, type LatchkeyEvent, type LatchkeyEventType } from '../events/events.js'
+import { invalidInput, parseInput } from '../input/parse-input.js'
+import {
+  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema, requestContextSchema,
+  signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
+} from '../input/schemas.js'
+import { bcryptCompare, bcryptCost, bcryptHash } from '../password/hash-pool.js'
+import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
+import { PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
+import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
+import type { UserProfile } from '../profile/profile-schema.js'
+import { DEFAULT_USERNAME_MAX_LENGTH, isUsername, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
+import type { StoredUser, TicketPurpose, UserLookup, UserStore } from '../store/user-store.js'
+import { newTicketToken, ticketTokenHash } from '../tickets/ticket-token.js'
+import type {
+  DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+} from './database-connection.js'
+import { toUserProfile } from './user-profile.js'
+
+const DAY = 24 * 60 * 60
+
+/** Options of a {@link BuiltinConnection}; every one is validated at construction. */
+export const builtinConnectionOptionsSchema = z.strictObject({
+  /** The connection's name: scopes its users in the store and appears in events. */
+  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
+  /** Where users live. The connection never closes it; the host does. */
+  store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findUser' in v, 'must be a UserStore'),
+  passwordPolicy: passwordPolicyOptionsSchema.optional(),
+  /** Makes `username` required at signup. */
+  requireUsername: z.boolean().optional(),
+  /** Longest allowed username, 1–128; default 15. */
+  usernameMaxLength: z.number().int().min(1).max(USERNAME_MAX_LENGTH_LIMIT).optional(),
+  /** bcrypt cost for new hashes (4–31, default 10). Hashes of another cost are re-hashed at login. */
+  bcryptCost: z.number().int().min(4).max(31).optional(),
+  tickets: z.strictObject({
+    /** Default lifetime of email-verification tickets; default 5 days. */
+    verifyTtlSeconds: z.number().int().positive().optional(),
+    /** Default lifetime of password-reset tickets; default 1 day. */
+    resetTtlSeconds: z.number().int().positive().optional(),
+    /** The cap on any `ttlSeconds`; default 30 days. */
+    maxTtlSeconds: z.number().int().positive().max(365 * DAY).optional(),
+    /** Tickets per email per purpose per hour; past it, creation returns null. Default 5. */
+    perEmailPerHour: z.number().int().min(1).max(1000).optional(),
+  }).optional(),
+  /** Receives every event. A throwing listener is reported as a process warning. */
+  onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
+  /** The clock, injectable for tests. */
+  now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
+})
+
+export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSchema>
+
+/**
+ * A database connection whose users live in latchkey's own store, with bcrypt hashing,
+ * password policy and tickets.
+ *
+ * @example
+ * const store = await openStore('sqlite:users.db')
+ * const users = new BuiltinConnection({ name: 'users', store, passwordPolicy: { level: 'good' } })
+ * await users.signup({ email: 'ada@example.com', password: 'Analytical-Engine-1843' }, { ip })
+ * const profile = await users.login({ identifier: 'ada@example.com', password }, { ip })
+ */
+export class BuiltinConnection implements DatabaseConnection {
+  readonly name: string
+  readonly store: UserStore
+  readonly policy: PasswordPolicy
+  readonly bcryptCost: number
+  private readonly requireUsername: boolean
+  private readonly usernameMaxLength: number
+  private readonly ticketSettings: { verify: number; reset: number; max: number; perHour: number }
+  private readonly onEvent: EventListener | undefined
+  private readonly now: () => Date
+  private dummyHash: Promise<string> | null = null
+  private identifierKey: Promise<string> | null = null
+
+  constructor(options: BuiltinConnectionOptions) {
+    const o = parseInput(builtinConnectionOptionsSchema, options)
+    this.name = o.name
+    this.store = o.store
+    this.policy = new PasswordPolicy(o.passwordPolicy)
+    this.bcryptCost = o.bcryptCost ?? 10
+    this.requireUsername = o.requireUsername ?? false
+    this.usernameMaxLength = o.usernameMaxLength ?? DEFAULT_USERNAME_MAX_LENGTH
+    const t = o.tickets ?? {}
+    this.ticketSettings = {
+      verify: t.verifyTtlSeconds ?? 5 * DAY,
+      reset: t.resetTtlSeconds ?? DAY,
+      max: t.maxTtlSeconds ?? 30 * DAY,
+      perHour: t.perEmailPerHour ?? 5,
+    }
+    this.onEvent = o.onEvent
+    this.now = o.now ?? (() => new Date())
+  }
+
+  /**
+   * Creates a user. The password is hashed before the store is asked whether the user
+   * exists, so both outcomes take the same time.
+   *
+   * @throws UserExistsError, PasswordPolicyError, InvalidInputError
+   */
+  async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
+    const context = parseContext(ctx)
+    let usernameNormalized: string | null = null
+    if (username !== undefined) {
+      const issues = usernameIssues(username, this.usernameMaxLength)
+      if (issues.length > 0) throw new InvalidInputError(issues)
+      usernameNormalized = normalizeUsername(username)
+    } else if (this.requireUsername) {
+      invalidInput(['username'], 'is required on this connection', 'invalid_type')
+    }
+    const normalized = normalizePassword(password)
+    const fail = (reason: string) => this.emit('fs', { ...context, details: { reason } })
+    try {
+      this.enforcePolicy(normalized, { email, username: usernameNormalized, user_metadata: user_metadata ?? null })
+    } catch (error) {
+      fail('invalid_password')
+      throw error
+    }
+    const hash = await bcryptHash(normalized, this.bcryptCost)
+    const at = this.now()
+    const result = await this.store.insertUser({
+      connection: this.name,
+      user_id: newUserId(),
+      email,
+      email_normalized: normalizeEmail(email),
+      email_verified: false,
+      username: usernameNormalized,
+      password_hash: hash,
+      legacy_hash: null,
+      name: null, given_name: null, family_name: null, nickname: null, picture: null,
+      user_metadata: user_metadata ?? {},
+      app_metadata: {},
+      blocked: false,
+      created_at: at,
+      updated_at: at,
+      origin: 'signup',
+    }, { historyLimit: this.policy.history })
+    if (!result.ok) {
+      fail('user_exists')
+      throw new UserExistsError(result.conflict === 'username' ? 'The username is already taken.' : 'The user already exists.')
+    }
+    this.emit('ss', { ...context, user_id: result.user.user_id })
+    return toUserProfile(result.user)
+  }
+
+  /**
+   * Logs a user in by email or username. An unknown user and a wrong password give the
+   * same error after the same bcrypt work. A right password for a blocked user gives
+   * `UnauthorizedError('user is blocked')`.
+   *
+   * @throws WrongUsernameOrPasswordError, UnauthorizedError, InvalidInputError
+   */
+  async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { identifier, password } = parseInput(loginInputSchema, input)
+    const context = parseContext(ctx)
+    const user = await this.findByIdentifier(identifier)
+    const normalized = normalizePassword(password)
+    if (!user || user.password_hash === null) {
+      await this.payDummyCompare(normalized)
+      this.emit('fu', { ...context, identifier_hash: await this.hashIdentifier(identifier) })
+      throw new WrongUsernameOrPasswordError()
+    }
+    // An over-long password can never be one we set; comparing it against the real hash
+    // would let bcrypt truncate it into a match, so it pays a dummy compare and fails.
+    const matches = fitsBcrypt(normalized)
+      ? await bcryptCompare(normalized, user.password_hash)
+      : (await this.payDummyCompare(normalized), false)
+    if (!matches) {
+      this.emit('fp', { ...context, user_id: user.user_id })
+      throw new WrongUsernameOrPasswordError()
+    }
+    if (user.blocked) {
+      this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
+      throw new UnauthorizedError('user is blocked')
+    }
+    const at = this.now()
+    const rehash = bcryptCost(user.password_hash) === this.bcryptCost
+      ? undefined
+      : { from: user.password_hash, to: await bcryptHash(normalized, this.bcryptCost) }
+    await this.store.recordLogin(this.name, user.user_id, rehash ? { at, rehash } : { at })
+    this.emit('s', { ...context, user_id: user.user_id, ...(rehash ? { details: { rehashed: true } } : {}) })
+    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
+  }
+
+  /** A user by email or username, or null. */
+  async getUser(identifier: string): Promise<UserProfile | null> {
+    const user = await this.findByIdentifier(parseInput(identifierSchema, identifier))
+    return user ? toUserProfile(user) : null
+  }
+
+  /** A user by `user_id`, or null. */
+  async getUserById(userId: string): Promise<UserProfile | null> {
+    const user = await this.store.findUser(this.name, { userId: parseInput(userIdSchema, userId) })
+    return user ? toUserProfile(user) : null
+  }
+
+  /**
+   * An admin call: patches profile fields, `user_metadata` and `app_metadata` (replaced
+   * whole), `blocked` and `email_verified`.
+   *
+   * @throws UserNotFoundError, InvalidInputError
+   */
+  async updateUser(userId: string, patch: UserPatch): Promise<UserProfile> {
+    const id = parseInput(userIdSchema, userId)
+    const p = parseInput(userPatchSchema, patch)
+    const updated = await this.store.updateUser(this.name, id, { ...dropUndefined(p), at: this.now() })
+    if (!updated) throw new UserNotFoundError()
+    return toUserProfile(updated)
+  }
+
+  /**
+   * Sets a new password for the user named by email or username, after the policy
+   * (history included). Voids the user's open reset tickets.
+   *
+   * @throws UserNotFoundError, PasswordPolicyError, InvalidInputError
+   */
+  async changePassword(identifier: string, newPassword: string, ctx?: RequestContext): Promise<void> {
+    const id = parseInput(identifierSchema, identifier)
+    const password = parseInput(passwordSchema, newPassword)
+    const context = parseContext(ctx)
+    const user = await this.findByIdentifier(id)
+    if (!user) {
+      this.emit('fcp', { ...context, identifier_hash: await this.hashIdentifier(id), details: { reason: 'user_not_found' } })
+      throw new UserNotFoundError()
+    }
+    await this.setPasswordFor(user, password, context, undefined)
+  }
+
+  /** Marks the user's email verified. @throws UserNotFoundError */
+  async verifyEmail(email: string): Promise<void> {
+    const user = await this.findByEmail(parseInput(emailSchema, email))
+    if (!user) throw new UserNotFoundError()
+    const updated = await this.store.updateUser(this.name, user.user_id, { email_verified: true, at: this.now() })
+    if (!updated) throw new UserNotFoundError()
+    this.emit('sv', { user_id: user.user_id })
+  }
+
+  /**
+   * Changes a user's email. The new email is unverified unless `verified` is set. Open
+   * reset tickets are voided, and verification tickets for the old email stop working.
+   *
+   * @throws UserNotFoundError, UserExistsError, InvalidInputError
+   */
+  async changeEmail(email: string, newEmail: string, opts?: { verified?: boolean }): Promise<void> {
+    const from = parseInput(emailSchema, email)
+    const to = parseInput(emailSchema, newEmail)
+    const { verified } = parseInput(changeEmailOptionsSchema, opts ?? {})
+    const user = await this.findByEmail(from)
+    if (!user) throw new UserNotFoundError()
+    const result = await this.store.changeEmail(this.name, user.user_id, {
+      email: to, emailNormalized: normalizeEmail(to), verified: verified ?? false, at: this.now(),
+    })
+    if (result === 'no_user') throw new UserNotFoundError()
+    if (result === 'conflict') throw new UserExistsError('Another user has that email.')
+    this.emit('sce', { user_id: user.user_id })
+  }
+
+  /** Deletes a user and their password history. @throws UserNotFoundError */
+  async deleteUser(userId: string): Promise<void> {
+    const id = parseInput(userIdSchema, userId)
+    if (!(await this.store.deleteUser(this.name, id))) throw new UserNotFoundError()
+    this.emit('du', { user_id: id })
+  }
+
+  /**
+   * Issues a password-reset ticket, or returns null for an unknown email and for an email
+   * past the hourly issuance limit, so the two cannot be told apart. Answer the end user
+   * the same way either way, and send the mail off the request path.
+   */
+  async createPasswordResetTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    return this.issueTicket('reset', email, opts, ctx)
+  }
+
+  /**
+   * Redeems a reset ticket. The policy is checked first; only then, in the transaction
+   * that writes the password, is the ticket consumed and the user's other reset tickets
+   * voided. Of concurrent redemptions of one ticket, exactly one succeeds.
+   *
+   * @throws InvalidTicketError, PasswordPolicyError, InvalidInputError
+   */
+  async resetPassword(ticket: string, newPassword: string, ctx?: RequestContext): Promise<UserProfile> {
+    const token = parseInput(ticketTokenSchema, ticket)
+    const password = parseInput(passwordSchema, newPassword)
+    const context = parseContext(ctx)
+    const record = await this.liveTicket(token, 'reset')
+    const user = record && await this.store.findUser(this.name, { userId: record.user_id })
+    if (!record || !user || user.email_normalized !== record.email_normalized) {
+      this.emit('fcp', { ...context, details: { reason: 'invalid_ticket' } })
+      throw new InvalidTicketError()
+    }
+    return this.setPasswordFor(user, password, context, record.token_hash)
+  }
+
+  /** Issues an email-verification ticket for the user's current email; null as for reset tickets. */
+  async createEmailVerificationTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    return this.issueTicket('verify', email, opts, ctx)
+  }
+
+  /**
+   * Verifies the email a ticket was issued for. Void once the user's email has changed.
+   *
+   * @throws InvalidTicketError, InvalidInputError
+   */
+  async verifyEmailWithTicket(ticket: string, ctx?: RequestContext): Promise<UserProfile> {
+    const token = parseInput(ticketTokenSchema, ticket)
+    const context = parseContext(ctx)
+    const record = await this.liveTicket(token, 'verify')
+    const outcome = record ? await this.store.redeemVerificationTicket(record.token_hash, this.now()) : null
+    if (!outcome || outcome.result !== 'ok') {
+      this.emit('fv', { ...context, details: { reason: 'invalid_ticket' } })
+      throw new InvalidTicketError()
+    }
+    this.emit('sv', { ...context, user_id: outcome.user.user_id })
+    return toUserProfile(outcome.user)
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  private async setPasswordFor(user: StoredUser, password: string, context: RequestContext, ticketHash: string | undefined): Promise<UserProfile> {
+    const normalized = normalizePassword(password)
+    const fail = (reason: string) => this.emit('fcp', { ...context, user_id: user.user_id, details: { reason } })
+    const rules = this.policy.evaluate(normalized, personalInfoOf(user))
+    if (this.policy.history > 0) {
+      rules.push({ id: 'history', message: `Not one of your last ${this.policy.history} passwords`, verified: !(await this.inHistory(user, normalized)) })
+    }
+    if (rules.some((r) => !r.verified)) {
+      fail('invalid_password')
+      throw new PasswordPolicyError(rules)
+    }
+    const hash = await bcryptHash(normalized, this.bcryptCost)
+    const at = this.now()
+    const result = await this.store.setPassword(this.name, user.user_id, {
+      hash, at, historyLimit: this.policy.history, ...(ticketHash ? { ticket: { tokenHash: ticketHash } } : {}),
+    })
+    if (result === 'invalid_ticket') {
+      fail('invalid_ticket')
+      throw new InvalidTicketError()
+    }
+    if (result === 'no_user') {
+      fail('user_not_found')
+      throw new UserNotFoundError()
+    }
+    this.emit('scp', { ...context, user_id: user.user_id, ...(ticketHash ? { details: { via: 'reset_ticket' } } : {}) })
+    return toUserProfile({ ...user, updated_at: at, ...(ticketHash ? { last_password_reset: at } : {}) })
+  }
+
+  private enforcePolicy(normalized: string, info: PersonalInfo): void {
+    const rules = this.policy.evaluate(normalized, info)
+    if (rules.some((r) => !r.verified)) throw new PasswordPolicyError(rules)
+  }
+
+  private async inHistory(user: StoredUser, normalized: string): Promise<boolean> {
+    if (!fitsBcrypt(normalized)) return false
+    const hashes = new Set(await this.store.passwordHistory(this.name, user.user_id, this.policy.history))
+    if (user.password_hash) hashes.add(user.password_hash)
+    const matches = await Promise.all([...hashes].map((h) => bcryptCompare(normalized, h)))
+    return matches.some(Boolean)
+  }
+
+  private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
+    const address = parseInput(emailSchema, email)
+    const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
+    const context = parseContext(ctx)
+    if (ttlSeconds !== undefined && ttlSeconds > this.ticketSettings.max) {
+      invalidInput(['ttlSeconds'], `must be at most ${this.ticketSettings.max}`, 'too_big')
+    }
+    const user = await this.findByEmail(address)
+    if (!user || user.email_normalized === null) return null
+    const at = this.now()
+    const issued = await this.store.countTickets(this.name, purpose, user.email_normalized, new Date(at.getTime() - 3600_000))
+    if (issued >= this.ticketSettings.perHour) return null
+    const ticket = newTicketToken()
+    const expiresAt = new Date(at.getTime() + 1000 * (ttlSeconds ?? this.ticketSettings[purpose]))
+    await this.store.insertTicket({
+      token_hash: ticketTokenHash(ticket), connection: this.name, purpose, user_id: user.user_id,
+      email_normalized: user.email_normalized, legacy_id: null, created_at: at, expires_at: expiresAt, used_at: null,
+    })
+    if (purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
+    return { ticket, expiresAt }
+  }
+
+  /** The ticket if it exists, is this connection's, has this purpose, is unused and unexpired. */
+  private async liveTicket(token: string, purpose: TicketPurpose) {
+    const record = await this.store.findTicket(ticketTokenHash(token))
+    const live = record && record.connection === this.name && record.purpose === purpose &&
+      record.used_at === null && record.expires_at.getTime() > this.now().getTime()
+    return live ? record : null
+  }
+
+  private findByEmail(email: string): Promise<StoredUser | null> {
+    return this.store.findUser(this.name, { emailNormalized: normalizeEmail(email) })
+  }
+
+  /** An identifier that parses as an email is an email; otherwise it may be a username. */
+  private async findByIdentifier(identifier: string): Promise<StoredUser | null> {
+    let lookup: UserLookup | null = null
+    if (isEmail(identifier)) lookup = { emailNormalized: normalizeEmail(identifier) }
+    else if (isUsername(identifier, USERNAME_MAX_LENGTH_LIMIT)) lookup = { username: normalizeUsername(identifier) }
+    return lookup ? this.store.findUser(this.name, lookup) : null
+  }
+
+  /** One bcrypt compare at the configured cost, so an unknown user costs what a known one does. */
+  private async payDummyCompare(password: string): Promise<void> {
+    this.dummyHash ??= bcryptHash(randomBytes(16).toString('hex'), this.bcryptCost)
+    await bcryptCompare(password, await this.dummyHash)
+  }
+
+  /** A keyed HMAC of the normalised identifier; the key is per connection and shared by every process. */
+  async hashIdentifier(identifier: string): Promise<string> {
+    this.identifierKey ??= this.store.getOrCreateSetting(this.name, 'identifier_hmac_key', () => randomBytes(32).toString('base64url'))
+    const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
+    return createHmac('sha256', await this.identifierKey).update(normalized, 'utf8').digest('hex').slice(0, 32)
+  }
+
+  private emit(type: LatchkeyEventType, fields: Omit<LatchkeyEvent, 'type' | 'connection' | 'at'> & { userAgent?: string }): void {
+    const { userAgent: _ua, ...rest } = fields
+    deliverEvent(this.onEvent, { type, connection: this.name, at: this.now(), ...rest })
+  }
+}
+
+function parseContext(ctx: RequestContext | undefined): RequestContext {
+  return dropUndefined(parseInput(requestContextSchema, ctx ?? {}))
+}
+
+function newUserId(): string {
+  return randomUUID().replaceAll('-', '')
+}
+
+function personalInfoOf(user: StoredUser): PersonalInfo {
+  return { email: user.email, username: user.username, name: user.name, nickname: user.nickname, user_metadata: user.user_metadata }
+}
+
+function dropUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> }
+}

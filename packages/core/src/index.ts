@@ -1,0 +1,39 @@
+// @latchkey/core: the public API. What is not exported here is private.
+
+export {
+  LatchkeyError, WrongUsernameOrPasswordError, UserExistsError, UserNotFoundError, PasswordPolicyError,
+  PasswordLeakedError, InvalidInputError, ValidationError, UnauthorizedError, TooManyAttemptsError,
+  InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, EgressDeniedError,
+  StoreUnavailableError, MigrationConflictError,
+} from './errors/errors.js'
+export type { InputIssue, PolicyRuleResult } from './errors/errors.js'
+
+export type {
+  DatabaseConnection, RequestContext, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
+} from './connection/database-connection.js'
+export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
+export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
+
+export { userProfileSchema } from './profile/profile-schema.js'
+export type { UserProfile } from './profile/profile-schema.js'
+export { normalizeEmail, emailSchema } from './profile/email.js'
+export { normalizeUsername } from './profile/username.js'
+export {
+  signupInputSchema, loginInputSchema, requestContextSchema, userPatchSchema, ticketOptionsSchema,
+  changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema,
+} from './input/schemas.js'
+export { metadataSchema } from './input/text.js'
+
+export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels } from './password/policy.js'
+export type { PasswordPolicyOptions, PasswordPolicyLevel, PersonalInfo } from './password/policy.js'
+export { closeHashPool, hashPoolStats } from './password/hash-pool.js'
+export type { HashPoolStats } from './password/hash-pool.js'
+
+export { latchkeyEventTypes } from './events/events.js'
+export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
+
+export type {
+  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, PasswordChange,
+  EmailChange, TicketPurpose, TicketRecord,
+} from './store/user-store.js'
+export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'

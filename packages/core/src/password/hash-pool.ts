@@ -1,0 +1,146 @@
+import { Worker } from 'node:worker_threads'
+import { availableParallelism } from 'node:os'
+
+/** A unit of bcrypt work for the pool. Passwords cross to the worker and are never logged. */
+export type HashJob =
+  | { op: 'hash'; password: string; cost: number }
+  | { op: 'compare'; password: string; hash: string }
+
+export type HashJobResult =
+  | { ok: true; value: string | boolean; computeMs: number }
+  | { ok: false; message: string; computeMs: number }
+
+interface Pending {
+  job: HashJob & { id: number }
+  resolve: (value: string | boolean) => void
+  reject: (error: Error) => void
+}
+
+interface Slot {
+  worker: Worker
+  busy: Pending | null
+}
+
+/** Counters for benchmarks and diagnostics: compute time as the workers measured it. */
+export interface HashPoolStats {
+  workers: number
+  jobs: number
+  computeMs: number
+}
+
+/**
+ * The process-wide bcrypt pool: one worker thread per core, started on first use,
+ * `unref()`'d so it never keeps the process alive. The host's event loop only posts
+ * messages; all hashing runs on the workers.
+ */
+class HashPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Pending[] = []
+  private nextId = 1
+  private readonly stats: HashPoolStats = { workers: 0, jobs: 0, computeMs: 0 }
+
+  constructor(private readonly size: number) {}
+
+  run(job: HashJob): Promise<string | boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject })
+      this.pump()
+    })
+  }
+
+  snapshot(): HashPoolStats {
+    return { ...this.stats, workers: this.slots.length }
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0)
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('hash pool closed'))
+    await Promise.all(slots.map(async (slot) => {
+      slot.busy?.reject(new Error('hash pool closed'))
+      await slot.worker.terminate()
+    }))
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.busy === null)
+      if (!slot && this.slots.length < this.size) slot = this.spawn()
+      if (!slot) return
+      const pending = this.queue.shift()!
+      slot.busy = pending
+      slot.worker.postMessage(pending.job)
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url))
+    worker.unref()
+    const slot: Slot = { worker, busy: null }
+    worker.on('message', (reply: HashJobResult & { id: number }) => {
+      const pending = slot.busy
+      if (!pending || pending.job.id !== reply.id) return
+      slot.busy = null
+      this.stats.jobs += 1
+      this.stats.computeMs += reply.computeMs
+      if (reply.ok) pending.resolve(reply.value)
+      else pending.reject(new Error(`bcrypt ${pending.job.op} failed: ${reply.message}`))
+      this.pump()
+    })
+    // A worker that dies takes only its own job with it; the slot is refilled on demand.
+    const retire = (error: Error) => {
+      const index = this.slots.indexOf(slot)
+      if (index === -1) return
+      this.slots.splice(index, 1)
+      slot.busy?.reject(error)
+      slot.busy = null
+      this.pump()
+    }
+    worker.on('error', (error) => retire(error))
+    worker.on('exit', (code) => retire(new Error(`hash worker exited with code ${code}`)))
+    this.slots.push(slot)
+    return slot
+  }
+}
+
+let pool: HashPool | null = null
+
+function hashPool(): HashPool {
+  pool ??= new HashPool(Math.max(1, availableParallelism()))
+  return pool
+}
+
+/** bcrypt-hashes `password` at `cost` on the pool. */
+export async function bcryptHash(password: string, cost: number): Promise<string> {
+  return (await hashPool().run({ op: 'hash', password, cost })) as string
+}
+
+/** Compares `password` with a bcrypt `hash` on the pool, in bcrypt's constant time. */
+export async function bcryptCompare(password: string, hash: string): Promise<boolean> {
+  return (await hashPool().run({ op: 'compare', password, hash })) as boolean
+}
+
+/** Compute time and job counts the pool's workers have reported so far. */
+export function hashPoolStats(): HashPoolStats {
+  return pool ? pool.snapshot() : { workers: 0, jobs: 0, computeMs: 0 }
+}
+
+/**
+ * Shuts the process-wide hash pool down. Pending work is rejected. A later hash starts
+ * a new pool, so calling this in a test's teardown is safe.
+ *
+ * @example
+ * process.on('SIGTERM', async () => { await closeHashPool(); await store.close() })
+ */
+export async function closeHashPool(): Promise<void> {
+  const current = pool
+  pool = null
+  await current?.close()
+}
+
+const BCRYPT_HASH = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/
+
+/** The cost of a bcrypt hash, or null when `hash` is not one. */
+export function bcryptCost(hash: string): number | null {
+  const match = BCRYPT_HASH.exec(hash)
+  return match ? Number(match[1]) : null
+}

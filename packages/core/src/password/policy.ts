@@ -1,0 +1,115 @@
+import { z } from 'zod'
+import type { PolicyRuleResult } from '../errors/errors.js'
+import { commonPasswords } from './dictionary.js'
+import { BCRYPT_MAX_BYTES, codePointLength, fitsBcrypt } from './password-text.js'
+
+export const passwordPolicyLevels = ['none', 'low', 'fair', 'good', 'excellent'] as const
+export type PasswordPolicyLevel = (typeof passwordPolicyLevels)[number]
+
+/** Options of a built-in connection's password policy. Existing passwords keep working. */
+export const passwordPolicyOptionsSchema = z.strictObject({
+  /** none (default): ≥1 char; low: ≥6; fair: ≥8 with lower, upper and digit; good: ≥8 from 3 of 4 classes; excellent: ≥10 from 3 of 4 classes, no more than 2 identical characters in a row. */
+  level: z.enum(passwordPolicyLevels).optional(),
+  /** Overrides the level's minimum length, in code points after NFKC (1–72). */
+  minLength: z.number().int().min(1).max(72).optional(),
+  /** Refuses any of the last n passwords, the current one included (0–24). */
+  history: z.number().int().min(0).max(24).optional(),
+  /** Refuses common passwords (case-insensitive). `true` uses the built-in list; `custom` adds entries. */
+  dictionary: z.union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), custom: z.array(z.string().max(1024)).max(1_000_000).optional() })]).optional(),
+  /** Refuses passwords containing the user's name, username, nickname, user_metadata name/first/last, or email local part. */
+  noPersonalInfo: z.boolean().optional(),
+})
+export type PasswordPolicyOptions = z.input<typeof passwordPolicyOptionsSchema>
+
+/** What the personal-info rule may look at. */
+export interface PersonalInfo {
+  email?: string | null
+  username?: string | null
+  name?: string | null
+  nickname?: string | null
+  user_metadata?: Record<string, unknown> | null
+}
+
+// OWASP's special characters: space and !"#$%&'()*+,-./:;<=>?@[\]^_`{|}~
+const SPECIAL = /[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/
+const LOWER = /\p{Ll}/u
+const UPPER = /\p{Lu}/u
+const DIGIT = /\p{Nd}/u
+const LEVEL_MIN_LENGTH: Record<PasswordPolicyLevel, number> = { none: 1, low: 6, fair: 8, good: 8, excellent: 10 }
+
+/**
+ * A compiled password policy. `evaluate` runs every synchronous rule and returns all of
+ * them, met or not; password history needs bcrypt and is checked by the connection.
+ */
+export class PasswordPolicy {
+  readonly level: PasswordPolicyLevel
+  readonly minLength: number
+  readonly history: number
+  private readonly useDictionary: boolean
+  private readonly custom: ReadonlySet<string>
+  private readonly noPersonalInfo: boolean
+
+  constructor(options: PasswordPolicyOptions = {}) {
+    const o = passwordPolicyOptionsSchema.parse(options)
+    this.level = o.level ?? 'none'
+    this.minLength = o.minLength ?? LEVEL_MIN_LENGTH[this.level]
+    this.history = o.history ?? 0
+    const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? false }
+    this.useDictionary = dict.enabled ?? true
+    this.custom = new Set((('custom' in dict ? dict.custom : undefined) ?? []).map((p) => p.toLowerCase()))
+    this.noPersonalInfo = o.noPersonalInfo ?? false
+  }
+
+  /** Every synchronous rule for a NFKC-normalised candidate. */
+  evaluate(password: string, info: PersonalInfo = {}): PolicyRuleResult[] {
+    const rules: PolicyRuleResult[] = []
+    const rule = (id: string, message: string, verified: boolean) => rules.push({ id, message, verified })
+    const length = codePointLength(password)
+
+    rule('min_length', `At least ${this.minLength} characters`, length >= this.minLength)
+    rule('max_bytes', `At most ${BCRYPT_MAX_BYTES} bytes`, fitsBcrypt(password))
+    const classes = { lower: LOWER.test(password), upper: UPPER.test(password), digit: DIGIT.test(password), special: SPECIAL.test(password) }
+    if (this.level === 'fair') {
+      rule('lower_case', 'Lower case letters (a-z)', classes.lower)
+      rule('upper_case', 'Upper case letters (A-Z)', classes.upper)
+      rule('digits', 'Numbers (0-9)', classes.digit)
+    }
+    if (this.level === 'good' || this.level === 'excellent') {
+      const count = Object.values(classes).filter(Boolean).length
+      rule('character_classes', 'At least 3 of: lower case, upper case, numbers, special characters', count >= 3)
+    }
+    if (this.level === 'excellent') {
+      rule('no_repeats', 'No more than 2 identical characters in a row', !/(.)\1\1/su.test(password))
+    }
+    if (this.useDictionary || this.custom.size > 0) {
+      const lower = password.toLowerCase()
+      const common = (this.useDictionary && commonPasswords().has(lower)) || this.custom.has(lower)
+      rule('dictionary', 'Not a common password', !common)
+    }
+    if (this.noPersonalInfo) {
+      const lower = password.toLowerCase()
+      const hit = personalFragments(info).some((f) => lower.includes(f))
+      rule('personal_info', 'Does not contain your name, username or email', !hit)
+    }
+    return rules
+  }
+}
+
+/**
+ * The personal-info fragments: each value, and each word of it, lower-cased, keeping those
+ * of 3 or more code points. "Ana María" gives "ana maría", "ana" and "maría".
+ */
+export function personalFragments(info: PersonalInfo): string[] {
+  const meta = info.user_metadata ?? {}
+  const values = [info.name, info.username, info.nickname, meta['name'], meta['first'], meta['last'],
+    info.email ? info.email.slice(0, info.email.lastIndexOf('@')) : null]
+  const fragments = new Set<string>()
+  for (const value of values) {
+    if (typeof value !== 'string') continue
+    const lower = value.toLowerCase()
+    for (const piece of [lower, ...lower.split(/[\s._\-+@]+/u)]) {
+      if (codePointLength(piece) >= 3) fragments.add(piece)
+    }
+  }
+  return [...fragments]
+}

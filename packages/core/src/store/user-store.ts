@@ -1,0 +1,144 @@
+/**
+ * The store interface that @latchkey/core owns and @latchkey/adapters implements
+ * (the way Kysely's core owns Dialect). Core never imports a database driver.
+ *
+ * Every method is scoped by `connection`, the connection's name, so several connections
+ * share one database without seeing each other's users. Timestamps are `Date`s and
+ * round-trip at millisecond precision on every dialect.
+ *
+ * Implementations translate connection-level failures into `StoreUnavailableError`.
+ */
+export interface UserStore {
+  /** 'sqlite' | 'postgres' | 'mysql', for diagnostics and benchmarks. */
+  readonly dialect: string
+
+  findUser(connection: string, by: UserLookup): Promise<StoredUser | null>
+  /**
+   * Inserts a user; a unique clash is reported, never thrown. With `historyLimit` > 0
+   * the password hash also starts the user's password history.
+   */
+  insertUser(user: NewStoredUser, opts?: { historyLimit?: number }): Promise<InsertUserResult>
+  /** Applies a profile patch. `null` when no such user. */
+  updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null>
+  /** Deletes a user and their password history. False when no such user. */
+  deleteUser(connection: string, userId: string): Promise<boolean>
+
+  /**
+   * Records a successful login. With `rehash`, the hash is replaced only if it still
+   * equals `rehash.from` (compare-and-set), so a concurrent password change is never lost.
+   */
+  recordLogin(connection: string, userId: string, login: { at: Date; rehash?: { from: string; to: string } }): Promise<void>
+
+  /**
+   * Sets a new password in one transaction: writes the hash (clearing any legacy hash),
+   * appends to the history and trims it, and voids the user's open reset tickets.
+   * With `ticket`, that reset ticket is consumed first and must be unused, unexpired and
+   * the user's; otherwise nothing is written and the result is 'invalid_ticket'.
+   */
+  setPassword(connection: string, userId: string, change: PasswordChange): Promise<'ok' | 'no_user' | 'invalid_ticket'>
+  /** The newest `limit` password hashes, newest first. The current one is included. */
+  passwordHistory(connection: string, userId: string, limit: number): Promise<string[]>
+
+  /** Changes the email and its verified flag, and voids open reset tickets, in one transaction. */
+  changeEmail(connection: string, userId: string, change: EmailChange): Promise<'ok' | 'no_user' | 'conflict'>
+
+  insertTicket(ticket: TicketRecord): Promise<void>
+  findTicket(tokenHash: string): Promise<TicketRecord | null>
+  /** Tickets issued for this email and purpose at or after `since`, used or not. */
+  countTickets(connection: string, purpose: TicketPurpose, emailNormalized: string, since: Date): Promise<number>
+  /**
+   * Consumes a verification ticket and marks its email verified, in one transaction.
+   * 'invalid_ticket' when it is used, expired, or the user's email is no longer the one
+   * the ticket was issued for.
+   */
+  redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }>
+
+  /** Reads a per-connection setting, creating it with `create()` if absent. Every process sees one value. */
+  getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string>
+
+  close(): Promise<void>
+}
+
+export type UserLookup = { userId: string } | { emailNormalized: string } | { username: string }
+
+export interface StoredUser {
+  connection: string
+  user_id: string
+  email: string | null
+  email_normalized: string | null
+  email_verified: boolean
+  username: string | null
+  password_hash: string | null
+  /** An imported legacy hash, serialised by core; replaced by bcrypt on the first login. */
+  legacy_hash: string | null
+  name: string | null
+  given_name: string | null
+  family_name: string | null
+  nickname: string | null
+  picture: string | null
+  user_metadata: Record<string, unknown>
+  app_metadata: Record<string, unknown>
+  blocked: boolean
+  logins_count: number
+  created_at: Date
+  updated_at: Date
+  last_login: Date | null
+  last_password_reset: Date | null
+  /** How the user arrived: 'signup', 'import', or 'migration:<flow>'. */
+  origin: string
+}
+
+export type NewStoredUser = Omit<StoredUser, 'logins_count' | 'last_login' | 'last_password_reset'> & {
+  logins_count?: number
+  last_login?: Date | null
+  last_password_reset?: Date | null
+}
+
+export type InsertUserResult =
+  | { ok: true; user: StoredUser }
+  | { ok: false; conflict: 'user_id' | 'email' | 'username' }
+
+export interface StoredUserPatch {
+  at: Date
+  name?: string | null
+  given_name?: string | null
+  family_name?: string | null
+  nickname?: string | null
+  picture?: string | null
+  user_metadata?: Record<string, unknown>
+  app_metadata?: Record<string, unknown>
+  blocked?: boolean
+  email_verified?: boolean
+}
+
+export interface PasswordChange {
+  hash: string
+  at: Date
+  /** How many hashes to keep in the history; 0 keeps none. */
+  historyLimit: number
+  /** When set, this reset ticket is consumed in the same transaction, and `last_password_reset` is set. */
+  ticket?: { tokenHash: string }
+}
+
+export interface EmailChange {
+  email: string
+  emailNormalized: string
+  verified: boolean
+  at: Date
+}
+
+export type TicketPurpose = 'reset' | 'verify'
+
+export interface TicketRecord {
+  /** Hex SHA-256 of the token. The token itself is never stored. */
+  token_hash: string
+  connection: string
+  purpose: TicketPurpose
+  user_id: string
+  email_normalized: string
+  /** For a reset ticket of a not-yet-imported legacy user: the legacy id to re-check. */
+  legacy_id: string | null
+  created_at: Date
+  expires_at: Date
+  used_at: Date | null
+}
