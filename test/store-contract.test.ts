@@ -1,9 +1,16 @@
 // The UserStore contract suite: every store feature, proven on every dialect in DIALECTS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
 import type { NewStoredUser, UserStore } from '@latchkey/core'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 
 const t0 = new Date('2026-01-02T03:04:05.678Z')
+// Token hashes are global keys in a shared test database: make each one unique.
+const tokens = new Map<string, string>()
+const tok = (label: string) => {
+  if (!tokens.has(label)) tokens.set(label, randomBytes(32).toString('hex'))
+  return tokens.get(label)!
+}
 
 function newUser(connection: string, overrides: Partial<NewStoredUser> = {}): NewStoredUser {
   const id = uniqueName('u')
@@ -103,14 +110,14 @@ for (const dialect of DIALECTS) {
       const user = newUser(conn)
       await store.insertUser(user, { historyLimit: 3 })
       expect(await store.passwordHistory(conn, user.user_id, 3)).toEqual([user.password_hash])
-      await store.insertTicket(ticket(conn, user, 'reset', 'a'.repeat(64)))
+      await store.insertTicket(ticket(conn, user, 'reset', tok('a' + conn)))
       for (let i = 1; i <= 4; i++) {
         expect(await store.setPassword(conn, user.user_id, { hash: `h${i}`, at: new Date(t0.getTime() + i), historyLimit: 3 })).toBe('ok')
       }
       expect(await store.passwordHistory(conn, user.user_id, 3)).toEqual(['h4', 'h3', 'h2'])
       expect(await store.passwordHistory(conn, user.user_id, 10)).toEqual(['h4', 'h3', 'h2'])
       expect((await store.findUser(conn, { userId: user.user_id }))?.password_hash).toBe('h4')
-      expect((await store.findTicket('a'.repeat(64)))?.used_at).not.toBeNull()
+      expect((await store.findTicket(tok('a' + conn)))?.used_at).not.toBeNull()
       expect(await store.setPassword(conn, 'missing', { hash: 'x', at: t0, historyLimit: 0 })).toBe('no_user')
     })
 
@@ -118,7 +125,7 @@ for (const dialect of DIALECTS) {
       fresh()
       const user = newUser(conn)
       await store.insertUser(user)
-      const hash = 'b'.repeat(64)
+      const hash = tok('b' + conn)
       await store.insertTicket(ticket(conn, user, 'reset', hash))
       const at = new Date(t0.getTime() + 10)
       const results = await Promise.all(Array.from({ length: 5 }, (_, i) =>
@@ -134,7 +141,7 @@ for (const dialect of DIALECTS) {
       fresh()
       const user = newUser(conn)
       await store.insertUser(user)
-      const hash = 'c'.repeat(64)
+      const hash = tok('c' + conn)
       await store.insertTicket({ ...ticket(conn, user, 'reset', hash), expires_at: new Date(t0.getTime() + 1) })
       expect(await store.setPassword(conn, user.user_id, { hash: 'late', at: new Date(t0.getTime() + 2), historyLimit: 0, ticket: { tokenHash: hash } })).toBe('invalid_ticket')
       expect((await store.findUser(conn, { userId: user.user_id }))?.password_hash).toBe(user.password_hash)
@@ -146,10 +153,10 @@ for (const dialect of DIALECTS) {
       const b = newUser(conn)
       await store.insertUser(a)
       await store.insertUser(b)
-      await store.insertTicket(ticket(conn, a, 'reset', 'd'.repeat(64)))
+      await store.insertTicket(ticket(conn, a, 'reset', tok('d' + conn)))
       expect(await store.changeEmail(conn, a.user_id, { email: 'New@x.io', emailNormalized: 'new@x.io', verified: true, at: t0 })).toBe('ok')
       expect(await store.findUser(conn, { emailNormalized: 'new@x.io' })).toMatchObject({ user_id: a.user_id, email: 'New@x.io', email_verified: true })
-      expect((await store.findTicket('d'.repeat(64)))?.used_at).not.toBeNull()
+      expect((await store.findTicket(tok('d' + conn)))?.used_at).not.toBeNull()
       expect(await store.changeEmail(conn, b.user_id, { email: 'new@x.io', emailNormalized: 'new@x.io', verified: false, at: t0 })).toBe('conflict')
       expect(await store.changeEmail(conn, 'missing', { email: 'z@x.io', emailNormalized: 'z@x.io', verified: false, at: t0 })).toBe('no_user')
     })
@@ -158,16 +165,16 @@ for (const dialect of DIALECTS) {
       fresh()
       const user = newUser(conn)
       await store.insertUser(user)
-      await store.insertTicket(ticket(conn, user, 'verify', 'e'.repeat(64)))
-      await store.insertTicket(ticket(conn, user, 'verify', 'f'.repeat(64)))
-      const ok = await store.redeemVerificationTicket('e'.repeat(64), t0)
+      await store.insertTicket(ticket(conn, user, 'verify', tok('e' + conn)))
+      await store.insertTicket(ticket(conn, user, 'verify', tok('f' + conn)))
+      const ok = await store.redeemVerificationTicket(tok('e' + conn), t0)
       expect(ok.result).toBe('ok')
       expect(ok.result === 'ok' && ok.user.email_verified).toBe(true)
-      expect((await store.redeemVerificationTicket('e'.repeat(64), t0)).result).toBe('invalid_ticket')
+      expect((await store.redeemVerificationTicket(tok('e' + conn), t0)).result).toBe('invalid_ticket')
       await store.changeEmail(conn, user.user_id, { email: 'moved@x.io', emailNormalized: 'moved@x.io', verified: false, at: t0 })
-      expect((await store.redeemVerificationTicket('f'.repeat(64), t0)).result).toBe('invalid_ticket')
+      expect((await store.redeemVerificationTicket(tok('f' + conn), t0)).result).toBe('invalid_ticket')
       expect((await store.findUser(conn, { userId: user.user_id }))?.email_verified).toBe(false)
-      expect((await store.findTicket('f'.repeat(64)))?.used_at).toBeNull()
+      expect((await store.findTicket(tok('f' + conn)))?.used_at).toBeNull()
     })
 
     it('counts tickets per email and purpose since a time', async () => {
@@ -175,7 +182,7 @@ for (const dialect of DIALECTS) {
       const user = newUser(conn)
       await store.insertUser(user)
       for (let i = 0; i < 3; i++) {
-        await store.insertTicket({ ...ticket(conn, user, 'reset', `${i}`.repeat(64)), created_at: new Date(t0.getTime() + i * 1000) })
+        await store.insertTicket({ ...ticket(conn, user, 'reset', tok(`${i}` + conn)), created_at: new Date(t0.getTime() + i * 1000) })
       }
       expect(await store.countTickets(conn, 'reset', user.email_normalized!, new Date(t0.getTime() + 1000))).toBe(2)
       expect(await store.countTickets(conn, 'verify', user.email_normalized!, t0)).toBe(0)

@@ -68,18 +68,20 @@ class HashPool {
       if (!slot) return
       const pending = this.queue.shift()!
       slot.busy = pending
+      // Referenced only while it works: a pending hash keeps the process alive, an idle pool never does.
+      slot.worker.ref()
       slot.worker.postMessage(pending.job)
     }
   }
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./hash-worker.js', import.meta.url))
-    worker.unref()
     const slot: Slot = { worker, busy: null }
     worker.on('message', (reply: HashJobResult & { id: number }) => {
       const pending = slot.busy
       if (!pending || pending.job.id !== reply.id) return
       slot.busy = null
+      slot.worker.unref()
       this.stats.jobs += 1
       this.stats.computeMs += reply.computeMs
       if (reply.ok) pending.resolve(reply.value)
@@ -97,6 +99,8 @@ class HashPool {
     }
     worker.on('error', (error) => retire(error))
     worker.on('exit', (code) => retire(new Error(`hash worker exited with code ${code}`)))
+    // After the listeners, since adding a 'message' listener refs the worker's port again.
+    worker.unref()
     this.slots.push(slot)
     return slot
   }
