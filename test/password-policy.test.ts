@@ -1,0 +1,171 @@
+// Password policy: every level of the table, every option, at signup, change and reset.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BuiltinConnection, closeHashPool, PasswordPolicy, PasswordPolicyError, type PasswordPolicyOptions,
+} from '@latchkey/core'
+import { openStore, type OpenedStore } from '@latchkey/adapters'
+import { uniqueName } from './support/dialects.js'
+
+const ctx = { ip: '192.0.2.10' }
+let store: OpenedStore
+beforeAll(async () => { store = await openStore('sqlite::memory:') })
+afterAll(async () => {
+  await store.close()
+  await closeHashPool()
+})
+
+const failing = (policy: PasswordPolicy, password: string, info = {}) =>
+  policy.evaluate(password.normalize('NFKC'), info).filter((r) => !r.verified).map((r) => r.id)
+
+describe('levels', () => {
+  const cases: [PasswordPolicyOptions['level'], string, string[]][] = [
+    ['none', 'a', []],
+    ['low', 'abcde', ['min_length']],
+    ['low', 'abcdef', []],
+    ['fair', 'Abcdef1', ['min_length']],
+    ['fair', 'abcdefg1', ['upper_case']],
+    ['fair', 'ABCDEFG1', ['lower_case']],
+    ['fair', 'Abcdefgh', ['digits']],
+    ['fair', 'Abcdefg1', []],
+    ['good', 'abcdefg1', ['character_classes']],
+    ['good', 'abcdef1!', []],
+    ['good', 'ABCDEF1!', []],
+    ['good', 'Abcdefgh!', []],
+    ['good', 'Abc 1', ['min_length']],
+    ['excellent', 'Abcdef1!x', ['min_length']],
+    ['excellent', 'Abcdef1!xy', []],
+    ['excellent', 'Abbbcd1!xy', ['no_repeats']],
+    ['excellent', 'Abbcdd1!xy', []],
+    ['excellent', 'abcdefghij', ['character_classes']],
+  ]
+  for (const [level, password, expected] of cases) {
+    it(`${level}: ${JSON.stringify(password)} fails ${JSON.stringify(expected)}`, () => {
+      expect(failing(new PasswordPolicy({ level }), password)).toEqual(expected)
+    })
+  }
+
+  it('counts every OWASP special character, and only those, as special', () => {
+    const policy = new PasswordPolicy({ level: 'good' })
+    for (const special of ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~') {
+      expect(failing(policy, `abcdefg${special}1`)).toEqual([])
+    }
+    expect(failing(policy, 'abcdefg§1')).toEqual(['character_classes'])
+  })
+
+  it('counts length in code points after NFKC', () => {
+    const policy = new PasswordPolicy({ level: 'low' })
+    expect(failing(policy, '😀😀😀😀😀😀')).toEqual([]) // 6 code points, 12 UTF-16 units
+    expect(failing(policy, '😀😀😀😀😀')).toEqual(['min_length'])
+    expect(failing(policy, 'ﬁﬁﬁ')).toEqual([]) // NFKC: "fififi"
+  })
+})
+
+describe('options', () => {
+  it('minLength overrides the level default', () => {
+    expect(failing(new PasswordPolicy({ level: 'excellent', minLength: 12 }), 'Abcdef1!xyz')).toEqual(['min_length'])
+    expect(failing(new PasswordPolicy({ level: 'low', minLength: 2 }), 'ab')).toEqual([])
+    expect(() => new PasswordPolicy({ minLength: 73 })).toThrow()
+    expect(() => new PasswordPolicy({ minLength: 0 })).toThrow()
+  })
+
+  it('dictionary refuses common passwords case-insensitively, from a list of 10,000+', () => {
+    const policy = new PasswordPolicy({ dictionary: true })
+    expect(failing(policy, 'password')).toEqual(['dictionary'])
+    expect(failing(policy, 'PaSsWoRd')).toEqual(['dictionary'])
+    expect(failing(policy, 'qwertyuiop')).toEqual(['dictionary'])
+    expect(failing(policy, 'trustno1')).toEqual(['dictionary'])
+    expect(failing(policy, 'x7#Kq!vz-unlikely')).toEqual([])
+  })
+
+  it('dictionary takes a custom list, on top of the built-in one or alone', () => {
+    const both = new PasswordPolicy({ dictionary: { custom: ['Latchkey2026'] } })
+    expect(failing(both, 'latchkey2026')).toEqual(['dictionary'])
+    expect(failing(both, 'password')).toEqual(['dictionary'])
+    const alone = new PasswordPolicy({ dictionary: { enabled: false, custom: ['latchkey2026'] } })
+    expect(failing(alone, 'LATCHKEY2026')).toEqual(['dictionary'])
+    expect(failing(alone, 'password')).toEqual([])
+  })
+
+  it('noPersonalInfo refuses fragments of 3+ characters from the profile', () => {
+    const policy = new PasswordPolicy({ noPersonalInfo: true })
+    const info = {
+      email: 'ada.lovelace@example.com', username: 'countess', name: 'Augusta Ada King', nickname: 'AL',
+      user_metadata: { name: 'Ada Byron', first: 'Augusta', last: 'Byron' },
+    }
+    for (const bad of ['my-ADA.LOVELACE-pw', 'xxCountessxx', 'king1815', 'BYRON!!', 'lovelace99', 'augusta']) {
+      expect(failing(policy, bad, info), bad).toEqual(['personal_info'])
+    }
+    // "AL" is under 3 characters and does not count; neither do unrelated words.
+    expect(failing(policy, 'al-analytical-engine', { nickname: 'AL' })).toEqual([])
+    expect(failing(policy, 'unrelated-words', info)).toEqual([])
+  })
+})
+
+describe('at signup, change and reset', () => {
+  const connect = (passwordPolicy: PasswordPolicyOptions) =>
+    new BuiltinConnection({ name: uniqueName('pol'), store, bcryptCost: 4, passwordPolicy })
+
+  it('signup lists every rule with { id, message, verified }', async () => {
+    const connection = connect({ level: 'fair', dictionary: true, noPersonalInfo: true })
+    const error = await connection.signup({ email: 'maria@example.com', password: 'maria' }, ctx).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PasswordPolicyError)
+    const rules = (error as PasswordPolicyError).rules
+    expect(rules.map((r) => r.id)).toEqual(['min_length', 'max_bytes', 'lower_case', 'upper_case', 'digits', 'dictionary', 'personal_info'])
+    expect(rules.find((r) => r.id === 'lower_case')).toEqual({ id: 'lower_case', message: expect.any(String), verified: true })
+    expect(rules.filter((r) => !r.verified).map((r) => r.id)).toEqual(['min_length', 'upper_case', 'digits', 'dictionary', 'personal_info'])
+    expect((error as PasswordPolicyError).code).toBe('invalid_password')
+    expect(JSON.stringify(error)).not.toContain('maria@example')
+  })
+
+  it('signup checks personal info from the username and user_metadata', async () => {
+    const connection = connect({ noPersonalInfo: true })
+    await expect(connection.signup({ email: 'x@example.com', password: 'i-am-sparrow', username: 'sparrow' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(connection.signup({ email: 'x@example.com', password: 'hello-jack', user_metadata: { first: 'Jack' } }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(connection.signup({ email: 'x@example.com', password: 'hello-world', user_metadata: { first: 'Jack' } }, ctx)).resolves.toBeTruthy()
+  })
+
+  it('existing passwords keep working after the policy tightens', async () => {
+    const name = uniqueName('pol')
+    await new BuiltinConnection({ name, store, bcryptCost: 4 }).signup({ email: 'weak@example.com', password: 'a' }, ctx)
+    const strict = new BuiltinConnection({ name, store, bcryptCost: 4, passwordPolicy: { level: 'excellent' } })
+    await expect(strict.login({ identifier: 'weak@example.com', password: 'a' }, ctx)).resolves.toBeTruthy()
+    await expect(strict.changePassword('weak@example.com', 'b', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+  })
+
+  it('history refuses the last n passwords, the current one included', async () => {
+    const connection = connect({ history: 3 })
+    await connection.signup({ email: 'h@example.com', password: 'one' }, ctx)
+    const historyError = (password: string) => connection.changePassword('h@example.com', password, ctx).then(
+      () => null,
+      (e: unknown) => (e as PasswordPolicyError).rules.find((r) => r.id === 'history'),
+    )
+    expect(await historyError('one')).toMatchObject({ verified: false }) // the current one
+    await connection.changePassword('h@example.com', 'two', ctx)
+    await connection.changePassword('h@example.com', 'three', ctx)
+    expect(await historyError('one')).toMatchObject({ verified: false })
+    expect(await historyError('two')).toMatchObject({ verified: false })
+    await connection.changePassword('h@example.com', 'four', ctx)
+    // The last three are four, three, two: "one" is allowed again.
+    expect(await historyError('one')).toBeNull()
+  })
+
+  it('history applies at reset, and a refused reset leaves the ticket usable', async () => {
+    const connection = connect({ history: 2 })
+    await connection.signup({ email: 'r@example.com', password: 'first' }, ctx)
+    const issued = await connection.createPasswordResetTicket('r@example.com')
+    await expect(connection.resetPassword(issued!.ticket, 'first', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(connection.resetPassword(issued!.ticket, 'second', ctx)).resolves.toMatchObject({ email: 'r@example.com' })
+  })
+
+  it('history: 0 keeps no old hashes at all', async () => {
+    const connection = connect({})
+    const user = await connection.signup({ email: 'n@example.com', password: 'one' }, ctx)
+    await connection.changePassword('n@example.com', 'two', ctx)
+    expect(await store.passwordHistory(connection.name, user.user_id, 24)).toEqual([])
+  })
+
+  it('refuses bad policy options with a typed error', () => {
+    expect(() => connect({ history: 25 })).toThrow(/history/)
+    expect(() => connect({ level: 'strong' as never })).toThrow(/level/)
+  })
+})
