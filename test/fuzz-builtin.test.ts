@@ -46,10 +46,13 @@ const validSignup = fc.record({ e: fc.constantFrom(...EMAILS), p: fc.constantFro
 const validLogin = fc.record({ e: fc.constantFrom(...EMAILS), p: fc.constantFrom('Pw1!pw1!pw1!', 'another-one') })
   .map(({ e, p }) => ['login(valid)', (c) => c.login({ identifier: e, password: p }, ctx)] as [string, Op])
 
+const validChangeEmail = fc.record({ a: fc.constantFrom(...EMAILS), b: fc.constantFrom(...EMAILS) })
+  .map(({ a, b }) => ['changeEmail(valid)', (c) => c.changeEmail(a, b)] as [string, Op])
+
 const op: fc.Arbitrary<[string, Op]> = fc.oneof(
-  validSignup,
-  validSignup,
-  validLogin,
+  { arbitrary: validSignup, weight: 4 },
+  { arbitrary: validLogin, weight: 4 },
+  { arbitrary: validChangeEmail, weight: 2 },
   fc.record({ e: email, p: password, u: fc.option(text, { freq: 1 }), m: metadata }).map(({ e, p, u, m }) => ['signup', async (c) => {
     const profile = await c.signup({ email: e, password: p, ...(u === null ? {} : { username: u }), ...(m === undefined ? {} : { user_metadata: m as never }) }, ctx)
     userIds.push(profile.user_id)
@@ -102,7 +105,7 @@ describe('fuzzing the built-in connection', () => {
       }),
       { numRuns: 200 },
     )
-    for (const method of ['signup(valid)', 'login(valid)', 'getUser', 'updateUser', 'changeEmail', 'createPasswordResetTicket']) {
+    for (const method of ['signup(valid)', 'login(valid)', 'getUser', 'updateUser', 'changeEmail(valid)', 'createPasswordResetTicket']) {
       expect(successes.get(method) ?? 0, `${method} never succeeded`).toBeGreaterThan(0)
     }
   })

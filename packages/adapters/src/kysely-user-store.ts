@@ -6,6 +6,7 @@ import type {
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { translateStoreError, uniqueViolation } from './dialects/store-errors.js'
+import { PreparedQueries } from './prepared-queries.js'
 
 type Db = Kysely<LatchkeyDatabase> | Transaction<LatchkeyDatabase>
 
@@ -20,10 +21,20 @@ class Rollback<T> {
  * constraint or a conditional UPDATE, never on a read-then-write in the application.
  */
 export class KyselyUserStore implements UserStore {
-  constructor(readonly db: Kysely<LatchkeyDatabase>, readonly dialect: DialectName, private readonly onClose: () => Promise<void>) {}
+  private readonly prepared: PreparedQueries
+
+  constructor(readonly db: Kysely<LatchkeyDatabase>, readonly dialect: DialectName, private readonly onClose: () => Promise<void>) {
+    this.prepared = new PreparedQueries(db)
+  }
 
   findUser(connection: string, by: UserLookup): Promise<StoredUser | null> {
-    return this.guard(() => findUser(this.db, connection, by))
+    return this.guard(async () => {
+      const [kind, value] = 'userId' in by ? ['user_id', by.userId] as const
+        : 'emailNormalized' in by ? ['email_normalized', by.emailNormalized] as const : ['username', by.username] as const
+      const { rows } = await this.prepared.execute<Selectable<UsersTable>>(`find-by-${kind}`, (slot) =>
+        this.db.selectFrom('latchkey_users').selectAll().where('connection', '=', slot(0)).where(kind, '=', slot(1)), [connection, value])
+      return rows[0] ? fromUserRow(rows[0]) : null
+    })
   }
 
   insertUser(user: NewStoredUser, opts: { historyLimit?: number } = {}): Promise<InsertUserResult> {
@@ -77,15 +88,15 @@ export class KyselyUserStore implements UserStore {
   recordLogin(connection: string, userId: string, login: { at: Date; rehash?: { from: string; to: string } }): Promise<void> {
     return this.guard(async () => {
       const { rehash } = login
-      await this.db.updateTable('latchkey_users')
+      await this.prepared.execute(rehash ? 'record-login-rehash' : 'record-login', (slot) => this.db.updateTable('latchkey_users')
         .set((eb) => ({
           logins_count: eb('logins_count', '+', 1),
-          last_login: login.at.getTime(),
+          last_login: slot(0),
           // Compare-and-set: a password changed since this login read the row is kept.
-          ...(rehash ? { password_hash: sql<string>`case when password_hash = ${rehash.from} then ${rehash.to} else password_hash end` } : {}),
+          ...(rehash ? { password_hash: sql<string>`case when password_hash = ${slot(1)} then ${slot(2)} else password_hash end` } : {}),
         }))
-        .where('connection', '=', connection).where('user_id', '=', userId)
-        .execute()
+        .where('connection', '=', slot(3)).where('user_id', '=', slot(4)),
+      [login.at.getTime(), rehash?.from, rehash?.to, connection, userId])
     })
   }
 
