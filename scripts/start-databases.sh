@@ -16,8 +16,15 @@ pg_data=$(mktemp -d /tmp/latchkey-pg.XXXXXX)
 chown postgres:postgres "$pg_data"
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 as_postgres "'$pg_bin/initdb' -D '$pg_data' -A trust -U postgres --no-sync >/dev/null"
-as_postgres "'$pg_bin/pg_ctl' -D '$pg_data' -l '$pg_data/server.log' -w -t 60 \
-  -o \"-p $PG_PORT -k '$pg_data' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start >/dev/null"
+# Settings live in the cluster's own config, so a plain `pg_ctl start` (the restart tests) finds them.
+cat >>"$pg_data/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$pg_data'
+fsync = off
+max_connections = 300
+CONF
+as_postgres "'$pg_bin/pg_ctl' -D '$pg_data' -l '$pg_data/server.log' -w -t 60 start >/dev/null"
 as_postgres "'$pg_bin/psql' -h 127.0.0.1 -p $PG_PORT -U postgres -qc 'create database latchkey_test' >/dev/null"
 log "PostgreSQL on 127.0.0.1:$PG_PORT (data $pg_data)"
 
@@ -26,9 +33,15 @@ my_bin=$(command -v mariadbd || command -v mysqld || true)
 my_data=$(mktemp -d /tmp/latchkey-mariadb.XXXXXX)
 mariadb-install-db --no-defaults --datadir="$my_data" --user="$(id -un)" --auth-root-authentication-method=socket \
   --skip-test-db >"$my_data/install.log" 2>&1 || { cat "$my_data/install.log" >&2; exit 1; }
-nohup "$my_bin" --no-defaults --datadir="$my_data" --socket="$my_data/mysqld.sock" --pid-file="$my_data/mysqld.pid" \
-  --port="$MY_PORT" --bind-address=127.0.0.1 --user="$(id -un)" --innodb-flush-log-at-trx-commit=2 \
-  --max-connections=300 --log-error="$my_data/server.log" >/dev/null 2>&1 &
+# The command line is kept beside the data, so scripts/restart-database.sh can start it again.
+cat >"$my_data/start.sh" <<START
+#!/bin/sh
+exec '$my_bin' --no-defaults --datadir='$my_data' --socket='$my_data/mysqld.sock' --pid-file='$my_data/mysqld.pid' \\
+  --port='$MY_PORT' --bind-address=127.0.0.1 --user='$(id -un)' --innodb-flush-log-at-trx-commit=2 \\
+  --max-connections=300 --log-error='$my_data/server.log'
+START
+chmod +x "$my_data/start.sh"
+nohup "$my_data/start.sh" >/dev/null 2>&1 &
 for _ in $(seq 1 120); do
   mariadb --no-defaults --socket="$my_data/mysqld.sock" -uroot -e 'select 1' >/dev/null 2>&1 && break
   sleep 0.5

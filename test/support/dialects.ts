@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { sql } from 'kysely'
 import { openStore, type DialectName, type OpenedStore } from '@latchkey/adapters'
 
 /**
@@ -38,4 +39,20 @@ function requiredEnv(name: string): string {
   const value = process.env[name]
   if (!value) throw new Error(`${name} is not set, but DIALECTS asks for its server (see README: Contributing)`)
   return value
+}
+
+/**
+ * A URL for a brand-new, empty database of `dialect` (a new SQLite file, or a new
+ * database created on the test server), for tests that must see migrations run.
+ */
+export async function freshDatabaseUrl(dialect: DialectName): Promise<string> {
+  const base = storeUrl(dialect)
+  if (dialect === 'sqlite') return base
+  const name = `latchkey_${randomBytes(5).toString('hex')}`
+  const admin = await openStore(base, { migrate: false })
+  await sql.raw(`create database ${name}`).execute(admin.db)
+  await admin.close()
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return url.toString()
 }

@@ -15,8 +15,12 @@ export function postgresKysely(url: string, opts: PoolOptions = {}): Kysely<Latc
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
   })
-  // An idle client that loses its server emits 'error' on the pool; unhandled, that would
-  // crash the host. The pool discards the client itself, and the next query reconnects.
-  pool.on('error', () => {})
+  // A client that loses its server emits 'error': on the pool while idle, on the client
+  // while checked out. Unhandled, either would crash the host. The failure itself reaches
+  // the caller through the query it breaks (as StoreUnavailableError), and pg-pool
+  // discards a client that is no longer queryable when it is released.
+  const ignoreLostConnection = () => {}
+  pool.on('error', ignoreLostConnection)
+  pool.on('connect', (client) => client.on('error', ignoreLostConnection))
   return new Kysely<LatchkeyDatabase>({ dialect: new PostgresDialect({ pool }) })
 }

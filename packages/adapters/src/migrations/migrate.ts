@@ -12,11 +12,24 @@ function migrations(dialect: DialectName) {
 }
 
 /**
- * Runs pending migrations under the dialect's lock (Kysely takes an advisory lock on
- * PostgreSQL, GET_LOCK on MySQL and a lock row on SQLite), so processes that start
- * together migrate once.
+ * Runs pending migrations so that processes starting together migrate once. On
+ * PostgreSQL and MySQL, Kysely takes the dialect's lock (an advisory lock, GET_LOCK).
+ * Kysely's SQLite lock only covers one process, so there a migration that lost the race
+ * to another process (its DDL rolls back whole) is simply tried again, and then finds
+ * the work done.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db, dialect)
+    } catch (error) {
+      if (dialect !== 'sqlite' || attempt >= 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 50))
+    }
+  }
+}
+
+async function migrateOnce(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations(dialect) },

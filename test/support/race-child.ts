@@ -1,0 +1,44 @@
+// A separate Node process for the multi-process tests. It opens its own store and
+// connection, says 'ready', waits for 'go' so every process starts together, runs its
+// part concurrently, reports each call's outcome and exits.
+import { BuiltinConnection, closeHashPool, LatchkeyError } from '@latchkey/core'
+import { openStore } from '@latchkey/adapters'
+
+export interface RaceTask {
+  url: string
+  name: string
+  bcryptCost: number
+  op: 'signup' | 'login' | 'changePassword' | 'resetPassword' | 'open'
+  email?: string
+  password?: string
+  ticket?: string
+  times: number
+}
+
+const task = JSON.parse(process.env['RACE_TASK']!) as RaceTask
+const store = await openStore(task.url)
+const connection = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost })
+const ctx = { ip: '203.0.113.50' }
+
+const call = (i: number): Promise<unknown> => {
+  switch (task.op) {
+    case 'signup': return connection.signup({ email: task.email!, password: `${task.password}-${process.pid}-${i}` }, ctx)
+    case 'login': return connection.login({ identifier: task.email!, password: task.password! }, ctx)
+    case 'changePassword': return connection.changePassword(task.email!, task.password!, ctx)
+    case 'resetPassword': return connection.resetPassword(task.ticket!, `${task.password}-${process.pid}-${i}`, ctx)
+    case 'open': return Promise.resolve('opened')
+  }
+}
+
+process.send!('ready')
+process.once('message', async () => {
+  const outcomes = await Promise.all(Array.from({ length: task.times }, (_, i) => call(i).then(
+    () => 'ok',
+    (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),
+  )))
+  process.send!({ outcomes }, async () => {
+    await store.close()
+    await closeHashPool()
+    process.exit(0)
+  })
+})
