@@ -6,7 +6,7 @@ import type {
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { translateStoreError, uniqueViolation } from './dialects/store-errors.js'
-import { PreparedQueries } from './prepared-queries.js'
+import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
 
 type Db = Kysely<LatchkeyDatabase> | Transaction<LatchkeyDatabase>
 
@@ -23,8 +23,13 @@ class Rollback<T> {
 export class KyselyUserStore implements UserStore {
   private readonly prepared: PreparedQueries
 
-  constructor(readonly db: Kysely<LatchkeyDatabase>, readonly dialect: DialectName, private readonly onClose: () => Promise<void>) {
-    this.prepared = new PreparedQueries(db)
+  constructor(
+    readonly db: Kysely<LatchkeyDatabase>,
+    readonly dialect: DialectName,
+    private readonly onClose: () => Promise<void>,
+    direct?: DirectExecutor,
+  ) {
+    this.prepared = new PreparedQueries(db, direct)
   }
 
   findUser(connection: string, by: UserLookup): Promise<StoredUser | null> {

@@ -9,6 +9,7 @@ import { sqliteKysely, type SqliteOptions } from './dialects/sqlite.js'
 import { translateStoreError } from './dialects/store-errors.js'
 import { KyselyUserStore } from './kysely-user-store.js'
 import { migrateToLatest } from './migrations/migrate.js'
+import type { DirectExecutor } from './prepared-queries.js'
 
 export interface OpenStoreOptions extends PoolOptions {
   /** Run pending migrations before returning. Default true. */
@@ -37,12 +38,12 @@ export async function openStore(
   target: string | { kysely: Kysely<any>; dialect: DialectName },
   opts: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
-  const { db, dialect, owned } = typeof target === 'string'
+  const { db, dialect, direct, owned } = typeof target === 'string'
     ? { ...fromUrl(target, opts), owned: true }
-    : { db: target.kysely as Kysely<LatchkeyDatabase>, dialect: checkDialect(target.dialect), owned: false }
+    : { db: target.kysely as Kysely<LatchkeyDatabase>, dialect: checkDialect(target.dialect), direct: undefined, owned: false }
   const store = new KyselyUserStore(db, dialect, async () => {
     if (owned) await db.destroy()
-  })
+  }, direct)
   if (opts.migrate ?? true) {
     try {
       await migrateToLatest(db as Kysely<unknown>, dialect)
@@ -54,14 +55,14 @@ export async function openStore(
   return store
 }
 
-function fromUrl(url: string, opts: OpenStoreOptions): { db: Kysely<LatchkeyDatabase>; dialect: DialectName } {
+function fromUrl(url: string, opts: OpenStoreOptions): { db: Kysely<LatchkeyDatabase>; dialect: DialectName; direct?: DirectExecutor } {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '')
     if (path === '') throw badUrl('a SQLite URL needs a path, or :memory:')
     return { db: sqliteKysely(path, opts.sqlite), dialect: 'sqlite' }
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { db: postgresKysely(url, opts), dialect: 'postgres' }
-  if (/^(mysql|mariadb):\/\//.test(url)) return { db: mysqlKysely(url.replace(/^mariadb:/, 'mysql:'), opts), dialect: 'mysql' }
+  if (/^postgres(ql)?:\/\//.test(url)) return { ...postgresKysely(url, opts), dialect: 'postgres' }
+  if (/^(mysql|mariadb):\/\//.test(url)) return { ...mysqlKysely(url.replace(/^mariadb:/, 'mysql:'), opts), dialect: 'mysql' }
   throw badUrl("expected 'sqlite:…', 'postgres://…' or 'mysql://…'")
 }
 

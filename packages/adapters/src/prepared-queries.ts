@@ -1,6 +1,19 @@
-import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely'
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 
 type Param = { slot: number } | { value: unknown }
+
+/** What a hot-path statement returns: its rows, or how many rows it changed. */
+export interface DirectResult<R> {
+  rows: R[]
+  affected: number
+}
+
+/**
+ * Runs one statement straight on the driver's pool as a named, server-side prepared
+ * statement (pg's `name`, mysql2's `execute`), skipping Kysely's per-query connection
+ * handling. Only for single statements outside transactions.
+ */
+export type DirectExecutor = (name: string, sql: string, parameters: unknown[]) => Promise<DirectResult<unknown>>
 
 /**
  * Builds a Kysely query once per key and reuses its SQL text, swapping the parameters in.
@@ -13,9 +26,9 @@ type Param = { slot: number } | { value: unknown }
 export class PreparedQueries {
   private readonly cache = new Map<string, { sql: string; params: Param[] }>()
 
-  constructor(private readonly db: Kysely<any>) {}
+  constructor(private readonly db: Kysely<any>, private readonly direct: DirectExecutor | undefined) {}
 
-  execute<R>(key: string, build: (slot: (i: number) => string) => Compilable, values: readonly unknown[]): Promise<QueryResult<R>> {
+  async execute<R>(key: string, build: (slot: (i: number) => string) => Compilable, values: readonly unknown[]): Promise<DirectResult<R>> {
     let prepared = this.cache.get(key)
     if (!prepared) {
       const marker = `\u0000latchkey-slot-${key}-`
@@ -26,6 +39,8 @@ export class PreparedQueries {
       this.cache.set(key, prepared)
     }
     const parameters = prepared.params.map((p) => ('slot' in p ? values[p.slot] : p.value))
-    return this.db.executeQuery<R>(CompiledQuery.raw(prepared.sql, parameters))
+    if (this.direct) return (await this.direct(`latchkey_${key}`, prepared.sql, parameters)) as DirectResult<R>
+    const result = await this.db.executeQuery<R>(CompiledQuery.raw(prepared.sql, parameters))
+    return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) }
   }
 }

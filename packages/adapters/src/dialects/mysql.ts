@@ -2,8 +2,9 @@ import { createPool } from 'mysql2'
 import { Kysely, MysqlDialect } from 'kysely'
 import type { LatchkeyDatabase } from '../database.js'
 import type { PoolOptions } from './postgres.js'
+import type { DirectExecutor } from '../prepared-queries.js'
 
-export function mysqlKysely(url: string, opts: PoolOptions = {}): Kysely<LatchkeyDatabase> {
+export function mysqlKysely(url: string, opts: PoolOptions = {}): { db: Kysely<LatchkeyDatabase>; direct: DirectExecutor } {
   const pool = createPool({
     uri: url,
     connectionLimit: opts.poolSize ?? 10,
@@ -14,5 +15,13 @@ export function mysqlKysely(url: string, opts: PoolOptions = {}): Kysely<Latchke
     supportBigNumbers: true,
     bigNumberStrings: false,
   })
-  return new Kysely<LatchkeyDatabase>({ dialect: new MysqlDialect({ pool }) })
+  const promisePool = pool.promise()
+  const direct: DirectExecutor = async (_name, sql, values) => {
+    // execute() prepares once per connection and caches the statement by its text.
+    const [result] = await promisePool.execute(sql, values as never[])
+    return Array.isArray(result)
+      ? { rows: result as unknown[], affected: 0 }
+      : { rows: [], affected: (result as { affectedRows: number }).affectedRows }
+  }
+  return { db: new Kysely<LatchkeyDatabase>({ dialect: new MysqlDialect({ pool }) }), direct }
 }

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
 import type { LatchkeyDatabase } from '../database.js'
+import type { DirectExecutor } from '../prepared-queries.js'
 
 export interface PoolOptions {
   /** Connections in the pool. Default 10. */
@@ -9,7 +10,7 @@ export interface PoolOptions {
   connectTimeoutMs?: number
 }
 
-export function postgresKysely(url: string, opts: PoolOptions = {}): Kysely<LatchkeyDatabase> {
+export function postgresKysely(url: string, opts: PoolOptions = {}): { db: Kysely<LatchkeyDatabase>; direct: DirectExecutor } {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
@@ -22,5 +23,9 @@ export function postgresKysely(url: string, opts: PoolOptions = {}): Kysely<Latc
   const ignoreLostConnection = () => {}
   pool.on('error', ignoreLostConnection)
   pool.on('connect', (client) => client.on('error', ignoreLostConnection))
-  return new Kysely<LatchkeyDatabase>({ dialect: new PostgresDialect({ pool }) })
+  const direct: DirectExecutor = async (name, text, values) => {
+    const result = await pool.query({ name, text, values })
+    return { rows: result.rows, affected: result.rowCount ?? 0 }
+  }
+  return { db: new Kysely<LatchkeyDatabase>({ dialect: new PostgresDialect({ pool }) }), direct }
 }
