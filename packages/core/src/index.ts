@@ -26,7 +26,7 @@ export { metadataSchema } from './input/text.js'
 
 export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels } from './password/policy.js'
 export type { PasswordPolicyOptions, PasswordPolicyLevel, PersonalInfo } from './password/policy.js'
-export { closeHashPool, hashPoolStats } from './password/hash-pool.js'
+export { closeHashPool, hashPoolStats, bcryptHash, bcryptCompare, bcryptCost } from './password/hash-pool.js'
 export type { HashPoolStats } from './password/hash-pool.js'
 
 export { latchkeyEventTypes } from './events/events.js'

@@ -1,0 +1,306 @@
+import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core'
+import { RUN_LIMITS } from '../limits.js'
+import type { GuestError, RunJob, RunOutcome } from '../pool/protocol.js'
+import { redact } from '../redact.js'
+import { PRELUDE_SOURCE, type GuestLimits } from './prelude.js'
+
+/** "The login script", or "The script" for an unnamed one. */
+export function scriptLabel(name: string): string {
+  return name === 'script' ? 'The script' : `The ${name} script`
+}
+
+/** Host work a guest may ask for; the worker wires modules to implementations. */
+export interface HostServices {
+  call(module: string, op: string, args: Record<string, unknown>, run: ScriptRun): Promise<unknown>
+  sync(module: string, op: string, args: Record<string, unknown>): unknown
+  /** Module names `require` accepts, for the error that names the rest. */
+  modules: string[]
+  /** Closes whatever host resources (sockets, connections) this run opened. */
+  release(run: ScriptRun): Promise<void>
+}
+
+/**
+ * One execution of one script in a fresh QuickJS runtime and context, torn down at the
+ * end. The wall-clock deadline is enforced three ways: the interrupt handler stops guest
+ * code, a host timer ends a run that is waiting (on a host call, a timer or a callback
+ * that never comes), and the runner terminates the worker if neither could.
+ */
+export class ScriptRun {
+  /** True when the module must be thrown away (an abort poisons all of it). */
+  poisoned = false
+  readonly job: RunJob
+  private rt: QuickJSRuntime | null = null
+  private ctx: QuickJSContext | null = null
+  private start: QuickJSHandle | null = null
+  private readonly logs: string[] = []
+  private logBytes = 0
+  private logsTruncated = false
+  private readonly deferreds = new Set<QuickJSDeferredPromise>()
+  private readonly awaiting = new Map<QuickJSDeferredPromise, string>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private finished = false
+  private resolveOutcome!: (outcome: RunOutcome) => void
+  private readonly outcome = new Promise<RunOutcome>((resolve) => { this.resolveOutcome = resolve })
+
+  constructor(private readonly module: QuickJSWASMModule, job: RunJob, private readonly services: HostServices) {
+    this.job = job
+  }
+
+  async execute(): Promise<RunOutcome> {
+    try {
+      this.setUp()
+      this.schedule(() => this.timeOut(), this.job.deadline - Date.now())
+      this.pump()
+      return await this.outcome
+    } catch (error) {
+      return this.crashed(error)
+    } finally {
+      await this.tearDown()
+    }
+  }
+
+  /** Text a guest produced, with the run's secrets scrubbed. */
+  scrub(text: string): string {
+    return redact(text, this.job.redact)
+  }
+
+  // ---- set-up ------------------------------------------------------------------------
+
+  private setUp(): void {
+    const rt = (this.rt = this.module.newRuntime())
+    rt.setMaxStackSize(RUN_LIMITS.stackBytes)
+    rt.setInterruptHandler(() => Date.now() > this.job.deadline)
+    const ctx = (this.ctx = rt.newContext())
+
+    const host = ctx.newObject()
+    const fn = (name: string, impl: (...args: QuickJSHandle[]) => QuickJSHandle | void) => {
+      const handle = ctx.newFunction(name, impl)
+      ctx.setProp(host, name, handle)
+      handle.dispose()
+    }
+    fn('log', (level, text) => { this.log(this.text(level, 16) ?? 'log', this.text(text, RUN_LIMITS.logBytes) ?? '[a log line too long to capture]') })
+    fn('call', (module, op, args) => this.hostCall(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes)))
+    fn('sync', (module, op, args) => ctx.newString(this.hostSync(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes))))
+    fn('timer', (ms) => this.timer(ctx.typeof(ms) === 'number' ? ctx.getNumber(ms) : 0))
+    fn('done', (kind, json) => { this.guestDone(this.text(kind, 8), json) })
+
+    const limits: GuestLimits = { timers: RUN_LIMITS.timers, timerDelayMs: RUN_LIMITS.timerDelayMs, modules: this.services.modules }
+    const prelude = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'latchkey-prelude.js'))
+    const strings = [this.job.configurationJson, this.job.globalJson, JSON.stringify(limits)].map((s) => ctx.newString(s))
+    const limitsValue = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(limits)})`))
+    const started = ctx.callFunction(prelude, ctx.undefined, host, strings[0]!, strings[1]!, limitsValue)
+    for (const h of [prelude, host, limitsValue, ...strings]) h.dispose()
+    this.start = ctx.unwrapResult(started)
+
+    const evaluated = ctx.evalCode(this.job.source, `${this.job.scriptName}.js`, { type: 'global' })
+    if (evaluated.error) {
+      this.guestFailed(evaluated.error)
+      return
+    }
+    evaluated.value.dispose()
+    const args = ctx.newString(this.job.argsJson)
+    const name = ctx.newString(this.job.scriptName)
+    const called = ctx.callFunction(this.start, ctx.undefined, args, name)
+    args.dispose()
+    name.dispose()
+    if (called.error) this.guestFailed(called.error)
+    else called.value.dispose()
+  }
+
+  // ---- what the guest can ask of the host ------------------------------------------
+
+  /** A guest string, or null when it is not a string or longer than `max`. */
+  private text(handle: QuickJSHandle, max: number): string | null {
+    const ctx = this.ctx!
+    if (ctx.typeof(handle) !== 'string') return null
+    const lengthHandle = ctx.getProp(handle, 'length')
+    const length = ctx.getNumber(lengthHandle)
+    lengthHandle.dispose()
+    return length <= max ? ctx.getString(handle) : null
+  }
+
+  private log(level: string, text: string): void {
+    if (this.logsTruncated) return
+    const line = `[${level}] ${this.scrub(text)}`
+    if (this.logs.length >= RUN_LIMITS.logLines || this.logBytes + line.length > RUN_LIMITS.logBytes) {
+      this.logsTruncated = true
+      this.logs.push('[latchkey] log limit reached; later lines were dropped')
+      return
+    }
+    this.logBytes += line.length
+    this.logs.push(line)
+  }
+
+  private hostSync(module: string | null, op: string | null, argsJson: string | null): string {
+    try {
+      if (!module || !op || argsJson === null) throw new Error('invalid host call')
+      return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>) })
+    } catch (error) {
+      return JSON.stringify({ ok: false, message: error instanceof Error ? error.message : String(error) })
+    }
+  }
+
+  private hostCall(module: string | null, op: string | null, argsJson: string | null): QuickJSHandle {
+    const label = `${module}.${op}`
+    if (!module || !op || argsJson === null) return this.settledPromise(false, 'invalid host call')
+    if (this.awaiting.size >= RUN_LIMITS.inFlightHostCalls) {
+      return this.settledPromise(false, `at most ${RUN_LIMITS.inFlightHostCalls} host calls may be in flight at once`)
+    }
+    const deferred = this.ctx!.newPromise()
+    this.deferreds.add(deferred)
+    this.awaiting.set(deferred, label)
+    let args: Record<string, unknown>
+    try {
+      args = JSON.parse(argsJson) as Record<string, unknown>
+    } catch {
+      args = {}
+    }
+    this.services.call(module, op, args, this).then(
+      (value) => this.settle(deferred, true, JSON.stringify(value ?? null)),
+      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error)),
+    )
+    return deferred.handle
+  }
+
+  private timer(ms: number): QuickJSHandle {
+    const deferred = this.ctx!.newPromise()
+    this.deferreds.add(deferred)
+    this.schedule(() => this.settle(deferred, true, 'null'), Math.min(Math.max(0, ms), RUN_LIMITS.timerDelayMs))
+    return deferred.handle
+  }
+
+  private settledPromise(ok: boolean, text: string): QuickJSHandle {
+    const deferred = this.ctx!.newPromise()
+    this.deferreds.add(deferred)
+    queueMicrotask(() => this.settle(deferred, ok, text))
+    return deferred.handle
+  }
+
+  private settle(deferred: QuickJSDeferredPromise, ok: boolean, text: string): void {
+    this.awaiting.delete(deferred)
+    this.deferreds.delete(deferred)
+    const ctx = this.ctx
+    if (this.finished || !ctx || !ctx.alive || !deferred.alive) return
+    const value = ok ? ctx.newString(text) : ctx.newError(this.scrub(text))
+    if (ok) deferred.resolve(value)
+    else deferred.reject(value)
+    value.dispose()
+    this.pump()
+  }
+
+  /** Runs queued promise jobs in bounded turns, yielding so timers and other runs proceed. */
+  private pump(): void {
+    if (this.finished || !this.rt) return
+    const result = this.rt.executePendingJobs(RUN_LIMITS.jobsPerTurn)
+    if (result.error) {
+      this.guestFailed(result.error)
+      return
+    }
+    if (this.rt.hasPendingJob()) setImmediate(() => this.pump())
+  }
+
+  // ---- endings -----------------------------------------------------------------------
+
+  private guestDone(kind: string | null, json: QuickJSHandle): void {
+    if (this.finished) return
+    const text = this.text(json, RUN_LIMITS.resultBytes)
+    if (text === null) {
+      this.finish({ kind: 'script_error', error: { kind: 'Error', name: 'ResultTooLarge', message: `The script's result is not a string of at most ${RUN_LIMITS.resultBytes} bytes of JSON` }, logs: this.logs })
+      return
+    }
+    if (kind === 'ok') {
+      const parsed = JSON.parse(text) as { value?: unknown; global?: unknown }
+      const globalJson = JSON.stringify(parsed.global ?? {})
+      this.finish({ kind: 'ok', valueJson: parsed.value === undefined ? undefined : JSON.stringify(parsed.value), globalJson, logs: this.logs })
+      return
+    }
+    const error = JSON.parse(text) as GuestError & { stack?: string }
+    // The interrupt surfaces as a catchable rejection inside async functions.
+    if (Date.now() > this.job.deadline || (error.name === 'InternalError' && error.message === 'interrupted')) {
+      this.timeOut('while running script code')
+      return
+    }
+    this.finish({ kind: 'script_error', error: this.guestError(error), logs: this.logs })
+  }
+
+  private guestFailed(errorHandle: QuickJSHandle): void {
+    const ctx = this.ctx!
+    let described: GuestError & { stack?: string } = { kind: 'Error', name: 'Error', message: 'The script failed' }
+    try {
+      const field = (name: string) => {
+        const h = ctx.getProp(errorHandle, name)
+        const value = this.text(h, 4096)
+        h.dispose()
+        return value
+      }
+      described = { kind: 'Error', name: field('name') ?? 'Error', message: field('message') ?? 'The script failed', stack: field('stack') ?? '' }
+    } finally {
+      errorHandle.dispose()
+    }
+    if (Date.now() > this.job.deadline || (described.name === 'InternalError' && described.message === 'interrupted')) {
+      this.timeOut('while running script code')
+      return
+    }
+    this.finish({ kind: 'script_error', error: this.guestError(described), logs: this.logs })
+  }
+
+  private guestError(e: GuestError & { stack?: string }): GuestError {
+    const file = `${this.job.scriptName}.js:`
+    const at = e.stack ? e.stack.indexOf(file) : -1
+    const line = at === -1 ? undefined : Number.parseInt(e.stack!.slice(at + file.length), 10)
+    return {
+      kind: e.kind,
+      name: e.name,
+      message: this.scrub(e.message),
+      ...(e.code === undefined ? {} : { code: e.code }),
+      ...(line !== undefined && Number.isFinite(line) ? { line } : {}),
+    }
+  }
+
+  private timeOut(doing?: string): void {
+    if (this.finished) return
+    const waiting = [...new Set(this.awaiting.values())]
+    const why = doing ?? (waiting.length > 0
+      ? `while awaiting ${waiting.join(', ')}`
+      : this.rt?.hasPendingJob() ? 'while running promise jobs' : 'without calling its callback')
+    this.finish({ kind: 'timeout', message: `${scriptLabel(this.job.scriptName)} timed out after ${this.job.timeoutMs} ms ${why}.`, logs: this.logs })
+  }
+
+  private crashed(error: unknown): RunOutcome {
+    const message = error instanceof Error ? error.message : String(error)
+    // An Emscripten abort or a WASM trap leaves the module unusable.
+    this.poisoned = this.poisoned || /abort|unreachable|RuntimeError|memory access/i.test(message) || error instanceof WebAssembly.RuntimeError
+    return { kind: 'sandbox_error', message: `The sandbox failed while running ${scriptLabel(this.job.scriptName).toLowerCase()}: ${this.scrub(message)}`, retryable: this.poisoned, logs: this.logs }
+  }
+
+  private finish(outcome: RunOutcome): void {
+    if (this.finished) return
+    this.finished = true
+    this.resolveOutcome(outcome)
+  }
+
+  private schedule(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      fn()
+    }, Math.max(0, ms))
+    this.timers.add(timer)
+  }
+
+  private async tearDown(): Promise<void> {
+    this.finished = true
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    try {
+      for (const d of this.deferreds) if (d.alive) d.dispose()
+      this.deferreds.clear()
+      this.start?.dispose()
+      this.ctx?.dispose()
+      this.rt?.dispose()
+    } catch {
+      // A runtime that cannot be torn down cleanly has corrupted its module.
+      this.poisoned = true
+    }
+    await this.services.release(this)
+  }
+}

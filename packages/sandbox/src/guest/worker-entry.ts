@@ -1,0 +1,101 @@
+// A sandbox worker thread: it hosts QuickJS modules and runs scripts in them, several at
+// a time while they await host calls. Each concurrent run gets a module of its own, with
+// its own bounded WebAssembly.Memory, so one run's memory bomb never starves another.
+import { parentPort, workerData } from 'node:worker_threads'
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core'
+import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
+import { cryptoAsync, cryptoSync } from '../bridges/crypto-bridge.js'
+import { RUN_LIMITS } from '../limits.js'
+import type { FromWorker, RunJob, ToWorker, WorkerConfig } from '../pool/protocol.js'
+import { ScriptRun, type HostServices } from './script-run.js'
+
+if (!parentPort) throw new Error('the sandbox worker must run as a worker thread')
+const port = parentPort
+const config = workerData as WorkerConfig
+
+// The plain synchronous build (asyncify allows one suspension per module at a time).
+// Its package's types describe the CommonJS shape; under ESM the default export is the variant.
+const releaseSync = releaseSyncModule as unknown as QuickJSSyncVariant
+const PAGE = 64 * 1024
+const INITIAL_PAGES = 256 // the 16 MiB QuickJS's build starts with
+
+interface Slot {
+  module: QuickJSWASMModule
+  memory: WebAssembly.Memory
+}
+const idle: Slot[] = []
+
+async function newSlot(): Promise<Slot> {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)) })
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmModule: config.wasmModule, wasmMemory: memory }))
+  return { module, memory }
+}
+
+/** A slot goes back to the pool unless its module is poisoned or its memory has grown large. */
+function release(slot: Slot, poisoned: boolean): void {
+  const grown = slot.memory.buffer.byteLength > RUN_LIMITS.recycleFraction * config.memoryLimitBytes
+  if (!poisoned && !grown) idle.push(slot)
+}
+
+// ---- host services --------------------------------------------------------------------
+
+let nextHostCall = 1
+const hostCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+
+/** Work done by the main thread: bcrypt runs on core's process-wide hash pool. */
+function viaMain(module: string, op: string, args: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const id = nextHostCall++
+    hostCalls.set(id, { resolve, reject })
+    post({ type: 'host-call', id, module, op, args })
+  })
+}
+
+const services: HostServices = {
+  modules: ['bcrypt', 'crypto'],
+  async call(module, op, args) {
+    if (module === 'bcrypt') return viaMain(module, op, args)
+    if (module === 'crypto') return cryptoAsync(op, args)
+    throw new Error(`no host module '${module}'`)
+  },
+  sync(module, op, args) {
+    if (module === 'crypto') return cryptoSync(op, args)
+    throw new Error(`no synchronous host module '${module}'`)
+  },
+  async release() {},
+}
+
+async function run(id: number, job: RunJob): Promise<void> {
+  let slot: Slot | undefined
+  try {
+    slot = idle.pop() ?? (await newSlot())
+    const scriptRun = new ScriptRun(slot.module, job, services)
+    const outcome = await scriptRun.execute()
+    release(slot, scriptRun.poisoned)
+    post({ type: 'done', id, outcome })
+  } catch (error) {
+    post({ type: 'done', id, outcome: { kind: 'sandbox_error', message: `The sandbox could not run the script: ${error instanceof Error ? error.message : String(error)}`, retryable: true, logs: [] } })
+  }
+}
+
+function post(message: FromWorker): void {
+  port.postMessage(message)
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'run') {
+    void run(message.id, message.job)
+    return
+  }
+  const pending = hostCalls.get(message.id)
+  if (!pending) return
+  hostCalls.delete(message.id)
+  if (message.ok) pending.resolve(message.value)
+  else pending.reject(new Error(message.message))
+})
+
+// Warm one module so the first run pays only for its runtime and context.
+void newSlot().then((slot) => {
+  idle.push(slot)
+  post({ type: 'ready' })
+})

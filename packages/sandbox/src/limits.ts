@@ -1,0 +1,49 @@
+import { z } from 'zod'
+
+/** Options of a {@link QuickJsRunner}; every one is validated at construction. */
+export const quickJsRunnerOptionsSchema = z.strictObject({
+  /** Worker threads running scripts. Default: one per core. */
+  workers: z.number().int().min(1).max(64).optional(),
+  /** Wall-clock limit of a run, host calls included, in ms. Default 20,000. */
+  timeoutMs: z.number().int().min(10).max(600_000).optional(),
+  /** Linear memory of one run's QuickJS module, in bytes (32 MiB–1 GiB). Default 64 MiB. */
+  memoryLimitBytes: z.number().int().min(32 * 1024 * 1024).max(1024 * 1024 * 1024).optional(),
+  /** Runs one worker interleaves while they await host calls. Default 8. */
+  concurrencyPerWorker: z.number().int().min(1).max(64).optional(),
+})
+export type QuickJsRunnerOptions = z.input<typeof quickJsRunnerOptionsSchema>
+
+/** Per-run caps. They are fixed: each protects the host, not a feature to tune. */
+export const RUN_LIMITS = {
+  /** Guest stack; beyond it a clean `InternalError: stack overflow`. */
+  stackBytes: 256 * 1024,
+  /** Captured console output per run; past it lines are dropped and one marker is logged. */
+  logBytes: 64 * 1024,
+  logLines: 500,
+  /** The JSON of a script's result (and of its `global`). */
+  resultBytes: 1024 * 1024,
+  /** Source text of a script. */
+  sourceBytes: 512 * 1024,
+  /** `setTimeout` calls per run, and the longest delay. */
+  timers: 100,
+  timerDelayMs: 30_000,
+  /** Host calls (bcrypt, crypto, network) awaiting at once. */
+  inFlightHostCalls: 32,
+  /** Promise jobs run before yielding to the worker's event loop. */
+  jobsPerTurn: 1000,
+  /** After the deadline, how long the worker gets before it is terminated. */
+  hardKillGraceMs: 500,
+  /** A module whose memory grew past this fraction of its cap is replaced after the run. */
+  recycleFraction: 0.5,
+} as const
+
+/** Caps of the host bridges that scripts `require`. */
+export const BRIDGE_LIMITS = {
+  bcryptMaxCost: 12,
+  pbkdf2MaxIterations: 1_000_000,
+  /** pbkdf2Sync blocks the worker, so its cap is lower than the async one. */
+  pbkdf2SyncMaxIterations: 200_000,
+  keyBytes: 1024,
+  randomBytes: 1024,
+  hashInputBytes: 1024 * 1024,
+} as const

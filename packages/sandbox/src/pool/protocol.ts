@@ -1,0 +1,47 @@
+// Messages between the runner (main thread) and its sandbox workers. Everything a guest
+// produced crosses as a string the worker has already size-checked and redacted.
+
+export interface RunJob {
+  source: string
+  argsJson: string
+  scriptName: string
+  configurationJson: string
+  globalJson: string
+  egress: string[]
+  redact: string[]
+  /** Absolute deadline, ms since the epoch. */
+  deadline: number
+  timeoutMs: number
+}
+
+/** How a run ended, as the worker saw it. */
+export type RunOutcome =
+  | { kind: 'ok'; valueJson: string | undefined; globalJson: string; logs: string[] }
+  | { kind: 'script_error'; error: GuestError; logs: string[] }
+  | { kind: 'timeout'; message: string; logs: string[] }
+  | { kind: 'sandbox_error'; message: string; retryable: boolean; logs: string[] }
+
+export interface GuestError {
+  /** 'WrongUsernameOrPasswordError' | 'ValidationError' | 'UnauthorizedError' | 'Error' */
+  kind: string
+  name: string
+  message: string
+  code?: string
+  line?: number
+}
+
+export type ToWorker =
+  | { type: 'run'; id: number; job: RunJob }
+  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: false; message: string }
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; id: number; outcome: RunOutcome }
+  /** A bridge call the main thread serves (bcrypt runs on core's process-wide hash pool). */
+  | { type: 'host-call'; id: number; module: string; op: string; args: unknown }
+
+export interface WorkerConfig {
+  wasmModule: WebAssembly.Module
+  memoryLimitBytes: number
+}

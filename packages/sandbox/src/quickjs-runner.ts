@@ -1,0 +1,121 @@
+import { availableParallelism } from 'node:os'
+import { z } from 'zod'
+import {
+  InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
+  WrongUsernameOrPasswordError, type ScriptRunner, type ScriptRunOptions, type ScriptRunResult,
+} from '@latchkey/core'
+import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
+import { SandboxPool } from './pool/sandbox-pool.js'
+import type { RunOutcome } from './pool/protocol.js'
+import { redact } from './redact.js'
+import { scriptLabel } from './guest/script-run.js'
+
+const hostEntry = z.string().min(1).max(300)
+
+/** Options of one {@link QuickJsRunner.run}. */
+export const scriptRunOptionsSchema = z.strictObject({
+  scriptName: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-]+$/, 'letters, digits, dash and underscore only').optional(),
+  configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
+  global: z.string().min(1).max(256).optional(),
+  egress: z.strictObject({ allow: z.array(hostEntry).max(256) }).optional(),
+  redact: z.array(z.string().max(64 * 1024)).max(1024).optional(),
+  timeoutMs: z.number().int().min(10).max(600_000).optional(),
+})
+
+/**
+ * Runs custom database scripts in QuickJS sandboxes, on worker threads, never on the
+ * host's own thread or in its JS realm. Each run gets a fresh runtime and context with a
+ * wall-clock deadline, a bounded memory, a stack cap and caps on logs, results, timers
+ * and host calls. Connections can share one runner without sharing reach, state or
+ * secrets: `global`, `egress` and `redact` are per run.
+ *
+ * @example
+ * const runner = new QuickJsRunner({ timeoutMs: 5000 })
+ * const { value, logs } = await runner.run(
+ *   'function login(email, password, callback) { callback(null, { user_id: 1, email }) }',
+ *   ['ada@example.com', 'secret'],
+ *   { scriptName: 'login', redact: ['secret'] },
+ * )
+ * await runner.close()
+ */
+export class QuickJsRunner implements ScriptRunner {
+  private readonly pool: SandboxPool
+  private readonly timeoutMs: number
+  /** Each connection's `global`, as JSON: owned here, copied into every run. */
+  private readonly globals = new Map<string, string>()
+
+  constructor(options: QuickJsRunnerOptions = {}) {
+    const parsed = quickJsRunnerOptionsSchema.safeParse(options)
+    if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
+    const o = parsed.data
+    this.timeoutMs = o.timeoutMs ?? 20_000
+    this.pool = new SandboxPool(o.workers ?? availableParallelism(), o.concurrencyPerWorker ?? 8, o.memoryLimitBytes ?? 64 * 1024 * 1024)
+  }
+
+  /**
+   * Calls the script's entry function (the first function it declares) with `args` and a
+   * callback. Resolves with the value passed to the callback or returned by an async
+   * function; rejects with the SDK error a script error maps to (SPEC §3).
+   */
+  async run(source: string, args: unknown[], opts: ScriptRunOptions = {}): Promise<ScriptRunResult> {
+    if (typeof source !== 'string' || source.length > RUN_LIMITS.sourceBytes) {
+      throw new InvalidInputError([{ path: ['source'], code: 'invalid_type', message: `must be a string of at most ${RUN_LIMITS.sourceBytes} characters` }])
+    }
+    const argsJson = Array.isArray(args) ? JSON.stringify(args) : undefined
+    if (argsJson === undefined || argsJson.length > RUN_LIMITS.resultBytes) {
+      throw new InvalidInputError([{ path: ['args'], code: 'invalid_type', message: `must be an array of at most ${RUN_LIMITS.resultBytes} bytes of JSON` }])
+    }
+    const parsed = scriptRunOptionsSchema.safeParse(opts)
+    if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
+    const o = parsed.data
+    const scriptName = o.scriptName ?? 'script'
+    const secrets = [...(o.redact ?? []), ...Object.values(o.configuration ?? {})]
+    const outcome = await this.pool.submit({
+      source,
+      argsJson,
+      scriptName,
+      configurationJson: JSON.stringify(o.configuration ?? {}),
+      globalJson: (o.global && this.globals.get(o.global)) || '{}',
+      egress: o.egress?.allow ?? [],
+      redact: secrets,
+      timeoutMs: o.timeoutMs ?? this.timeoutMs,
+    })
+    // The worker already scrubbed; scrubbing again here costs little and survives a bug there.
+    const logs = outcome.logs.map((line) => redact(line, secrets))
+    if (outcome.kind === 'ok') {
+      if (o.global) this.globals.set(o.global, outcome.globalJson)
+      return { value: outcome.valueJson === undefined ? undefined : JSON.parse(outcome.valueJson), logs }
+    }
+    throw toSdkError(outcome, scriptName, logs, secrets)
+  }
+
+  /** Terminates every worker. Runs in flight fail; the runner cannot be used again. */
+  async close(): Promise<void> {
+    await this.pool.close()
+  }
+
+  /** Worker start-ups and hard kills so far. */
+  get stats(): { workersStarted: number; workersKilled: number } {
+    return { workersStarted: this.pool.stats.started, workersKilled: this.pool.stats.killed }
+  }
+}
+
+function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: string, logs: string[], secrets: string[]): Error {
+  switch (outcome.kind) {
+    case 'timeout':
+      return new ScriptTimeoutError(redact(outcome.message, secrets), { scriptName, logs })
+    case 'sandbox_error':
+      return new ScriptError(redact(outcome.message, secrets), { scriptName, logs, retryable: outcome.retryable })
+    case 'script_error': {
+      const e = outcome.error
+      const message = redact(e.message, secrets)
+      if (e.kind === 'WrongUsernameOrPasswordError') return new WrongUsernameOrPasswordError()
+      if (e.kind === 'ValidationError') return e.code === 'user_exists' ? new UserExistsError(message) : new ValidationError(e.code ?? 'invalid', message)
+      if (e.kind === 'UnauthorizedError') return new UnauthorizedError(message)
+      const where = e.line === undefined ? '' : ` (line ${e.line})`
+      return new ScriptError(`${scriptLabel(scriptName)} failed: ${e.name === 'Error' || e.name === 'NonError' ? '' : `${e.name}: `}${message}${where}`, {
+        scriptName, logs, ...(e.line === undefined ? {} : { line: e.line }),
+      })
+    }
+  }
+}
