@@ -54,10 +54,12 @@ export class SandboxPool {
   }
 
   private async dispatch(): Promise<void> {
+    const wasm = await (this.wasm ??= loadWasm())
+    // From here on nothing awaits, so two dispatches never both decide to spawn.
     while (this.queue.length > 0 && !this.closed) {
       const live = this.workers.filter((w) => !w.dead)
       let target = live.filter((w) => w.active.size < this.concurrency).sort((a, b) => a.active.size - b.active.size)[0]
-      if (!target && live.length < this.size) target = await this.spawn()
+      if (!target && live.length < this.size) target = this.spawn(wasm)
       if (!target || this.queue.length === 0) return
       const { job: partial, resolve } = this.queue.shift()!
       const job: RunJob = { ...partial, deadline: Date.now() + partial.timeoutMs }
@@ -72,9 +74,8 @@ export class SandboxPool {
     }
   }
 
-  private async spawn(): Promise<SandboxWorker> {
-    this.wasm ??= loadWasm()
-    const config: WorkerConfig = { wasmModule: await this.wasm, memoryLimitBytes: this.memoryLimitBytes }
+  private spawn(wasmModule: WebAssembly.Module): SandboxWorker {
+    const config: WorkerConfig = { wasmModule, memoryLimitBytes: this.memoryLimitBytes }
     const worker = new Worker(new URL('../guest/worker-entry.js', import.meta.url), { workerData: config })
     const entry: SandboxWorker = { worker, active: new Map(), dead: false }
     this.stats.started += 1
