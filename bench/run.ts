@@ -3,8 +3,9 @@
 // so each target is a ratio against a baseline taken in the same run.
 import { mkdirSync } from 'node:fs'
 import { benchLogin } from './login.js'
+import { benchSandbox } from './sandbox.js'
 
-const benches: Record<string, () => Promise<boolean>> = { login: benchLogin }
+const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox }
 const chosen = process.argv.slice(2)
 mkdirSync('.tmp', { recursive: true })
 

@@ -10,6 +10,8 @@
 /* eslint-disable */
 export interface GuestHost {
   log(level: string, text: string): void
+  /** Evaluates a built-in module's source in this context and returns its factory. */
+  load(name: string): (lib: unknown) => unknown
   call(module: string, op: string, argsJson: string): Promise<string>
   sync(module: string, op: string, argsJson: string): string
   timer(ms: number): Promise<void>
@@ -22,7 +24,7 @@ export interface GuestLimits {
   modules: string[]
 }
 
-function guestPrelude(host: GuestHost, configJson: string, globalJson: string, limits: GuestLimits) {
+function guestPrelude(host: GuestHost, limits: GuestLimits) {
   'use strict'
   const g: any = globalThis
 
@@ -63,162 +65,6 @@ function guestPrelude(host: GuestHost, configJson: string, globalJson: string, l
   const say = (level: string) => (...args: unknown[]) => host.log(level, args.map(show).join(' '))
   const console = { log: say('log'), info: say('info'), warn: say('warn'), error: say('error'), debug: say('debug') }
 
-  // ---- Buffer: bytes with utf8, hex, base64, latin1 and utf16le codecs ----------------
-  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-  const B64_INDEX: Record<string, number> = {}
-  for (let i = 0; i < 64; i++) B64_INDEX[B64[i]!] = i
-  B64_INDEX['-'] = 62
-  B64_INDEX['_'] = 63
-
-  function utf8Encode(s: string): number[] {
-    const out: number[] = []
-    for (const ch of s) {
-      let c = ch.codePointAt(0)!
-      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd
-      if (c < 0x80) out.push(c)
-      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63))
-      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
-      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
-    }
-    return out
-  }
-  function utf8Decode(b: Uint8Array): string {
-    let out = ''
-    for (let i = 0; i < b.length;) {
-      const c = b[i]!
-      let cp = 0xfffd
-      let n = 1
-      if (c < 0x80) cp = c
-      else if (c >= 0xc0 && c < 0xe0 && i + 1 < b.length) { cp = ((c & 31) << 6) | (b[i + 1]! & 63); n = 2 }
-      else if (c >= 0xe0 && c < 0xf0 && i + 2 < b.length) { cp = ((c & 15) << 12) | ((b[i + 1]! & 63) << 6) | (b[i + 2]! & 63); n = 3 }
-      else if (c >= 0xf0 && i + 3 < b.length) { cp = ((c & 7) << 18) | ((b[i + 1]! & 63) << 12) | ((b[i + 2]! & 63) << 6) | (b[i + 3]! & 63); n = 4 }
-      out += String.fromCodePoint(cp)
-      i += n
-    }
-    return out
-  }
-  function base64Encode(b: Uint8Array, url = false): string {
-    let out = ''
-    for (let i = 0; i < b.length; i += 3) {
-      const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0)
-      out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < b.length ? B64[n & 63]! : '=')
-    }
-    return url ? out.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : out
-  }
-  function base64Decode(s: string): number[] {
-    const clean = s.replace(/[^A-Za-z0-9+/\-_]/g, '')
-    const out: number[] = []
-    let bits = 0
-    let acc = 0
-    for (const ch of clean) {
-      acc = (acc << 6) | B64_INDEX[ch]!
-      bits += 6
-      if (bits >= 8) {
-        bits -= 8
-        out.push((acc >> bits) & 0xff)
-      }
-    }
-    return out
-  }
-
-  // Typed as a plain constructor: Buffer.from's signature is Node's, not Uint8Array's.
-  const Bytes = Uint8Array as unknown as new (arg: number | ArrayBuffer) => Uint8Array<ArrayBuffer>
-  class Buffer extends Bytes {
-    static from(value: unknown, encoding?: string): Buffer {
-      if (typeof value === 'string') return Buffer.fromBytes(encode(value, encoding))
-      if (value instanceof ArrayBuffer) return new Buffer(value)
-      if (Array.isArray(value) || value instanceof Uint8Array) return Buffer.fromBytes(value as ArrayLike<number>)
-      if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
-        return Buffer.fromBytes((value as { data: number[] }).data)
-      }
-      throw new TypeError('Buffer.from expects a string, an array, an ArrayBuffer or a Uint8Array')
-    }
-    static fromBytes(bytes: ArrayLike<number>): Buffer {
-      const b = new Buffer(bytes.length)
-      b.set(bytes)
-      return b
-    }
-    static alloc(size: number, fill = 0): Buffer {
-      const b = new Buffer(size)
-      if (fill) b.fill(fill)
-      return b
-    }
-    static isBuffer(value: unknown): boolean {
-      return value instanceof Buffer
-    }
-    static byteLength(value: string | Uint8Array, encoding?: string): number {
-      return typeof value === 'string' ? encode(value, encoding).length : value.length
-    }
-    static concat(list: Uint8Array[], total?: number): Buffer {
-      const length = total ?? list.reduce((n, b) => n + b.length, 0)
-      const out = new Buffer(length)
-      let at = 0
-      for (const b of list) {
-        out.set(b.subarray(0, Math.max(0, length - at)), at)
-        at += b.length
-        if (at >= length) break
-      }
-      return out
-    }
-    override toString(encoding?: string, start = 0, end = this.length): string {
-      return decode(this.subarray(start, end), encoding)
-    }
-    equals(other: Uint8Array): boolean {
-      if (other.length !== this.length) return false
-      for (let i = 0; i < this.length; i++) if (this[i] !== other[i]) return false
-      return true
-    }
-    override slice(start?: number, end?: number): Buffer {
-      return Buffer.fromBytes(this.subarray(start, end))
-    }
-    toJSON(): { type: 'Buffer'; data: number[] } {
-      return { type: 'Buffer', data: Array.from(this) }
-    }
-  }
-  function encode(s: string, encoding = 'utf8'): number[] {
-    switch (encoding.toLowerCase()) {
-      case 'utf8': case 'utf-8': return utf8Encode(s)
-      case 'hex': {
-        const out: number[] = []
-        for (let i = 0; i + 1 < s.length; i += 2) {
-          const byte = parseInt(s.slice(i, i + 2), 16)
-          if (Number.isNaN(byte)) break
-          out.push(byte)
-        }
-        return out
-      }
-      case 'base64': case 'base64url': return base64Decode(s)
-      case 'latin1': case 'binary': case 'ascii': return Array.from(s, (c) => c.charCodeAt(0) & 0xff)
-      case 'utf16le': case 'utf-16le': case 'ucs2': case 'ucs-2': {
-        const out: number[] = []
-        for (let i = 0; i < s.length; i++) {
-          const c = s.charCodeAt(i)
-          out.push(c & 0xff, c >> 8)
-        }
-        return out
-      }
-      default: throw new TypeError(`Unknown encoding: ${encoding}`)
-    }
-  }
-  function decode(b: Uint8Array, encoding = 'utf8'): string {
-    switch (encoding.toLowerCase()) {
-      case 'utf8': case 'utf-8': return utf8Decode(b)
-      case 'hex': return Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('')
-      case 'base64': return base64Encode(b)
-      case 'base64url': return base64Encode(b, true)
-      case 'latin1': case 'binary': return Array.from(b, (x) => String.fromCharCode(x)).join('')
-      case 'ascii': return Array.from(b, (x) => String.fromCharCode(x & 0x7f)).join('')
-      case 'utf16le': case 'utf-16le': case 'ucs2': case 'ucs-2': {
-        let out = ''
-        for (let i = 0; i + 1 < b.length; i += 2) out += String.fromCharCode(b[i]! | (b[i + 1]! << 8))
-        return out
-      }
-      default: throw new TypeError(`Unknown encoding: ${encoding}`)
-    }
-  }
-  const toB64 = (data: unknown, encoding?: string): string =>
-    typeof data === 'string' ? base64Encode(Uint8Array.from(encode(data, encoding))) : base64Encode(Buffer.from(data))
-
   // ---- host calls ---------------------------------------------------------------------
   const sync = (module: string, op: string, args: unknown): any => {
     const reply = JSON.parse(host.sync(module, op, JSON.stringify(args)))
@@ -251,64 +97,25 @@ function guestPrelude(host: GuestHost, configJson: string, globalJson: string, l
     if (typeof id === 'number' && id > 0 && id <= timerCount) cleared.add(id)
   }
 
-  // ---- modules ------------------------------------------------------------------------
-  const hashLike = (kind: 'hash' | 'hmac', algorithm: unknown, key?: unknown, keyEncoding?: string) => {
-    const chunks: string[] = []
-    return {
-      update(data: unknown, encoding?: string) {
-        chunks.push(toB64(data, encoding))
-        return this
-      },
-      digest(encoding?: string) {
-        const b64 = sync('crypto', kind, { algorithm, chunks, key: key === undefined ? undefined : toB64(key, keyEncoding) })
-        const bytes = Buffer.from(b64, 'base64')
-        return encoding ? bytes.toString(encoding) : bytes
-      },
-    }
+  // Modules and Buffer are parsed only when a script first uses them: parsing is most of
+  // what a fresh sandbox costs, and most scripts need few of them.
+  let BufferClass: any = null
+  const getBuffer = () => (BufferClass ??= (host.load('buffer') as () => unknown)())
+  const lib = {
+    sync, call, settle, timer: (ms: number) => host.timer(ms),
+    toB64: (data: unknown, encoding?: string): string =>
+      (typeof data === 'string' ? getBuffer().from(data, encoding) : getBuffer().from(data)).toString('base64'),
+    get Buffer() { return getBuffer() },
   }
-  const pbkdf2Args = (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) =>
-    ({ password: toB64(password), salt: toB64(salt), iterations, keylen, digest: digest ?? 'sha1' })
-
-  const crypto = {
-    createHash: (algorithm: string) => hashLike('hash', algorithm),
-    createHmac: (algorithm: string, key: unknown) => hashLike('hmac', algorithm, key),
-    pbkdf2(password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown, callback?: unknown) {
-      if (typeof digest === 'function') { callback = digest; digest = 'sha1' }
-      return settle(call('crypto', 'pbkdf2', pbkdf2Args(password, salt, iterations, keylen, digest)).then((b64) => Buffer.from(b64, 'base64')), callback)
-    },
-    pbkdf2Sync: (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) =>
-      Buffer.from(sync('crypto', 'pbkdf2Sync', pbkdf2Args(password, salt, iterations, keylen, digest)), 'base64'),
-    randomBytes(size: unknown, callback?: unknown) {
-      const bytes = Buffer.from(sync('crypto', 'randomBytes', { size }), 'base64')
-      if (typeof callback === 'function') { host.timer(0).then(() => callback(null, bytes)); return undefined }
-      return bytes
-    },
-    randomUUID: () => sync('crypto', 'randomUUID', {}) as string,
-    timingSafeEqual: (a: unknown, b: unknown) => sync('crypto', 'timingSafeEqual', { a: toB64(a), b: toB64(b) }) as boolean,
-  }
-
-  const bcryptCost = (saltOrRounds: unknown) =>
-    typeof saltOrRounds === 'string' ? Number(/^\$2[aby]?\$(\d\d)\$/.exec(saltOrRounds)?.[1] ?? NaN) : saltOrRounds
-  const bcrypt = {
-    hash: (password: unknown, saltOrRounds: unknown, callback?: unknown) =>
-      settle(call('bcrypt', 'hash', { password: String(password), cost: bcryptCost(saltOrRounds) }), callback),
-    compare: (password: unknown, hash: unknown, callback?: unknown) =>
-      settle(call('bcrypt', 'compare', { password: String(password), hash: String(hash) }), callback),
-    genSalt(rounds?: unknown, callback?: unknown) {
-      if (typeof rounds === 'function') { callback = rounds; rounds = 10 }
-      const cost = Number(rounds ?? 10)
-      return settle(Promise.resolve(`$2b$${cost < 10 ? '0' : ''}${cost}$`), callback)
-    },
-    getRounds: (hash: string) => bcryptCost(hash),
-    hashSync() { throw new Error('bcrypt.hashSync would block the sandbox: use bcrypt.hash with a callback, or await it') },
-    compareSync() { throw new Error('bcrypt.compareSync would block the sandbox: use bcrypt.compare with a callback, or await it') },
-  }
-
-  const builtins: Record<string, unknown> = { bcrypt, bcryptjs: bcrypt, crypto }
+  const aliases: Record<string, string> = { bcryptjs: 'bcrypt' }
+  const loaded: Record<string, unknown> = {}
   function require(name: unknown): unknown {
     const key = String(name).replace(/^node:/, '')
-    if (key in builtins) return builtins[key]
-    throw new Error(`Cannot find module '${String(name)}': latchkey scripts can require ${limits.modules.join(', ')}`)
+    const module = aliases[key] ?? key
+    if (!limits.modules.includes(module)) {
+      throw new Error(`Cannot find module '${String(name)}': latchkey scripts can require ${limits.modules.join(', ')}`)
+    }
+    return (loaded[module] ??= host.load(module)(lib))
   }
 
   const deepFreeze = (o: any): any => {
@@ -318,12 +125,18 @@ function guestPrelude(host: GuestHost, configJson: string, globalJson: string, l
   }
 
   for (const [name, value] of Object.entries({
-    console, Buffer, setTimeout, clearTimeout, require, WrongUsernameOrPasswordError, ValidationError, UnauthorizedError,
+    console, setTimeout, clearTimeout, require, WrongUsernameOrPasswordError, ValidationError, UnauthorizedError,
   })) Object.defineProperty(g, name, { value, writable: true, configurable: true })
-  Object.defineProperty(g, 'configuration', { value: deepFreeze(JSON.parse(configJson)), writable: false, configurable: false })
-  g.global = JSON.parse(globalJson)
+  const defineBuffer = (value: unknown) => Object.defineProperty(g, 'Buffer', { value, writable: true, configurable: true, enumerable: false })
+  Object.defineProperty(g, 'Buffer', { configurable: true, enumerable: false, get: () => defineBuffer(getBuffer()) && getBuffer(), set: defineBuffer })
 
-  const before = new Set(Object.getOwnPropertyNames(g))
+  let before = new Set<string>()
+  /** Called once per run, before the script's own code: its configuration and global. */
+  function setup(configJson: string, globalJson: string): void {
+    Object.defineProperty(g, 'configuration', { value: deepFreeze(JSON.parse(configJson)), writable: false, configurable: false })
+    g.global = JSON.parse(globalJson)
+    before = new Set(Object.getOwnPropertyNames(g))
+  }
 
   // ---- running the entry point --------------------------------------------------------
   const describe = (error: unknown): string => {
@@ -354,7 +167,7 @@ function guestPrelude(host: GuestHost, configJson: string, globalJson: string, l
     host.done('ok', json ?? '{}')
   }
 
-  return function start(argsJson: string, scriptName: string): void {
+  function start(argsJson: string, scriptName: string): void {
     const name = Object.getOwnPropertyNames(g).find((n) => !before.has(n) && typeof g[n] === 'function')
     if (!name) {
       host.done('error', describe(new Error(`The ${scriptName} script declares no function`)))
@@ -387,6 +200,7 @@ function guestPrelude(host: GuestHost, configJson: string, globalJson: string, l
       }
     }
   }
+  return { setup, start }
 }
 
 /** The prelude as source text, evaluated in each fresh context. */

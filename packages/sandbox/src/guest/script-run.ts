@@ -2,6 +2,7 @@ import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRunt
 import { RUN_LIMITS } from '../limits.js'
 import type { GuestError, RunJob, RunOutcome } from '../pool/protocol.js'
 import { redact } from '../redact.js'
+import { GUEST_MODULE_SOURCES } from './modules/index.js'
 import { PRELUDE_SOURCE, type GuestLimits } from './prelude.js'
 
 /** "The login script", or "The script" for an unnamed one. */
@@ -28,9 +29,10 @@ export interface HostServices {
 export class ScriptRun {
   /** True when the module must be thrown away (an abort poisons all of it). */
   poisoned = false
-  readonly job: RunJob
+  private jobValue: RunJob | null = null
   private rt: QuickJSRuntime | null = null
   private ctx: QuickJSContext | null = null
+  private setup: QuickJSHandle | null = null
   private start: QuickJSHandle | null = null
   private readonly logs: string[] = []
   private logBytes = 0
@@ -39,37 +41,18 @@ export class ScriptRun {
   private readonly awaiting = new Map<QuickJSDeferredPromise, string>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private finished = false
+  private tornDown = false
   private resolveOutcome!: (outcome: RunOutcome) => void
   private readonly outcome = new Promise<RunOutcome>((resolve) => { this.resolveOutcome = resolve })
 
-  constructor(private readonly module: QuickJSWASMModule, job: RunJob, private readonly services: HostServices) {
-    this.job = job
-  }
-
-  async execute(): Promise<RunOutcome> {
-    try {
-      this.setUp()
-      this.schedule(() => this.timeOut(), this.job.deadline - Date.now())
-      this.pump()
-      return await this.outcome
-    } catch (error) {
-      return this.crashed(error)
-    } finally {
-      await this.tearDown()
-    }
-  }
-
-  /** Text a guest produced, with the run's secrets scrubbed. */
-  scrub(text: string): string {
-    return redact(text, this.job.redact)
-  }
-
-  // ---- set-up ------------------------------------------------------------------------
-
-  private setUp(): void {
+  /**
+   * Creates the runtime and context and evaluates the prelude: the costly, script-free
+   * part, which a worker does ahead of time so a run finds its sandbox ready.
+   */
+  constructor(private readonly module: QuickJSWASMModule, private readonly services: HostServices) {
     const rt = (this.rt = this.module.newRuntime())
     rt.setMaxStackSize(RUN_LIMITS.stackBytes)
-    rt.setInterruptHandler(() => Date.now() > this.job.deadline)
+    rt.setInterruptHandler(() => this.jobValue !== null && Date.now() > this.jobValue.deadline)
     const ctx = (this.ctx = rt.newContext())
 
     const host = ctx.newObject()
@@ -83,24 +66,65 @@ export class ScriptRun {
     fn('sync', (module, op, args) => ctx.newString(this.hostSync(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes))))
     fn('timer', (ms) => this.timer(ctx.typeof(ms) === 'number' ? ctx.getNumber(ms) : 0))
     fn('done', (kind, json) => { this.guestDone(this.text(kind, 8), json) })
+    fn('load', (name) => {
+      const source = GUEST_MODULE_SOURCES[this.text(name, 64) ?? '']
+      if (!source) throw new Error('no such module')
+      return ctx.unwrapResult(ctx.evalCode(source, 'latchkey-module.js'))
+    })
 
     const limits: GuestLimits = { timers: RUN_LIMITS.timers, timerDelayMs: RUN_LIMITS.timerDelayMs, modules: this.services.modules }
     const prelude = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'latchkey-prelude.js'))
-    const strings = [this.job.configurationJson, this.job.globalJson, JSON.stringify(limits)].map((s) => ctx.newString(s))
     const limitsValue = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(limits)})`))
-    const started = ctx.callFunction(prelude, ctx.undefined, host, strings[0]!, strings[1]!, limitsValue)
-    for (const h of [prelude, host, limitsValue, ...strings]) h.dispose()
-    this.start = ctx.unwrapResult(started)
+    const entry = ctx.callFunction(prelude, ctx.undefined, host, limitsValue)
+    for (const h of [prelude, host, limitsValue]) h.dispose()
+    const api = ctx.unwrapResult(entry)
+    this.setup = ctx.getProp(api, 'setup')
+    this.start = ctx.getProp(api, 'start')
+    api.dispose()
+  }
 
-    const evaluated = ctx.evalCode(this.job.source, `${this.job.scriptName}.js`, { type: 'global' })
+  get job(): RunJob {
+    if (!this.jobValue) throw new Error('no job yet')
+    return this.jobValue
+  }
+
+  /** Runs one job; a ScriptRun serves exactly one. Call {@link tearDown} afterwards. */
+  async execute(job: RunJob): Promise<RunOutcome> {
+    this.jobValue = job
+    try {
+      this.begin()
+      this.schedule(() => this.timeOut(), job.deadline - Date.now())
+      this.pump()
+      return await this.outcome
+    } catch (error) {
+      const outcome = this.crashed(error)
+      this.finish(outcome)
+      return outcome
+    }
+  }
+
+  /** Text a guest produced, with the run's secrets scrubbed. */
+  scrub(text: string): string {
+    return redact(text, this.jobValue?.redact ?? [])
+  }
+
+  private begin(): void {
+    const ctx = this.ctx!
+    const job = this.job
+    const strings = [job.configurationJson, job.globalJson].map((x) => ctx.newString(x))
+    const configured = ctx.callFunction(this.setup!, ctx.undefined, strings[0]!, strings[1]!)
+    for (const h of strings) h.dispose()
+    ctx.unwrapResult(configured).dispose()
+
+    const evaluated = ctx.evalCode(job.source, `${job.scriptName}.js`, { type: 'global' })
     if (evaluated.error) {
       this.guestFailed(evaluated.error)
       return
     }
     evaluated.value.dispose()
-    const args = ctx.newString(this.job.argsJson)
-    const name = ctx.newString(this.job.scriptName)
-    const called = ctx.callFunction(this.start, ctx.undefined, args, name)
+    const args = ctx.newString(job.argsJson)
+    const name = ctx.newString(job.scriptName)
+    const called = ctx.callFunction(this.start!, ctx.undefined, args, name)
     args.dispose()
     name.dispose()
     if (called.error) this.guestFailed(called.error)
@@ -292,13 +316,17 @@ export class ScriptRun {
     this.timers.add(timer)
   }
 
-  private async tearDown(): Promise<void> {
+  /** Disposes the context and runtime and closes what the run opened. Idempotent. */
+  async tearDown(): Promise<void> {
+    if (this.tornDown) return
+    this.tornDown = true
     this.finished = true
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     try {
       for (const d of this.deferreds) if (d.alive) d.dispose()
       this.deferreds.clear()
+      this.setup?.dispose()
       this.start?.dispose()
       this.ctx?.dispose()
       this.rt?.dispose()
@@ -306,6 +334,6 @@ export class ScriptRun {
       // A runtime that cannot be torn down cleanly has corrupted its module.
       this.poisoned = true
     }
-    await this.services.release(this)
+    if (this.jobValue) await this.services.release(this)
   }
 }

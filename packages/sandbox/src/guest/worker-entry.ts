@@ -22,19 +22,40 @@ const INITIAL_PAGES = 256 // the 16 MiB QuickJS's build starts with
 interface Slot {
   module: QuickJSWASMModule
   memory: WebAssembly.Memory
+  /** A sandbox prepared ahead of time (runtime, context, prelude), for the next run. */
+  ready: ScriptRun | null
 }
 const idle: Slot[] = []
 
 async function newSlot(): Promise<Slot> {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)) })
   const module = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmModule: config.wasmModule, wasmMemory: memory }))
-  return { module, memory }
+  return { module, memory, ready: null }
 }
 
-/** A slot goes back to the pool unless its module is poisoned or its memory has grown large. */
+function sandboxFor(slot: Slot): ScriptRun {
+  const run = slot.ready ?? new ScriptRun(slot.module, services)
+  slot.ready = null
+  return run
+}
+
+/**
+ * A slot goes back to the pool unless its module is poisoned or its memory has grown
+ * large; then, off the critical path, it prepares the sandbox for its next run.
+ */
 function release(slot: Slot, poisoned: boolean): void {
   const grown = slot.memory.buffer.byteLength > RUN_LIMITS.recycleFraction * config.memoryLimitBytes
-  if (!poisoned && !grown) idle.push(slot)
+  if (poisoned || grown) return
+  idle.push(slot)
+  setImmediate(() => {
+    if (slot.ready || !idle.includes(slot)) return
+    try {
+      slot.ready = new ScriptRun(slot.module, services)
+    } catch {
+      // The module could not even host a fresh context: drop the slot.
+      idle.splice(idle.indexOf(slot), 1)
+    }
+  })
 }
 
 // ---- host services --------------------------------------------------------------------
@@ -69,10 +90,12 @@ async function run(id: number, job: RunJob): Promise<void> {
   let slot: Slot | undefined
   try {
     slot = idle.pop() ?? (await newSlot())
-    const scriptRun = new ScriptRun(slot.module, job, services)
-    const outcome = await scriptRun.execute()
-    release(slot, scriptRun.poisoned)
+    const scriptRun = sandboxFor(slot)
+    const outcome = await scriptRun.execute(job)
+    // Answer first; disposing the context and closing what the run opened can follow.
     post({ type: 'done', id, outcome })
+    await scriptRun.tearDown()
+    release(slot, scriptRun.poisoned)
   } catch (error) {
     post({ type: 'done', id, outcome: { kind: 'sandbox_error', message: `The sandbox could not run the script: ${error instanceof Error ? error.message : String(error)}`, retryable: true, logs: [] } })
   }
@@ -94,8 +117,5 @@ port.on('message', (message: ToWorker) => {
   else pending.reject(new Error(message.message))
 })
 
-// Warm one module so the first run pays only for its runtime and context.
-void newSlot().then((slot) => {
-  idle.push(slot)
-  post({ type: 'ready' })
-})
+// Warm one module so the first run finds a sandbox ready.
+void newSlot().then((slot) => release(slot, false))

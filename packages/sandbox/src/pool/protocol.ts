@@ -36,7 +36,6 @@ export type ToWorker =
   | { type: 'host-result'; id: number; ok: false; message: string }
 
 export type FromWorker =
-  | { type: 'ready' }
   | { type: 'done'; id: number; outcome: RunOutcome }
   /** A bridge call the main thread serves (bcrypt runs on core's process-wide hash pool). */
   | { type: 'host-call'; id: number; module: string; op: string; args: unknown }

@@ -16,6 +16,8 @@ interface SandboxWorker {
   worker: Worker
   active: Map<number, Active>
   dead: boolean
+  /** When it was last given a run: ties go to the worker that has rested longest. */
+  lastUsed: number
 }
 
 interface Queued {
@@ -58,13 +60,19 @@ export class SandboxPool {
     // From here on nothing awaits, so two dispatches never both decide to spawn.
     while (this.queue.length > 0 && !this.closed) {
       const live = this.workers.filter((w) => !w.dead)
-      let target = live.filter((w) => w.active.size < this.concurrency).sort((a, b) => a.active.size - b.active.size)[0]
-      if (!target && live.length < this.size) target = this.spawn(wasm)
+      // An idle worker first (a new one while there are fewer than `size`, so runs spread
+      // over the cores); then the least loaded. Among equals, the one idle longest: it has
+      // had the most time to prepare its next sandbox off the critical path.
+      const byLoad = live.filter((w) => w.active.size < this.concurrency)
+        .sort((a, b) => a.active.size - b.active.size || a.lastUsed - b.lastUsed)
+      let target = byLoad[0]
+      if ((!target || target.active.size > 0) && live.length < this.size) target = this.spawn(wasm)
       if (!target || this.queue.length === 0) return
       const { job: partial, resolve } = this.queue.shift()!
       const job: RunJob = { ...partial, deadline: Date.now() + partial.timeoutMs }
       const id = this.nextId++
       const worker = target
+      worker.lastUsed = this.nextId
       const hardKill = setTimeout(() => {
         this.stats.killed += 1
         void this.kill(worker, 'The sandbox worker was replaced after a script on it did not stop at its deadline.')
@@ -77,7 +85,7 @@ export class SandboxPool {
   private spawn(wasmModule: WebAssembly.Module): SandboxWorker {
     const config: WorkerConfig = { wasmModule, memoryLimitBytes: this.memoryLimitBytes }
     const worker = new Worker(new URL('../guest/worker-entry.js', import.meta.url), { workerData: config })
-    const entry: SandboxWorker = { worker, active: new Map(), dead: false }
+    const entry: SandboxWorker = { worker, active: new Map(), dead: false, lastUsed: 0 }
     this.stats.started += 1
     worker.on('message', (message: FromWorker) => this.onMessage(entry, message))
     worker.on('error', (error) => void this.kill(entry, `The sandbox worker failed: ${error.message}`))
