@@ -60,13 +60,12 @@ export class SandboxPool {
     // From here on nothing awaits, so two dispatches never both decide to spawn.
     while (this.queue.length > 0 && !this.closed) {
       const live = this.workers.filter((w) => !w.dead)
-      // An idle worker first (a new one while there are fewer than `size`, so runs spread
-      // over the cores); then the least loaded. Among equals, the one idle longest: it has
-      // had the most time to prepare its next sandbox off the critical path.
-      const byLoad = live.filter((w) => w.active.size < this.concurrency)
-        .sort((a, b) => a.active.size - b.active.size || a.lastUsed - b.lastUsed)
-      let target = byLoad[0]
-      if ((!target || target.active.size > 0) && live.length < this.size) target = this.spawn(wasm)
+      // The pool starts whole on first use, so runs spread over the cores. The least loaded
+      // worker takes the run; among equals the one idle longest, which has had the most
+      // time to prepare its next sandbox off the critical path.
+      while (live.length < this.size) live.push(this.spawn(wasm))
+      const target = live.filter((w) => w.active.size < this.concurrency)
+        .sort((a, b) => a.active.size - b.active.size || a.lastUsed - b.lastUsed)[0]
       if (!target || this.queue.length === 0) return
       const { job: partial, resolve } = this.queue.shift()!
       const job: RunJob = { ...partial, deadline: Date.now() + partial.timeoutMs }
