@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import {
-  InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
+  EgressDeniedError, InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
   WrongUsernameOrPasswordError, type ScriptRunner, type ScriptRunOptions, type ScriptRunResult,
 } from '@latchkey/core'
 import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
@@ -112,6 +112,7 @@ function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: st
       if (e.kind === 'WrongUsernameOrPasswordError') return new WrongUsernameOrPasswordError()
       if (e.kind === 'ValidationError') return e.code === 'user_exists' ? new UserExistsError(message) : new ValidationError(e.code ?? 'invalid', message)
       if (e.kind === 'UnauthorizedError') return new UnauthorizedError(message)
+      if (e.name === 'EgressDeniedError') return new EgressDeniedError(`${scriptLabel(scriptName)}: ${message}`)
       const where = e.line === undefined ? '' : ` (line ${e.line})`
       return new ScriptError(`${scriptLabel(scriptName)} failed: ${e.name === 'Error' || e.name === 'NonError' ? '' : `${e.name}: `}${message}${where}`, {
         scriptName, logs, ...(e.line === undefined ? {} : { line: e.line }),

@@ -68,7 +68,11 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   // ---- host calls ---------------------------------------------------------------------
   const sync = (module: string, op: string, args: unknown): any => {
     const reply = JSON.parse(host.sync(module, op, JSON.stringify(args)))
-    if (!reply.ok) throw new Error(reply.message)
+    if (!reply.ok) {
+      const error = new Error(reply.message)
+      error.name = reply.name ?? 'Error'
+      throw error
+    }
     return reply.value
   }
   const call = (module: string, op: string, args: unknown): Promise<any> =>
@@ -107,15 +111,15 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
       (typeof data === 'string' ? getBuffer().from(data, encoding) : getBuffer().from(data)).toString('base64'),
     get Buffer() { return getBuffer() },
   }
-  const aliases: Record<string, string> = { bcryptjs: 'bcrypt' }
-  const loaded: Record<string, unknown> = {}
+  const loaded: Record<string, any> = {}
+  const loadModule = (name: string) => (loaded[name] ??= host.load(name)(lib))
   function require(name: unknown): unknown {
     const key = String(name).replace(/^node:/, '')
-    const module = aliases[key] ?? key
+    const module = key === 'bcryptjs' ? 'bcrypt' : key
     if (!limits.modules.includes(module)) {
       throw new Error(`Cannot find module '${String(name)}': latchkey scripts can require ${limits.modules.join(', ')}`)
     }
-    return (loaded[module] ??= host.load(module)(lib))
+    return module === 'request' ? loadModule('http').request : loadModule(module)
   }
 
   const deepFreeze = (o: any): any => {
@@ -127,6 +131,8 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   for (const [name, value] of Object.entries({
     console, setTimeout, clearTimeout, require, WrongUsernameOrPasswordError, ValidationError, UnauthorizedError,
   })) Object.defineProperty(g, name, { value, writable: true, configurable: true })
+  const defineFetch = (value: unknown) => Object.defineProperty(g, 'fetch', { value, writable: true, configurable: true, enumerable: false })
+  Object.defineProperty(g, 'fetch', { configurable: true, enumerable: false, get: () => defineFetch(loadModule('http').fetch) && loadModule('http').fetch, set: defineFetch })
   const defineBuffer = (value: unknown) => Object.defineProperty(g, 'Buffer', { value, writable: true, configurable: true, enumerable: false })
   Object.defineProperty(g, 'Buffer', { configurable: true, enumerable: false, get: () => defineBuffer(getBuffer()) && getBuffer(), set: defineBuffer })
 

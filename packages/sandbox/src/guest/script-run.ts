@@ -13,7 +13,7 @@ export function scriptLabel(name: string): string {
 /** Host work a guest may ask for; the worker wires modules to implementations. */
 export interface HostServices {
   call(module: string, op: string, args: Record<string, unknown>, run: ScriptRun): Promise<unknown>
-  sync(module: string, op: string, args: Record<string, unknown>): unknown
+  sync(module: string, op: string, args: Record<string, unknown>, run: ScriptRun): unknown
   /** Module names `require` accepts, for the error that names the rest. */
   modules: string[]
   /** Closes whatever host resources (sockets, connections) this run opened. */
@@ -158,9 +158,9 @@ export class ScriptRun {
   private hostSync(module: string | null, op: string | null, argsJson: string | null): string {
     try {
       if (!module || !op || argsJson === null) throw new Error('invalid host call')
-      return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>) })
+      return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>, this) })
     } catch (error) {
-      return JSON.stringify({ ok: false, message: error instanceof Error ? error.message : String(error) })
+      return JSON.stringify({ ok: false, message: this.scrub(error instanceof Error ? error.message : String(error)), name: error instanceof Error ? error.name : 'Error' })
     }
   }
 
@@ -181,7 +181,7 @@ export class ScriptRun {
     }
     this.services.call(module, op, args, this).then(
       (value) => this.settle(deferred, true, JSON.stringify(value ?? null)),
-      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error)),
+      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error), error instanceof Error ? error.name : 'Error'),
     )
     return deferred.handle
   }
@@ -200,12 +200,12 @@ export class ScriptRun {
     return deferred.handle
   }
 
-  private settle(deferred: QuickJSDeferredPromise, ok: boolean, text: string): void {
+  private settle(deferred: QuickJSDeferredPromise, ok: boolean, text: string, errorName = 'Error'): void {
     this.awaiting.delete(deferred)
     this.deferreds.delete(deferred)
     const ctx = this.ctx
     if (this.finished || !ctx || !ctx.alive || !deferred.alive) return
-    const value = ok ? ctx.newString(text) : ctx.newError(this.scrub(text))
+    const value = ok ? ctx.newString(text) : ctx.newError({ name: errorName, message: this.scrub(text) })
     if (ok) deferred.resolve(value)
     else deferred.reject(value)
     value.dispose()

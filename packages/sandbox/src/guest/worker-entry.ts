@@ -5,6 +5,12 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core'
 import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
 import { cryptoAsync, cryptoSync } from '../bridges/crypto-bridge.js'
+import { HttpBridge, type HttpRequestArgs } from '../bridges/http-bridge.js'
+import { MysqlBridge } from '../bridges/mysql-bridge.js'
+import { PgBridge } from '../bridges/pg-bridge.js'
+import { RunResources } from '../bridges/run-resources.js'
+import { EgressPolicy } from '../egress/egress-policy.js'
+import { REQUIRABLE } from './modules/index.js'
 import { RUN_LIMITS } from '../limits.js'
 import type { FromWorker, RunJob, ToWorker, WorkerConfig } from '../pool/protocol.js'
 import { ScriptRun, type HostServices } from './script-run.js'
@@ -72,18 +78,52 @@ function viaMain(module: string, op: string, args: unknown): Promise<unknown> {
   })
 }
 
+/** What one run has opened and may reach, created on its first network or SQL call. */
+interface RunNetwork {
+  resources: RunResources
+  http: HttpBridge
+  mysql: MysqlBridge
+  pg: PgBridge
+}
+const networks = new WeakMap<ScriptRun, RunNetwork>()
+
+function networkOf(run: ScriptRun): RunNetwork {
+  let network = networks.get(run)
+  if (!network) {
+    const policy = new EgressPolicy(run.job.egress)
+    const resources = new RunResources()
+    const { deadline } = run.job
+    network = { resources, http: new HttpBridge(policy, resources, deadline), mysql: new MysqlBridge(policy, resources, deadline), pg: new PgBridge(policy, resources, deadline) }
+    networks.set(run, network)
+  }
+  return network
+}
+
 const services: HostServices = {
-  modules: ['bcrypt', 'crypto'],
-  async call(module, op, args) {
+  modules: REQUIRABLE,
+  async call(module, op, args, run) {
     if (module === 'bcrypt') return viaMain(module, op, args)
     if (module === 'crypto') return cryptoAsync(op, args)
-    throw new Error(`no host module '${module}'`)
+    if (module === 'http' && op === 'send') return networkOf(run).http.send(args as unknown as HttpRequestArgs)
+    if (module === 'mysql' || module === 'pg') {
+      const bridge = networkOf(run)[module]
+      const id = Number(args['id'])
+      if (op === 'connect') return bridge.connect(id)
+      if (op === 'end') return bridge.end(id)
+      if (op === 'query') {
+        return bridge.query(id, String(module === 'mysql' ? args['sql'] : args['text']), args['values'])
+      }
+    }
+    throw new Error(`no host call ${module}.${op}`)
   },
-  sync(module, op, args) {
+  sync(module, op, args, run) {
     if (module === 'crypto') return cryptoSync(op, args)
-    throw new Error(`no synchronous host module '${module}'`)
+    if ((module === 'mysql' || module === 'pg') && op === 'open') return networkOf(run)[module].open(args['config'])
+    throw new Error(`no synchronous host call ${module}.${op}`)
   },
-  async release() {},
+  async release(run) {
+    await networks.get(run)?.resources.closeAll()
+  },
 }
 
 async function run(id: number, job: RunJob): Promise<void> {
