@@ -49,7 +49,7 @@ done
 mariadb --no-defaults --socket="$my_data/mysqld.sock" -uroot -e "
   create database latchkey_test;
   create user 'latchkey'@'%' identified by 'latchkey';
-  grant all on *.* to 'latchkey'@'%';" || { cat "$my_data/server.log" >&2; exit 1; }
+  grant all on *.* to 'latchkey'@'%' with grant option;" || { cat "$my_data/server.log" >&2; exit 1; }
 log "MariaDB on 127.0.0.1:$MY_PORT (data $my_data)"
 
 cat <<ENV

@@ -45,6 +45,20 @@ export class MysqlBridge {
     if (conn) await conn.end().catch(() => conn.destroy())
   }
 
+  /**
+   * A server-side statement timeout at the run's deadline, so a query the run abandons
+   * stops on the server too: MariaDB's max_statement_time (seconds), else MySQL's
+   * max_execution_time (ms, SELECT only).
+   */
+  private async limitStatements(conn: mysql.Connection): Promise<void> {
+    const remaining = Math.max(1, this.deadline - Date.now())
+    try {
+      await conn.query('SET SESSION max_statement_time = ?', [remaining / 1000])
+    } catch {
+      await conn.query('SET SESSION max_execution_time = ?', [Math.ceil(remaining)]).catch(() => undefined)
+    }
+  }
+
   private connection(id: number): Promise<mysql.Connection> {
     const entry = this.connections.get(id)
     if (!entry) return Promise.reject(new Error('this connection has ended'))
@@ -66,6 +80,7 @@ export class MysqlBridge {
       })
       conn.on('error', () => { /* surfaced through the query that fails */ })
       this.resources.add({ close: async () => { conn.destroy() } })
+      await this.limitStatements(conn)
       return conn
     })()
     return entry.conn

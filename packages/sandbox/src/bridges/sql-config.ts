@@ -33,6 +33,12 @@ export function safeSqlConfig(input: unknown, defaultPort: number, schemes: read
 }
 
 function fromUrl(text: string, defaultPort: number, schemes: readonly string[]): SafeSqlConfig {
+  // libpq reads an empty or path-like host (%2F…) as a Unix socket directory.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? ''
+  const hostPart = authority.slice(authority.lastIndexOf('@') + 1)
+  if (hostPart === '' || /^(%2f|%5c|\/|\.)/i.test(hostPart)) {
+    throw new EgressDenied('socket paths are not allowed; name an allow-listed host in the connection string')
+  }
   let url: URL
   try {
     url = new URL(text)
