@@ -1,10 +1,11 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import {
   InvalidInputError, InvalidTicketError, PasswordPolicyError, UnauthorizedError, UserExistsError,
   UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
-import { deliverEvent, type EventListener, type LatchkeyEvent, type LatchkeyEventType } from '../events/events.js'
+import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
+import type { EventListener, LatchkeyEventType } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
   changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema, requestContextSchema,
@@ -17,13 +18,11 @@ import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import { DEFAULT_USERNAME_MAX_LENGTH, isUsername, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
 import type { StoredUser, TicketPurpose, UserLookup, UserStore } from '../store/user-store.js'
-import { newTicketToken, ticketTokenHash } from '../tickets/ticket-token.js'
+import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
   DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { toUserProfile } from './user-profile.js'
-
-const DAY = 24 * 60 * 60
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
 export const builtinConnectionOptionsSchema = z.strictObject({
@@ -38,16 +37,8 @@ export const builtinConnectionOptionsSchema = z.strictObject({
   usernameMaxLength: z.number().int().min(1).max(USERNAME_MAX_LENGTH_LIMIT).optional(),
   /** bcrypt cost for new hashes (4–31, default 10). Hashes of another cost are re-hashed at login. */
   bcryptCost: z.number().int().min(4).max(31).optional(),
-  tickets: z.strictObject({
-    /** Default lifetime of email-verification tickets; default 5 days. */
-    verifyTtlSeconds: z.number().int().positive().optional(),
-    /** Default lifetime of password-reset tickets; default 1 day. */
-    resetTtlSeconds: z.number().int().positive().optional(),
-    /** The cap on any `ttlSeconds`; default 30 days. */
-    maxTtlSeconds: z.number().int().positive().max(365 * DAY).optional(),
-    /** Tickets per email per purpose per hour; past it, creation returns null. Default 5. */
-    perEmailPerHour: z.number().int().min(1).max(1000).optional(),
-  }).optional(),
+  /** Ticket lifetimes and the hourly issuance limit; see {@link TicketSettings}. */
+  tickets: ticketSettingsSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
@@ -73,11 +64,10 @@ export class BuiltinConnection implements DatabaseConnection {
   readonly bcryptCost: number
   private readonly requireUsername: boolean
   private readonly usernameMaxLength: number
-  private readonly ticketSettings: { verify: number; reset: number; max: number; perHour: number }
-  private readonly onEvent: EventListener | undefined
+  private readonly tickets: TicketIssuer
+  private readonly events: ConnectionEvents
   private readonly now: () => Date
   private dummyHash: Promise<string> | null = null
-  private identifierKey: Promise<string> | null = null
 
   constructor(options: BuiltinConnectionOptions) {
     const o = parseInput(builtinConnectionOptionsSchema, options)
@@ -87,15 +77,9 @@ export class BuiltinConnection implements DatabaseConnection {
     this.bcryptCost = o.bcryptCost ?? 10
     this.requireUsername = o.requireUsername ?? false
     this.usernameMaxLength = o.usernameMaxLength ?? DEFAULT_USERNAME_MAX_LENGTH
-    const t = o.tickets ?? {}
-    this.ticketSettings = {
-      verify: t.verifyTtlSeconds ?? 5 * DAY,
-      reset: t.resetTtlSeconds ?? DAY,
-      max: t.maxTtlSeconds ?? 30 * DAY,
-      perHour: t.perEmailPerHour ?? 5,
-    }
-    this.onEvent = o.onEvent
     this.now = o.now ?? (() => new Date())
+    this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets)
+    this.events = new ConnectionEvents(this.name, o.onEvent, this.now, this.store)
   }
 
   /**
@@ -289,7 +273,7 @@ export class BuiltinConnection implements DatabaseConnection {
     const token = parseInput(ticketTokenSchema, ticket)
     const password = parseInput(passwordSchema, newPassword)
     const context = parseContext(ctx)
-    const record = await this.liveTicket(token, 'reset')
+    const record = await this.tickets.live(token, 'reset')
     const user = record && await this.store.findUser(this.name, { userId: record.user_id })
     if (!record || !user || user.email_normalized !== record.email_normalized) {
       this.emit('fcp', { ...context, details: { reason: 'invalid_ticket' } })
@@ -311,7 +295,7 @@ export class BuiltinConnection implements DatabaseConnection {
   async verifyEmailWithTicket(ticket: string, ctx?: RequestContext): Promise<UserProfile> {
     const token = parseInput(ticketTokenSchema, ticket)
     const context = parseContext(ctx)
-    const record = await this.liveTicket(token, 'verify')
+    const record = await this.tickets.live(token, 'verify')
     const outcome = record ? await this.store.redeemVerificationTicket(record.token_hash, this.now()) : null
     if (!outcome || outcome.result !== 'ok') {
       this.emit('fv', { ...context, details: { reason: 'invalid_ticket' } })
@@ -368,30 +352,12 @@ export class BuiltinConnection implements DatabaseConnection {
     const address = parseInput(emailSchema, email)
     const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
-    if (ttlSeconds !== undefined && ttlSeconds > this.ticketSettings.max) {
-      invalidInput(['ttlSeconds'], `must be at most ${this.ticketSettings.max}`, 'too_big')
-    }
+    this.tickets.checkTtl(ttlSeconds)
     const user = await this.findByEmail(address)
     if (!user || user.email_normalized === null) return null
-    const at = this.now()
-    const issued = await this.store.countTickets(this.name, purpose, user.email_normalized, new Date(at.getTime() - 3600_000))
-    if (issued >= this.ticketSettings.perHour) return null
-    const ticket = newTicketToken()
-    const expiresAt = new Date(at.getTime() + 1000 * (ttlSeconds ?? this.ticketSettings[purpose]))
-    await this.store.insertTicket({
-      token_hash: ticketTokenHash(ticket), connection: this.name, purpose, user_id: user.user_id,
-      email_normalized: user.email_normalized, legacy_id: null, created_at: at, expires_at: expiresAt, used_at: null,
-    })
-    if (purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
-    return { ticket, expiresAt }
-  }
-
-  /** The ticket if it exists, is this connection's, has this purpose, is unused and unexpired. */
-  private async liveTicket(token: string, purpose: TicketPurpose) {
-    const record = await this.store.findTicket(ticketTokenHash(token))
-    const live = record && record.connection === this.name && record.purpose === purpose &&
-      record.used_at === null && record.expires_at.getTime() > this.now().getTime()
-    return live ? record : null
+    const issued = await this.tickets.issue(purpose, { userId: user.user_id, emailNormalized: user.email_normalized }, ttlSeconds)
+    if (issued && purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
+    return issued
   }
 
   private findByEmail(email: string): Promise<StoredUser | null> {
@@ -413,15 +379,12 @@ export class BuiltinConnection implements DatabaseConnection {
   }
 
   /** A keyed HMAC of the normalised identifier; the key is per connection and shared by every process. */
-  async hashIdentifier(identifier: string): Promise<string> {
-    this.identifierKey ??= this.store.getOrCreateSetting(this.name, 'identifier_hmac_key', () => randomBytes(32).toString('base64url'))
-    const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
-    return createHmac('sha256', await this.identifierKey).update(normalized, 'utf8').digest('hex').slice(0, 32)
+  hashIdentifier(identifier: string): Promise<string> {
+    return this.events.hashIdentifier(identifier)
   }
 
-  private emit(type: LatchkeyEventType, fields: Omit<LatchkeyEvent, 'type' | 'connection' | 'at'> & { userAgent?: string }): void {
-    const { userAgent: _ua, ...rest } = fields
-    deliverEvent(this.onEvent, { type, connection: this.name, at: this.now(), ...rest })
+  private emit(type: LatchkeyEventType, fields: EventFields): void {
+    this.events.emit(type, fields)
   }
 }
 

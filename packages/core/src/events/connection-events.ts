@@ -1,0 +1,36 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import type { RequestContext } from '../connection/database-connection.js'
+import { isEmail, normalizeEmail } from '../profile/email.js'
+import type { UserStore } from '../store/user-store.js'
+import { deliverEvent, type EventListener, type LatchkeyEvent, type LatchkeyEventType } from './events.js'
+
+export type EventFields = Omit<LatchkeyEvent, 'type' | 'connection' | 'at'> & RequestContext
+
+/**
+ * A connection's event output and its identifier hashing. Identifiers are named in events
+ * only by a keyed HMAC of their normalised form. With a store the key is created once per
+ * connection name and shared by every process; without one it lives in this process only.
+ */
+export class ConnectionEvents {
+  private key: Promise<string> | null = null
+
+  constructor(
+    private readonly connection: string,
+    private readonly listener: EventListener | undefined,
+    private readonly now: () => Date,
+    private readonly store: UserStore | undefined,
+  ) {}
+
+  emit(type: LatchkeyEventType, fields: EventFields = {}): void {
+    const { userAgent: _userAgent, ...rest } = fields
+    deliverEvent(this.listener, { type, connection: this.connection, at: this.now(), ...rest })
+  }
+
+  async hashIdentifier(identifier: string): Promise<string> {
+    this.key ??= this.store
+      ? this.store.getOrCreateSetting(this.connection, 'identifier_hmac_key', () => randomBytes(32).toString('base64url'))
+      : Promise.resolve(randomBytes(32).toString('base64url'))
+    const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
+    return createHmac('sha256', await this.key).update(normalized, 'utf8').digest('hex').slice(0, 32)
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+import { invalidInput } from '../input/parse-input.js'
+import type { TicketPurpose, TicketRecord, UserStore } from '../store/user-store.js'
+import { newTicketToken, ticketTokenHash } from './ticket-token.js'
+
+const DAY = 24 * 60 * 60
+
+/** Ticket settings of a connection. */
+export const ticketSettingsSchema = z.strictObject({
+  /** Default lifetime of email-verification tickets; default 5 days. */
+  verifyTtlSeconds: z.number().int().positive().optional(),
+  /** Default lifetime of password-reset tickets; default 1 day. */
+  resetTtlSeconds: z.number().int().positive().optional(),
+  /** The cap on any `ttlSeconds`; default 30 days. */
+  maxTtlSeconds: z.number().int().positive().max(365 * DAY).optional(),
+  /** Tickets per email per purpose per hour; past it, creation returns null. Default 5. */
+  perEmailPerHour: z.number().int().min(1).max(1000).optional(),
+})
+export type TicketSettings = z.input<typeof ticketSettingsSchema>
+
+/**
+ * Issues and looks up tickets for one connection: 256-bit tokens stored as SHA-256,
+ * bound to a purpose, a user and an email, with capped lifetimes and an hourly
+ * issuance limit per email and purpose.
+ */
+export class TicketIssuer {
+  private readonly ttl: Record<TicketPurpose, number>
+  private readonly maxTtl: number
+  private readonly perHour: number
+
+  constructor(private readonly connection: string, private readonly store: UserStore, private readonly now: () => Date, settings: TicketSettings = {}) {
+    this.ttl = { verify: settings.verifyTtlSeconds ?? 5 * DAY, reset: settings.resetTtlSeconds ?? DAY }
+    this.maxTtl = settings.maxTtlSeconds ?? 30 * DAY
+    this.perHour = settings.perEmailPerHour ?? 5
+  }
+
+  /** Throws InvalidInputError when `ttlSeconds` is over the cap. */
+  checkTtl(ttlSeconds: number | undefined): void {
+    if (ttlSeconds !== undefined && ttlSeconds > this.maxTtl) invalidInput(['ttlSeconds'], `must be at most ${this.maxTtl}`, 'too_big')
+  }
+
+  /** A new ticket, or null when this email is past its hourly limit for the purpose. */
+  async issue(purpose: TicketPurpose, subject: { userId: string; emailNormalized: string; legacyId?: string }, ttlSeconds?: number): Promise<{ ticket: string; expiresAt: Date } | null> {
+    this.checkTtl(ttlSeconds)
+    const at = this.now()
+    const issued = await this.store.countTickets(this.connection, purpose, subject.emailNormalized, new Date(at.getTime() - 3600_000))
+    if (issued >= this.perHour) return null
+    const ticket = newTicketToken()
+    const expiresAt = new Date(at.getTime() + 1000 * (ttlSeconds ?? this.ttl[purpose]))
+    await this.store.insertTicket({
+      token_hash: ticketTokenHash(ticket), connection: this.connection, purpose, user_id: subject.userId,
+      email_normalized: subject.emailNormalized, legacy_id: subject.legacyId ?? null, created_at: at, expires_at: expiresAt, used_at: null,
+    })
+    return { ticket, expiresAt }
+  }
+
+  /** The ticket if it exists, is this connection's, has this purpose, is unused and unexpired. */
+  async live(token: string, purpose: TicketPurpose): Promise<TicketRecord | null> {
+    const record = await this.store.findTicket(ticketTokenHash(token))
+    const live = record && record.connection === this.connection && record.purpose === purpose &&
+      record.used_at === null && record.expires_at.getTime() > this.now().getTime()
+    return live ? record : null
+  }
+}
