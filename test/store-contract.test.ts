@@ -188,6 +188,20 @@ for (const dialect of DIALECTS) {
       expect(await store.countTickets(conn, 'verify', user.email_normalized!, t0)).toBe(0)
     })
 
+    it('consumes a ticket once under concurrency, and can release it', async () => {
+      fresh()
+      const user = newUser(conn)
+      await store.insertUser(user)
+      const hash = tok('g' + conn)
+      await store.insertTicket(ticket(conn, user, 'reset', hash))
+      const at = new Date(t0.getTime() + 5)
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.consumeTicket(hash, at)))
+      expect(results.filter(Boolean)).toHaveLength(1)
+      await store.releaseTicket(hash, at)
+      expect(await store.consumeTicket(hash, at)).toBe(true)
+      expect(await store.consumeTicket(hash, new Date(t0.getTime() + 86_400_001))).toBe(false)
+    })
+
     it('deletes a user with their history', async () => {
       fresh()
       const user = newUser(conn)

@@ -219,6 +219,23 @@ export class KyselyUserStore implements UserStore {
     }))
   }
 
+  consumeTicket(tokenHash: string, at: Date): Promise<boolean> {
+    return this.guard(async () => {
+      const result = await this.db.updateTable('latchkey_tickets').set({ used_at: at.getTime() })
+        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', at.getTime())
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    })
+  }
+
+  releaseTicket(tokenHash: string, at: Date): Promise<void> {
+    return this.guard(async () => {
+      await this.db.updateTable('latchkey_tickets').set({ used_at: null })
+        .where('token_hash', '=', tokenHash).where('used_at', '=', at.getTime())
+        .execute()
+    })
+  }
+
   getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string> {
     return this.guard(async () => {
       const read = () => this.db.selectFrom('latchkey_settings').select('value')

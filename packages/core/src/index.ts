@@ -13,6 +13,10 @@ export type {
 } from './connection/database-connection.js'
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
 export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
+export { CustomScriptConnection, customScriptConnectionOptionsSchema, customScriptsSchema } from './connection/custom-script-connection.js'
+export type { CustomScriptConnectionOptions, CustomScripts } from './connection/custom-script-connection.js'
+export { ticketSettingsSchema } from './tickets/ticket-issuer.js'
+export type { TicketSettings } from './tickets/ticket-issuer.js'
 
 export { userProfileSchema } from './profile/profile-schema.js'
 export type { UserProfile } from './profile/profile-schema.js'

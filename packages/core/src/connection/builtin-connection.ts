@@ -8,7 +8,7 @@ import { ConnectionEvents, type EventFields } from '../events/connection-events.
 import type { EventListener, LatchkeyEventType } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
-  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema, requestContextSchema,
+  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema,
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
 } from '../input/schemas.js'
 import { bcryptCompare, bcryptCost, bcryptHash } from '../password/hash-pool.js'
@@ -22,6 +22,7 @@ import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
   DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
+import { parseContext } from './request-context.js'
 import { toUserProfile } from './user-profile.js'
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
@@ -386,10 +387,6 @@ export class BuiltinConnection implements DatabaseConnection {
   private emit(type: LatchkeyEventType, fields: EventFields): void {
     this.events.emit(type, fields)
   }
-}
-
-function parseContext(ctx: RequestContext | undefined): RequestContext {
-  return dropUndefined(parseInput(requestContextSchema, ctx ?? {}))
 }
 
 function newUserId(): string {

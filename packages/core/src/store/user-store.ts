@@ -53,6 +53,15 @@ export interface UserStore {
    */
   redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }>
 
+  /**
+   * Marks a ticket used if it is unused and unexpired at `at`; true for the one caller
+   * that did. For stores outside a transaction's reach (a legacy store written by a
+   * script), this is the lock; {@link releaseTicket} undoes it when the write fails.
+   */
+  consumeTicket(tokenHash: string, at: Date): Promise<boolean>
+  /** Makes a ticket consumed at exactly `at` usable again. */
+  releaseTicket(tokenHash: string, at: Date): Promise<void>
+
   /** Reads a per-connection setting, creating it with `create()` if absent. Every process sees one value. */
   getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string>
 

@@ -1,0 +1,32 @@
+function login(identifier, password, callback) {
+  const mysql = require('mysql');
+  const bcrypt = require('bcrypt');
+
+  const connection = mysql.createConnection({
+    host: configuration.DB_HOST,
+    port: configuration.DB_PORT,
+    user: configuration.DB_USER,
+    password: configuration.DB_PASSWORD,
+    database: configuration.DB_NAME
+  });
+  connection.connect();
+
+  const table = configuration.USERS_TABLE || 'users';
+  const query = 'SELECT id, email, username, nickname, email_verified, password FROM ' + table + ' WHERE email = ? OR username = ?';
+  connection.query(query, [identifier, identifier], function (err, results) {
+    if (err) return callback(err);
+    if (results.length === 0) return callback(new WrongUsernameOrPasswordError(identifier));
+    const user = results[0];
+
+    bcrypt.compare(password, user.password, function (err, isValid) {
+      if (err || !isValid) return callback(err || new WrongUsernameOrPasswordError(identifier));
+      callback(null, {
+        user_id: user.id.toString(),
+        email: user.email,
+        username: user.username,
+        nickname: user.nickname,
+        email_verified: !!user.email_verified
+      });
+    });
+  });
+}

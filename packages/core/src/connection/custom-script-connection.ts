@@ -1,0 +1,364 @@
+import { z } from 'zod'
+import {
+  InvalidTicketError, LatchkeyError, NotSupportedError, ScriptError, ScriptTimeoutError, UnauthorizedError,
+  UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError,
+} from '../errors/errors.js'
+import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
+import type { EventListener } from '../events/events.js'
+import { parseInput } from '../input/parse-input.js'
+import {
+  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema,
+  signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema,
+} from '../input/schemas.js'
+import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
+import type { UserProfile } from '../profile/profile-schema.js'
+import type { ScriptRunner } from '../script/script-runner.js'
+import type { TicketPurpose, UserStore } from '../store/user-store.js'
+import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
+import { ticketTokenHash } from '../tickets/ticket-token.js'
+import type {
+  DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+} from './database-connection.js'
+import { parseContext } from './request-context.js'
+import { parseScriptProfile } from './script-profile.js'
+
+const scriptSource = z.string().min(1).max(512 * 1024)
+
+/** The scripts of a custom-script connection; only `login` is required. */
+export const customScriptsSchema = z.strictObject({
+  login: scriptSource,
+  create: scriptSource.optional(),
+  verify: scriptSource.optional(),
+  change_password: scriptSource.optional(),
+  get_user: scriptSource.optional(),
+  delete: scriptSource.optional(),
+  change_email: scriptSource.optional(),
+})
+export type CustomScripts = z.input<typeof customScriptsSchema>
+type ScriptName = keyof CustomScripts
+
+/** Options of a {@link CustomScriptConnection}; every one is validated at construction. */
+export const customScriptConnectionOptionsSchema = z.strictObject({
+  /** The connection's name: its `global` key in the runner, its scope in the store, its name in events. */
+  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
+  /** Runs the scripts. The connection never closes it; the host does. */
+  runner: z.custom<ScriptRunner>((v) => typeof v === 'object' && v !== null && 'run' in v, 'must be a ScriptRunner'),
+  scripts: customScriptsSchema,
+  /** String values visible to scripts as the frozen `configuration`; redacted from every log and error. */
+  configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
+  /** Hosts (host or host:port) the scripts may reach. Default: none. */
+  egress: z.strictObject({ allow: z.array(z.string().min(1).max(300)).max(256) }).optional(),
+  /** Wall-clock limit of each script run, in ms. Default: the runner's. */
+  timeoutMs: z.number().int().min(10).max(600_000).optional(),
+  /** Where tickets (and later, attack-protection counters) live. Without it, ticket methods are not supported. */
+  store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
+  tickets: ticketSettingsSchema.optional(),
+  /** Receives every event. A throwing listener is reported as a process warning. */
+  onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
+  /** The clock, injectable for tests. */
+  now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
+})
+export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectionOptionsSchema>
+
+/**
+ * A database connection whose users live in someone's legacy store, reached by scripts
+ * that run in the sandbox (SPEC §3). Profiles that scripts return are validated;
+ * script errors map to SDK errors; passwords and configuration values are redacted.
+ *
+ * @example
+ * const runner = new QuickJsRunner()
+ * const legacy = new CustomScriptConnection({
+ *   name: 'legacy', runner, scripts: { login, get_user, create },
+ *   configuration: { DB_PASSWORD: process.env.LEGACY_DB_PASSWORD! },
+ *   egress: { allow: ['legacy-db.internal:3306'] },
+ * })
+ * const profile = await legacy.login({ identifier: 'ada@example.com', password }, { ip })
+ */
+export class CustomScriptConnection implements DatabaseConnection {
+  readonly name: string
+  private readonly runner: ScriptRunner
+  private readonly scripts: z.output<typeof customScriptsSchema>
+  private readonly configuration: Record<string, string>
+  private readonly egress: { allow: string[] }
+  private readonly timeoutMs: number | undefined
+  private readonly store: UserStore | undefined
+  private readonly tickets: TicketIssuer | undefined
+  private readonly events: ConnectionEvents
+  private readonly now: () => Date
+
+  constructor(options: CustomScriptConnectionOptions) {
+    const o = parseInput(customScriptConnectionOptionsSchema, options)
+    this.name = o.name
+    this.runner = o.runner
+    this.scripts = o.scripts
+    this.configuration = o.configuration ?? {}
+    this.egress = o.egress ?? { allow: [] }
+    this.timeoutMs = o.timeoutMs
+    this.store = o.store
+    this.now = o.now ?? (() => new Date())
+    this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets) : undefined
+    this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
+  }
+
+  /** Whether a script for this operation was given. */
+  has(script: ScriptName): boolean {
+    return this.scripts[script] !== undefined
+  }
+
+  /**
+   * Signup is `get_user` (if present; a profile means the user exists), then `create`,
+   * then `login` with the same email and password, whose profile is returned.
+   *
+   * @throws UserExistsError, NotSupportedError, ScriptError
+   */
+  async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
+    const context = parseContext(ctx)
+    this.require('create')
+    try {
+      if (this.has('get_user') && (await this.findUser(email))) throw new UserExistsError()
+      await this.run('create', [{ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name }], [password])
+      const profile = await this.loginScript(email, password)
+      if (!profile) throw new ScriptError('The login script did not find the user that create had just created', { scriptName: 'login' })
+      this.events.emit('ss', { ...context, user_id: profile.user_id })
+      return profile
+    } catch (error) {
+      this.events.emit('fs', { ...context, identifier_hash: await this.events.hashIdentifier(email), details: { reason: reasonOf(error) } })
+      throw error
+    }
+  }
+
+  /**
+   * Runs the `login` script. "No" (a WrongUsernameOrPasswordError or an empty answer)
+   * gives WrongUsernameOrPasswordError; a profile with `blocked: true` gives
+   * UnauthorizedError('user is blocked').
+   */
+  async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { identifier, password } = parseInput(loginInputSchema, input)
+    const context = parseContext(ctx)
+    let profile: UserProfile | null
+    try {
+      profile = await this.loginScript(identifier, password)
+    } catch (error) {
+      if (!(error instanceof WrongUsernameOrPasswordError)) {
+        this.events.emit('f', { ...context, identifier_hash: await this.events.hashIdentifier(identifier), details: { reason: reasonOf(error) } })
+        throw error
+      }
+      profile = null
+    }
+    if (!profile) {
+      // A script's "no" does not say whether the user exists, so it counts as a wrong password.
+      this.events.emit('fp', { ...context, identifier_hash: await this.events.hashIdentifier(identifier) })
+      throw new WrongUsernameOrPasswordError()
+    }
+    if (profile.blocked) {
+      this.events.emit('f', { ...context, user_id: profile.user_id, details: { reason: 'blocked' } })
+      throw new UnauthorizedError('user is blocked')
+    }
+    this.events.emit('s', { ...context, user_id: profile.user_id })
+    return profile
+  }
+
+  /** Runs `get_user`; null when the script answers with nothing. */
+  async getUser(identifier: string): Promise<UserProfile | null> {
+    return this.findUser(parseInput(identifierSchema, identifier))
+  }
+
+  /** No script reads a user by id: always NotSupportedError. */
+  async getUserById(userId: string): Promise<UserProfile | null> {
+    parseInput(userIdSchema, userId)
+    throw new NotSupportedError('getUserById is not supported by a custom-script connection: no script reads a user by id')
+  }
+
+  /** No script updates a profile: always NotSupportedError. */
+  async updateUser(userId: string, _patch: UserPatch): Promise<UserProfile> {
+    parseInput(userIdSchema, userId)
+    throw new NotSupportedError('updateUser is not supported by a custom-script connection: no script updates a profile')
+  }
+
+  /**
+   * Runs `change_password(email, newPassword)`. A username is turned into the email
+   * through `get_user` first. The legacy store's own rules apply to the password.
+   *
+   * @throws UserNotFoundError when the script answers false
+   */
+  async changePassword(identifier: string, newPassword: string, ctx?: RequestContext): Promise<void> {
+    const id = parseInput(identifierSchema, identifier)
+    const password = parseInput(passwordSchema, newPassword)
+    const context = parseContext(ctx)
+    this.require('change_password')
+    try {
+      const email = await this.emailOf(id)
+      if (!email || !(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
+      this.events.emit('scp', { ...context, identifier_hash: await this.events.hashIdentifier(email) })
+    } catch (error) {
+      this.events.emit('fcp', { ...context, identifier_hash: await this.events.hashIdentifier(id), details: { reason: reasonOf(error) } })
+      throw error
+    }
+  }
+
+  /** Runs `verify(email)`. */
+  async verifyEmail(email: string): Promise<void> {
+    const address = parseInput(emailSchema, email)
+    this.require('verify')
+    if (!(await this.run('verify', [address], []))) throw new UserNotFoundError()
+    this.events.emit('sv', { identifier_hash: await this.events.hashIdentifier(address) })
+  }
+
+  /** Runs `change_email(email, newEmail, verified)`. @throws UserNotFoundError when the script answers false */
+  async changeEmail(email: string, newEmail: string, opts?: { verified?: boolean }): Promise<void> {
+    const from = parseInput(emailSchema, email)
+    const to = parseInput(emailSchema, newEmail)
+    const { verified } = parseInput(changeEmailOptionsSchema, opts ?? {})
+    this.require('change_email')
+    if (!(await this.run('change_email', [from, to, verified ?? false], []))) throw new UserNotFoundError()
+    this.events.emit('sce', { identifier_hash: await this.events.hashIdentifier(to) })
+  }
+
+  /** Runs `delete(id)`. */
+  async deleteUser(userId: string): Promise<void> {
+    const id = parseInput(userIdSchema, userId)
+    this.require('delete')
+    await this.run('delete', [id], [])
+    this.events.emit('du', { user_id: id })
+  }
+
+  /**
+   * With a store: a reset ticket for a user that `get_user` finds, or null (unknown
+   * email, or past the issuance limit). Redemption runs `change_password`.
+   */
+  async createPasswordResetTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    this.require('get_user')
+    this.require('change_password')
+    return this.issueTicket('reset', email, opts, ctx)
+  }
+
+  /**
+   * Redeems a reset ticket: `get_user` must still find the same user, then the ticket is
+   * consumed (exactly one concurrent redemption wins) and `change_password` runs. If the
+   * script fails, the ticket is released so the user can try again.
+   */
+  async resetPassword(ticket: string, newPassword: string, ctx?: RequestContext): Promise<UserProfile> {
+    const token = parseInput(ticketTokenSchema, ticket)
+    const password = parseInput(passwordSchema, newPassword)
+    const context = parseContext(ctx)
+    this.require('change_password')
+    const profile = await this.redeem(token, 'reset', async (email) => {
+      if (!(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
+    }, context)
+    this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
+    return profile
+  }
+
+  /** With a store and `get_user` and `verify` scripts: a verification ticket, or null. */
+  async createEmailVerificationTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    this.require('get_user')
+    this.require('verify')
+    return this.issueTicket('verify', email, opts, ctx)
+  }
+
+  /** Redeems a verification ticket by running `verify(email)`. */
+  async verifyEmailWithTicket(ticket: string, ctx?: RequestContext): Promise<UserProfile> {
+    const token = parseInput(ticketTokenSchema, ticket)
+    const context = parseContext(ctx)
+    this.require('verify')
+    const profile = await this.redeem(token, 'verify', async (email) => {
+      if (!(await this.run('verify', [email], []))) throw new UserNotFoundError()
+    }, context)
+    this.events.emit('sv', { ...context, user_id: profile.user_id })
+    return { ...profile, email_verified: true }
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  /** The login script's profile, or null for "no". */
+  private async loginScript(identifier: string, password: string): Promise<UserProfile | null> {
+    const value = await this.run('login', [identifier, password], [password])
+    return value === undefined || value === null ? null : parseScriptProfile(value, 'login')
+  }
+
+  private async findUser(identifier: string): Promise<UserProfile | null> {
+    this.require('get_user')
+    const value = await this.run('get_user', [identifier], [])
+    return value === undefined || value === null ? null : parseScriptProfile(value, 'get_user')
+  }
+
+  /** An identifier's email: itself if it is one, otherwise what `get_user` says. */
+  private async emailOf(identifier: string): Promise<string | null> {
+    if (isEmail(identifier)) return identifier.trim()
+    if (!this.has('get_user')) throw new NotSupportedError('A username needs a get_user script to find its email')
+    return (await this.findUser(identifier))?.email ?? null
+  }
+
+  private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
+    const address = parseInput(emailSchema, email)
+    const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
+    const context = parseContext(ctx)
+    const tickets = this.ticketIssuer()
+    tickets.checkTtl(ttlSeconds)
+    const profile = await this.findUser(address)
+    if (!profile) return null
+    const issued = await tickets.issue(purpose, { userId: profile.user_id, emailNormalized: normalizeEmail(profile.email ?? address) }, ttlSeconds)
+    if (issued && purpose === 'reset') this.events.emit('scpr', { ...context, user_id: profile.user_id })
+    return issued
+  }
+
+  /** Checks a ticket against `get_user`, consumes it, and runs `write`; releases it if `write` fails. */
+  private async redeem(token: string, purpose: TicketPurpose, write: (email: string) => Promise<void>, context: EventFields): Promise<UserProfile> {
+    const tickets = this.ticketIssuer()
+    const record = await tickets.live(token, purpose)
+    const profile = record && await this.findUser(record.email_normalized)
+    const fail = purpose === 'reset' ? 'fcp' : 'fv'
+    if (!record || !profile || profile.user_id !== record.user_id) {
+      this.events.emit(fail, { ...context, details: { reason: 'invalid_ticket' } })
+      throw new InvalidTicketError()
+    }
+    const at = this.now()
+    if (!(await this.store!.consumeTicket(ticketTokenHash(token), at))) {
+      this.events.emit(fail, { ...context, user_id: profile.user_id, details: { reason: 'invalid_ticket' } })
+      throw new InvalidTicketError()
+    }
+    try {
+      await write(record.email_normalized)
+    } catch (error) {
+      await this.store!.releaseTicket(ticketTokenHash(token), at)
+      this.events.emit(fail, { ...context, user_id: profile.user_id, details: { reason: reasonOf(error) } })
+      throw error
+    }
+    return profile
+  }
+
+  private ticketIssuer(): TicketIssuer {
+    if (!this.tickets) throw new NotSupportedError('Tickets need a store: pass `store` to the custom-script connection')
+    return this.tickets
+  }
+
+  private require(script: ScriptName): void {
+    if (!this.has(script)) throw new NotSupportedError(`This connection has no ${script} script`)
+  }
+
+  /** One script run, with this connection's global, reach, limits and secrets. */
+  private async run(script: ScriptName, args: unknown[], secrets: string[]): Promise<unknown> {
+    try {
+      const { value } = await this.runner.run(this.scripts[script]!, args, {
+        scriptName: script,
+        configuration: this.configuration,
+        global: this.name,
+        egress: this.egress,
+        redact: [...secrets, ...Object.values(this.configuration)],
+        ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),
+      })
+      return value
+    } catch (error) {
+      if (error instanceof ScriptError || error instanceof ScriptTimeoutError) {
+        this.events.emit('script_error', { details: { script, code: error.code, message: error.message } })
+      }
+      if (error instanceof LatchkeyError) throw error
+      throw new ScriptError(`The ${script} script could not be run: ${error instanceof Error ? error.message : String(error)}`, { scriptName: script })
+    }
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof LatchkeyError ? error.code : 'error'
+}
