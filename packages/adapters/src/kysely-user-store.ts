@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
-  EmailChange, InsertUserResult, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
+  EmailChange, InsertUserResult, InsertUsersOutcome, LoginRecord, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
   TicketRecord, UserLookup, UserStore,
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
@@ -90,18 +90,93 @@ export class KyselyUserStore implements UserStore {
     }))
   }
 
-  recordLogin(connection: string, userId: string, login: { at: Date; rehash?: { from: string; to: string } }): Promise<void> {
+  recordLogin(connection: string, userId: string, login: LoginRecord): Promise<void> {
     return this.guard(async () => {
-      const { rehash } = login
-      await this.prepared.execute(rehash ? 'record-login-rehash' : 'record-login', (slot) => this.db.updateTable('latchkey_users')
+      const { rehash, upgradeLegacy } = login
+      const key = rehash ? 'record-login-rehash' : upgradeLegacy ? 'record-login-upgrade' : 'record-login'
+      await this.prepared.execute(key, (slot) => this.db.updateTable('latchkey_users')
         .set((eb) => ({
           logins_count: eb('logins_count', '+', 1),
           last_login: slot(0),
           // Compare-and-set: a password changed since this login read the row is kept.
           ...(rehash ? { password_hash: sql<string>`case when password_hash = ${slot(1)} then ${slot(2)} else password_hash end` } : {}),
+          // password_hash is assigned before legacy_hash, so both compare the old legacy_hash.
+          ...(upgradeLegacy ? {
+            password_hash: sql<string>`case when legacy_hash = ${slot(1)} then ${slot(2)} else password_hash end`,
+            legacy_hash: sql<string>`case when legacy_hash = ${slot(1)} then null else legacy_hash end`,
+          } : {}),
         }))
         .where('connection', '=', slot(3)).where('user_id', '=', slot(4)),
-      [login.at.getTime(), rehash?.from, rehash?.to, connection, userId])
+      [login.at.getTime(), (rehash ?? upgradeLegacy)?.from, (rehash ?? upgradeLegacy)?.to, connection, userId])
+    })
+  }
+
+  insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+    return this.guard(async () => {
+      if (users.length === 0) return []
+      if (this.dialect === 'postgres') return this.insertUsersOnConflict(users)
+      // SQLite and InnoDB keep a transaction alive after a duplicate-key error, so each
+      // row can report its own clash inside one transaction.
+      return this.db.transaction().execute(async (trx) => {
+        const outcomes: InsertUsersOutcome[] = []
+        for (const user of users) {
+          try {
+            const row = toRow(user)
+            const columns = Object.keys(row) as (keyof UsersTable)[]
+            await this.prepared.execute('insert-user', (slot) => this.db.insertInto('latchkey_users')
+              .values(Object.fromEntries(columns.map((c, i) => [c, slot(i)])) as never), columns.map((c) => row[c]), trx)
+            outcomes.push('inserted')
+          } catch (error) {
+            const clash = uniqueViolation(this.dialect, error)
+            if (!clash) throw error
+            outcomes.push(clash === 'primary' ? 'user_id' : clash)
+          }
+        }
+        return outcomes
+      })
+    })
+  }
+
+  /** PostgreSQL aborts a transaction on the first error, so clashes are skipped and classified after. */
+  private async insertUsersOnConflict(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+    const inserted = await this.db.insertInto('latchkey_users').values(users.map(toRow))
+      .onConflict((oc) => oc.doNothing()).returning('user_id').execute()
+    const done = new Set(inserted.map((r) => r.user_id))
+    const connection = users[0]!.connection
+    const losers = users.filter((u) => !done.has(u.user_id))
+    const existing = losers.length === 0 ? [] : await this.db.selectFrom('latchkey_users')
+      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', connection)
+      .where((eb) => {
+        const emails = losers.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))
+        const usernames = losers.flatMap((u) => (u.username ? [u.username] : []))
+        return eb.or([
+          eb('user_id', 'in', losers.map((u) => u.user_id)),
+          ...(emails.length > 0 ? [eb('email_normalized', 'in', emails)] : []),
+          ...(usernames.length > 0 ? [eb('username', 'in', usernames)] : []),
+        ])
+      }).execute()
+    const ids = new Set(existing.map((r) => r.user_id))
+    const emails = new Set(existing.map((r) => r.email_normalized))
+    return users.map((u) => {
+      if (done.has(u.user_id)) return 'inserted'
+      if (ids.has(u.user_id)) return 'user_id'
+      if (u.email_normalized !== null && emails.has(u.email_normalized)) return 'email'
+      return 'username'
+    })
+  }
+
+  overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean> {
+    return this.guard(async () => {
+      const { connection: _c, user_id: _u, created_at: _created, logins_count: _count, last_login: _last, ...fields } = toRow(user)
+      try {
+        const result = await this.db.updateTable('latchkey_users').set(fields)
+          .where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+        return result.numUpdatedRows > 0n
+      } catch (error) {
+        // Its email or username belongs to yet another user: that is a clash, not a fault.
+        if (uniqueViolation(this.dialect, error)) return false
+        throw error
+      }
     })
   }
 

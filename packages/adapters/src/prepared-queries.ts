@@ -28,7 +28,8 @@ export class PreparedQueries {
 
   constructor(private readonly db: Kysely<any>, private readonly direct: DirectExecutor | undefined) {}
 
-  async execute<R>(key: string, build: (slot: (i: number) => string) => Compilable, values: readonly unknown[]): Promise<DirectResult<R>> {
+  /** Runs outside any transaction; with `via`, inside that transaction (never on the direct path). */
+  async execute<R>(key: string, build: (slot: (i: number) => string) => Compilable, values: readonly unknown[], via?: Kysely<any>): Promise<DirectResult<R>> {
     let prepared = this.cache.get(key)
     if (!prepared) {
       const marker = `\u0000latchkey-slot-${key}-`
@@ -39,8 +40,8 @@ export class PreparedQueries {
       this.cache.set(key, prepared)
     }
     const parameters = prepared.params.map((p) => ('slot' in p ? values[p.slot] : p.value))
-    if (this.direct) return (await this.direct(`latchkey_${key}`, prepared.sql, parameters)) as DirectResult<R>
-    const result = await this.db.executeQuery<R>(CompiledQuery.raw(prepared.sql, parameters))
+    if (this.direct && !via) return (await this.direct(`latchkey_${key}`, prepared.sql, parameters)) as DirectResult<R>
+    const result = await (via ?? this.db).executeQuery<R>(CompiledQuery.raw(prepared.sql, parameters))
     return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) }
   }
 }

@@ -37,7 +37,14 @@ export { latchkeyEventTypes } from './events/events.js'
 export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
 
 export type {
-  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, PasswordChange,
+  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, PasswordChange,
   EmailChange, TicketPurpose, TicketRecord,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'
+
+export { importUsers, importRecordSchema, importOptionsSchema } from './import/import-users.js'
+export type { ImportRecord, ImportOptions, ImportResult, ImportFailure, ImportProgress } from './import/import-users.js'
+export { customPasswordHashSchema } from './password/legacy/parse-custom-hash.js'
+export type { CustomPasswordHash } from './password/legacy/parse-custom-hash.js'
+export { importCapsSchema, DEFAULT_IMPORT_CAPS } from './password/legacy/legacy-hash.js'
+export type { ImportCaps } from './password/legacy/legacy-hash.js'

@@ -11,7 +11,8 @@ import {
   changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema,
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
 } from '../input/schemas.js'
-import { bcryptCompare, bcryptCost, bcryptHash } from '../password/hash-pool.js'
+import { bcryptCompare, bcryptCost, bcryptHash, legacyVerify } from '../password/hash-pool.js'
+import { legacyHashSchema } from '../password/legacy/legacy-hash.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
 import { PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
@@ -64,7 +65,8 @@ export class BuiltinConnection implements DatabaseConnection {
   readonly policy: PasswordPolicy
   readonly bcryptCost: number
   private readonly requireUsername: boolean
-  private readonly usernameMaxLength: number
+  /** Longest username this connection accepts. */
+  readonly usernameMaxLength: number
   private readonly tickets: TicketIssuer
   private readonly events: ConnectionEvents
   private readonly now: () => Date
@@ -146,6 +148,7 @@ export class BuiltinConnection implements DatabaseConnection {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
     const user = await this.findByIdentifier(identifier)
+    if (user && user.password_hash === null && user.legacy_hash !== null) return this.loginLegacy(user, user.legacy_hash, password, context)
     const normalized = normalizePassword(password)
     if (!user || user.password_hash === null) {
       await this.payDummyCompare(normalized)
@@ -171,6 +174,35 @@ export class BuiltinConnection implements DatabaseConnection {
       : { from: user.password_hash, to: await bcryptHash(normalized, this.bcryptCost) }
     await this.store.recordLogin(this.name, user.user_id, rehash ? { at, rehash } : { at })
     this.emit('s', { ...context, user_id: user.user_id, ...(rehash ? { details: { rehashed: true } } : {}) })
+    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
+  }
+
+  /**
+   * An imported user's first login: the legacy hash is checked against the password
+   * exactly as typed, then replaced by bcrypt (compare-and-set) when the password fits
+   * bcrypt's 72 bytes after NFKC; otherwise the legacy hash stays and `rehash_skipped` fires.
+   * A wrong password also pays one bcrypt compare at the configured cost.
+   */
+  private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext): Promise<UserProfile> {
+    const legacy = legacyHashSchema.parse(JSON.parse(stored))
+    if (!(await legacyVerify(password, legacy))) {
+      await this.payDummyCompare(normalizePassword(password))
+      this.emit('fp', { ...context, user_id: user.user_id })
+      throw new WrongUsernameOrPasswordError()
+    }
+    if (user.blocked) {
+      this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
+      throw new UnauthorizedError('user is blocked')
+    }
+    const at = this.now()
+    const normalized = normalizePassword(password)
+    if (fitsBcrypt(normalized)) {
+      await this.store.recordLogin(this.name, user.user_id, { at, upgradeLegacy: { from: stored, to: await bcryptHash(normalized, this.bcryptCost) } })
+    } else {
+      await this.store.recordLogin(this.name, user.user_id, { at })
+      this.emit('rehash_skipped', { ...context, user_id: user.user_id, details: { format: legacy.format, reason: 'password over 72 bytes after NFKC' } })
+    }
+    this.emit('s', { ...context, user_id: user.user_id, details: { legacy: legacy.format, rehashed: fitsBcrypt(normalized) } })
     return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
   }
 

@@ -1,10 +1,12 @@
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
+import type { LegacyHash } from './legacy/legacy-hash.js'
 
 /** A unit of bcrypt work for the pool. Passwords cross to the worker and are never logged. */
 export type HashJob =
   | { op: 'hash'; password: string; cost: number }
   | { op: 'compare'; password: string; hash: string }
+  | { op: 'legacy'; password: string; legacy: LegacyHash }
 
 export type HashJobResult =
   | { ok: true; value: string | boolean; computeMs: number }
@@ -121,6 +123,11 @@ export async function bcryptHash(password: string, cost: number): Promise<string
 /** Compares `password` with a bcrypt `hash` on the pool, in bcrypt's constant time. */
 export async function bcryptCompare(password: string, hash: string): Promise<boolean> {
   return (await hashPool().run({ op: 'compare', password, hash })) as boolean
+}
+
+/** Verifies a password, as typed, against an imported legacy hash, on the pool. */
+export async function legacyVerify(password: string, legacy: LegacyHash): Promise<boolean> {
+  return (await hashPool().run({ op: 'legacy', password, legacy })) as boolean
 }
 
 /** Compute time and job counts the pool's workers have reported so far. */

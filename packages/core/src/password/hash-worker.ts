@@ -4,19 +4,25 @@ import { parentPort } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
 import bcrypt from 'bcryptjs'
 import type { HashJob, HashJobResult } from './hash-pool.js'
+import { verifyLegacy } from './legacy/verify-legacy.js'
 
 if (!parentPort) throw new Error('hash-worker must run as a worker thread')
 const port = parentPort
 
+async function work(job: HashJob): Promise<string | boolean> {
+  switch (job.op) {
+    case 'hash': return bcrypt.hashSync(job.password, job.cost)
+    case 'compare': return bcrypt.compareSync(job.password, job.hash)
+    case 'legacy': return verifyLegacy(job.legacy, job.password)
+  }
+}
+
 port.on('message', (job: HashJob & { id: number }) => {
   const started = performance.now()
-  let reply: HashJobResult & { id: number }
-  try {
-    const value = job.op === 'hash' ? bcrypt.hashSync(job.password, job.cost) : bcrypt.compareSync(job.password, job.hash)
-    reply = { id: job.id, ok: true, value, computeMs: performance.now() - started }
-  } catch (error) {
-    // bcryptjs throws only for malformed input (an invalid salt or hash); the message holds no secret.
-    reply = { id: job.id, ok: false, message: error instanceof Error ? error.message : String(error), computeMs: performance.now() - started }
-  }
-  port.postMessage(reply)
+  const reply = (result: HashJobResult) => port.postMessage({ ...result, id: job.id })
+  work(job).then(
+    (value) => reply({ ok: true, value, computeMs: performance.now() - started }),
+    // Only malformed input throws (an invalid salt or hash); messages never hold the password.
+    (error: unknown) => reply({ ok: false, message: error instanceof Error ? error.message : String(error), computeMs: performance.now() - started }),
+  )
 })

@@ -18,6 +18,14 @@ export interface UserStore {
    * the password hash also starts the user's password history.
    */
   insertUser(user: NewStoredUser, opts?: { historyLimit?: number }): Promise<InsertUserResult>
+  /**
+   * Inserts many users in one go (bulk import), insert-only: each result says whether
+   * that user was inserted or which unique key it clashed on. Users clashing with each
+   * other within the batch are reported too.
+   */
+  insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]>
+  /** Replaces an existing user's profile and credentials (upsert import). False when no such user. */
+  overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean>
   /** Applies a profile patch. `null` when no such user. */
   updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null>
   /** Deletes a user and their password history. False when no such user. */
@@ -27,7 +35,7 @@ export interface UserStore {
    * Records a successful login. With `rehash`, the hash is replaced only if it still
    * equals `rehash.from` (compare-and-set), so a concurrent password change is never lost.
    */
-  recordLogin(connection: string, userId: string, login: { at: Date; rehash?: { from: string; to: string } }): Promise<void>
+  recordLogin(connection: string, userId: string, login: LoginRecord): Promise<void>
 
   /**
    * Sets a new password in one transaction: writes the hash (clearing any legacy hash),
@@ -67,6 +75,16 @@ export interface UserStore {
 
   close(): Promise<void>
 }
+
+export interface LoginRecord {
+  at: Date
+  /** Replace a bcrypt hash of another cost, if it is still `from`. */
+  rehash?: { from: string; to: string }
+  /** Replace an imported legacy hash by a bcrypt hash, if the legacy hash is still `from`. */
+  upgradeLegacy?: { from: string; to: string }
+}
+
+export type InsertUsersOutcome = 'inserted' | 'user_id' | 'email' | 'username'
 
 export type UserLookup = { userId: string } | { emailNormalized: string } | { username: string }
 

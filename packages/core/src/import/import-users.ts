@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { z } from 'zod'
+import type { BuiltinConnection } from '../connection/builtin-connection.js'
+import { parseInput } from '../input/parse-input.js'
+import { metadataSchema, text } from '../input/text.js'
+import { checkBcrypt, customPasswordHashSchema, HashRefusal, parseCustomHash, resolveCaps } from '../password/legacy/parse-custom-hash.js'
+import { importCapsSchema } from '../password/legacy/legacy-hash.js'
+import { emailSchema, normalizeEmail } from '../profile/email.js'
+import { normalizeUsername, usernameIssues } from '../profile/username.js'
+import type { NewStoredUser, StoredUser } from '../store/user-store.js'
+
+/** One user of a bulk import. Give `password_hash` (bcrypt) or `custom_password_hash`, or neither (the user must reset). */
+export const importRecordSchema = z.strictObject({
+  user_id: text(255).optional(),
+  email: emailSchema,
+  email_verified: z.boolean().optional(),
+  username: text(128).optional(),
+  name: text(1024).optional(),
+  given_name: text(1024).optional(),
+  family_name: text(1024).optional(),
+  nickname: text(1024).optional(),
+  picture: text(4096).optional(),
+  user_metadata: metadataSchema.optional(),
+  app_metadata: metadataSchema.optional(),
+  blocked: z.boolean().optional(),
+  password_hash: z.string().max(128).optional(),
+  custom_password_hash: customPasswordHashSchema.optional(),
+}).refine((r) => r.password_hash === undefined || r.custom_password_hash === undefined, 'give password_hash or custom_password_hash, not both')
+export type ImportRecord = z.input<typeof importRecordSchema>
+
+export interface ImportProgress { processed: number; imported: number; updated: number; failed: number }
+export interface ImportFailure { index: number; email?: string; code: string; message: string }
+export interface ImportResult { imported: number; updated: number; failed: number; failures: ImportFailure[] }
+
+/** Options of {@link importUsers}. */
+export const importOptionsSchema = z.strictObject({
+  /** Replace users that already exist (by user_id or email). Default false: insert-only. */
+  upsert: z.boolean().optional(),
+  /** Records written per store round trip. Default 1000. */
+  batchSize: z.number().int().min(1).max(5000).optional(),
+  /** Called after every batch. */
+  onProgress: z.custom<(p: ImportProgress) => void>((v) => typeof v === 'function').optional(),
+  /** Called for every failed record (the result keeps only the first 1,000). */
+  onFailure: z.custom<(f: ImportFailure) => void>((v) => typeof v === 'function').optional(),
+  /** Key-derivation caps; see the README for the defaults. */
+  caps: importCapsSchema.optional(),
+})
+export type ImportOptions = z.input<typeof importOptionsSchema>
+
+const KEPT_FAILURES = 1000
+
+/**
+ * Bulk-imports users into a built-in connection's store. Records stream in (an iterable,
+ * an async iterable, or an NDJSON byte stream), are validated one by one, and are written
+ * in batches, so a million records fit in modest memory and one bad record never sinks
+ * the batch. Insert-only unless `upsert`: a user who exists already is a `user_exists`
+ * failure and is never overwritten.
+ *
+ * @example
+ * const result = await importUsers(users, createReadStream('export.ndjson'), { onProgress: console.log })
+ * console.log(result.imported, result.failed, result.failures.slice(0, 10))
+ */
+export async function importUsers(
+  connection: BuiltinConnection,
+  records: AsyncIterable<unknown> | Iterable<unknown> | NodeJS.ReadableStream,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const o = parseInput(importOptionsSchema, options)
+  const caps = resolveCaps(o.caps ?? {})
+  const batchSize = o.batchSize ?? 1000
+  const result: ImportResult = { imported: 0, updated: 0, failed: 0, failures: [] }
+  let processed = 0
+  const fail = (failure: ImportFailure) => {
+    result.failed += 1
+    if (result.failures.length < KEPT_FAILURES) result.failures.push(failure)
+    o.onFailure?.(failure)
+  }
+
+  let batch: { index: number; user: NewStoredUser }[] = []
+  const flush = async () => {
+    if (batch.length === 0) return
+    const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
+    for (const [i, outcome] of outcomes.entries()) {
+      const { index, user } = batch[i]!
+      if (outcome === 'inserted') result.imported += 1
+      else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user, outcome))) result.updated += 1
+      else fail({ index, ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
+    }
+    batch = []
+    o.onProgress?.({ processed, imported: result.imported, updated: result.updated, failed: result.failed })
+  }
+
+  for await (const item of recordsOf(records)) {
+    const index = processed++
+    if (item.kind === 'bad_json') {
+      fail({ index, code: 'invalid_json', message: 'the line is not valid JSON' })
+      continue
+    }
+    const prepared = toStoredUser(connection, item.record, caps)
+    if ('code' in prepared) fail({ index, ...prepared })
+    else batch.push({ index, user: prepared })
+    if (batch.length >= batchSize) await flush()
+  }
+  await flush()
+  return result
+}
+
+type Item = { kind: 'record'; record: unknown } | { kind: 'bad_json' }
+
+async function* recordsOf(records: AsyncIterable<unknown> | Iterable<unknown> | NodeJS.ReadableStream): AsyncGenerator<Item> {
+  if (typeof (records as Readable).pipe === 'function') {
+    const lines = createInterface({ input: records as Readable, crlfDelay: Infinity })
+    for await (const line of lines) {
+      if (line.trim() === '') continue
+      let record: unknown
+      try {
+        record = JSON.parse(line)
+      } catch {
+        yield { kind: 'bad_json' }
+        continue
+      }
+      yield { kind: 'record', record }
+    }
+    return
+  }
+  for await (const record of records as AsyncIterable<unknown>) yield { kind: 'record', record }
+}
+
+function toStoredUser(connection: BuiltinConnection, record: unknown, caps: ReturnType<typeof resolveCaps>): NewStoredUser | Omit<ImportFailure, 'index'> {
+  const parsed = importRecordSchema.safeParse(record)
+  const email = typeof (record as { email?: unknown } | null)?.email === 'string' ? { email: (record as { email: string }).email.slice(0, 320) } : {}
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    return { ...email, code: 'invalid_record', message: `${issue.path.join('.') || 'record'}: ${issue.message}` }
+  }
+  const r = parsed.data
+  let username: string | null = null
+  if (r.username !== undefined) {
+    const issues = usernameIssues(r.username, connection.usernameMaxLength)
+    if (issues.length > 0) return { ...email, code: 'invalid_username', message: `username ${issues[0]!.message}` }
+    username = normalizeUsername(r.username)
+  }
+  let passwordHash: string | null = null
+  let legacyHash: string | null = null
+  try {
+    if (r.password_hash !== undefined) passwordHash = checkBcrypt(r.password_hash, caps.bcryptCost)
+    if (r.custom_password_hash !== undefined) {
+      const hash = parseCustomHash(r.custom_password_hash, caps)
+      if ('password_hash' in hash) passwordHash = hash.password_hash
+      else legacyHash = JSON.stringify(hash.legacy)
+    }
+  } catch (error) {
+    if (error instanceof HashRefusal) return { ...email, code: error.code, message: error.message }
+    throw error
+  }
+  const at = new Date()
+  return {
+    connection: connection.name,
+    user_id: r.user_id ?? randomUUID().replaceAll('-', ''),
+    email: r.email,
+    email_normalized: normalizeEmail(r.email),
+    email_verified: r.email_verified ?? false,
+    username,
+    password_hash: passwordHash,
+    legacy_hash: legacyHash,
+    name: r.name ?? null, given_name: r.given_name ?? null, family_name: r.family_name ?? null,
+    nickname: r.nickname ?? null, picture: r.picture ?? null,
+    user_metadata: r.user_metadata ?? {},
+    app_metadata: r.app_metadata ?? {},
+    blocked: r.blocked ?? false,
+    created_at: at,
+    updated_at: at,
+    origin: 'import',
+  }
+}
+
+/** Upsert: replace the user that holds this user_id, or else this email. */
+async function overwrite(connection: BuiltinConnection, user: NewStoredUser, clash: 'user_id' | 'email'): Promise<boolean> {
+  const existing: StoredUser | null = clash === 'user_id'
+    ? await connection.store.findUser(connection.name, { userId: user.user_id })
+    : await connection.store.findUser(connection.name, { emailNormalized: user.email_normalized! })
+  return existing !== null && connection.store.overwriteUser(connection.name, existing.user_id, user)
+}

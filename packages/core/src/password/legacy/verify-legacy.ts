@@ -1,0 +1,69 @@
+import { createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
+import { promisify } from 'node:util'
+import { argon2Verify, md4 } from 'hash-wasm'
+import type { LegacyHash, PasswordEncoding } from './legacy-hash.js'
+import { parsePhpass, phpassCompute } from './phpass.js'
+
+const pbkdf2Async = promisify(pbkdf2)
+const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>
+
+/**
+ * Verifies a password, exactly as typed, against an imported legacy hash. Runs on the
+ * hash pool's workers. Every comparison is constant-time over equal-length buffers.
+ */
+export async function verifyLegacy(legacy: LegacyHash, password: string): Promise<boolean> {
+  switch (legacy.format) {
+    case 'digest': {
+      const message = salted(encode(password, legacy.passwordEncoding), legacy.salt, legacy.saltPosition)
+      const digest = legacy.digest === 'md4' ? Buffer.from(await md4(message), 'hex') : createHash(legacy.digest).update(message).digest()
+      return same(digest, legacy.hash)
+    }
+    case 'hmac': {
+      const message = salted(encode(password, legacy.passwordEncoding), legacy.salt, legacy.saltPosition)
+      return same(createHmac(legacy.digest, Buffer.from(legacy.key, 'base64')).update(message).digest(), legacy.hash)
+    }
+    case 'pbkdf2': {
+      const expected = Buffer.from(legacy.hash, 'base64')
+      const derived = await pbkdf2Async(encode(password, legacy.passwordEncoding), Buffer.from(legacy.salt, 'base64'), legacy.iterations, expected.length, legacy.digest)
+      return same(derived, legacy.hash)
+    }
+    case 'scrypt': {
+      const expected = Buffer.from(legacy.hash, 'base64')
+      const derived = await scryptAsync(encode(password, legacy.passwordEncoding), Buffer.from(legacy.salt, 'base64'), expected.length, scryptOptions(legacy.N, legacy.r, legacy.p))
+      return same(derived, legacy.hash)
+    }
+    case 'argon2':
+      return argon2Verify({ password, hash: legacy.phc })
+    case 'phpass': {
+      const parsed = parsePhpass(legacy.stored)
+      if (!parsed) return false
+      return same(Buffer.from(phpassCompute(parsed, Buffer.from(password, 'utf8'))), Buffer.from(parsed.encoded).toString('base64'))
+    }
+    case 'firebase-scrypt': {
+      const salt = Buffer.concat([Buffer.from(legacy.salt, 'base64'), Buffer.from(legacy.saltSeparator, 'base64')])
+      const key = await scryptAsync(Buffer.from(password, 'utf8'), salt, 32, scryptOptions(2 ** legacy.memCost, legacy.rounds, 1))
+      const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
+      return same(Buffer.concat([cipher.update(Buffer.from(legacy.signerKey, 'base64')), cipher.final()]), legacy.hash)
+    }
+  }
+}
+
+function scryptOptions(N: number, r: number, p: number) {
+  return { N, r, p, maxmem: 128 * N * r * p + 16 * 1024 * 1024 }
+}
+
+export function encode(password: string, encoding: PasswordEncoding): Buffer {
+  return Buffer.from(password, encoding)
+}
+
+function salted(password: Buffer, salt: string | undefined, position: 'prefix' | 'suffix' | undefined): Buffer {
+  if (salt === undefined) return password
+  const bytes = Buffer.from(salt, 'base64')
+  return position === 'suffix' ? Buffer.concat([password, bytes]) : Buffer.concat([bytes, password])
+}
+
+function same(actual: Buffer, expectedBase64: string): boolean {
+  const expected = Buffer.from(expectedBase64, 'base64')
+  // Lengths are public (they come from the stored format); contents are compared in constant time.
+  return actual.length === expected.length && timingSafeEqual(actual, expected)
+}

@@ -1,0 +1,245 @@
+// Bulk import of legacy password hashes: every format, verified at login, rehashed to
+// bcrypt on the first success; refusals at import; streaming; insert-only and upsert.
+import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Readable } from 'node:stream'
+import bcrypt from 'bcryptjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BuiltinConnection, closeHashPool, hashPoolStats, importUsers, WrongUsernameOrPasswordError,
+  type ImportRecord, type LatchkeyEvent,
+} from '@latchkey/core'
+import { openStore, type OpenedStore } from '@latchkey/adapters'
+import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+
+const ctx = { ip: '198.51.100.40' }
+const fixtures = JSON.parse(readFileSync(new URL('../../shared/fixtures/legacy-hash-vectors.json', import.meta.url), 'utf8')) as {
+  vectors: { format: string; password: string; hash: string; params?: Record<string, string | number> }[]
+}
+
+afterAll(async () => { await closeHashPool() })
+
+const b64 = (b: Buffer) => b.toString('base64')
+const b64nopad = (b: Buffer) => b.toString('base64').replace(/=+$/, '')
+
+/** [label, password, custom_password_hash or password_hash] for every format. */
+function formats(): [string, string, Pick<ImportRecord, 'password_hash' | 'custom_password_hash'>][] {
+  const out: [string, string, Pick<ImportRecord, 'password_hash' | 'custom_password_hash'>][] = []
+  const algorithm: Record<string, string> = { 'django-pbkdf2': 'django', 'scrypt-phc': 'scrypt' }
+  for (const v of fixtures.vectors) {
+    if (v.format === 'bcrypt') { out.push([`fixture bcrypt ${v.hash.slice(0, 4)}`, v.password, { password_hash: v.hash }]); continue }
+    const custom: ImportRecord['custom_password_hash'] = { algorithm: algorithm[v.format] ?? v.format, hash: { value: v.hash } }
+    if (v.format === 'firebase-scrypt') {
+      const p = v.params!
+      Object.assign(custom, { salt: { value: p['salt'], encoding: 'base64' }, firebase: { signerKey: p['signerKey'], saltSeparator: p['saltSeparator'], rounds: p['rounds'], memCost: p['memCost'] } })
+    }
+    out.push([`fixture ${v.format} ${v.hash.slice(0, 12)}`, v.password, { custom_password_hash: custom }])
+  }
+  // Drupal 7 ($S$): published examples (ruby-drupal-hash README, drupal7-password README).
+  out.push(['drupal7 D', 'password1234', { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DeIZ1KTE.VzRvudZ5.xgOakipuMFrVyPmRdWTjAdYieWj27NMglI' } } }])
+  out.push(['drupal7 D (2)', 'password', { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DI7p94K2RG7Nq2OJp2/T55TfjT/K8UYdDVSUELOgCNbNoHU2sdtq' } } }])
+  // md4: RFC 1320's test suite, md4("abc").
+  out.push(['md4', 'abc', { custom_password_hash: { algorithm: 'md4', hash: { value: 'a448017aaf21d8525fc10ae87aa6729d', encoding: 'hex' } } }])
+  const pw = 'Pässword-1'
+  for (const digest of ['md5', 'sha1', 'sha256', 'sha512'] as const) {
+    out.push([`${digest} unsalted hex`, pw, { custom_password_hash: { algorithm: digest, hash: { value: createHash(digest).update(pw).digest('hex') } } }])
+    out.push([`${digest} salt prefix base64`, pw, { custom_password_hash: { algorithm: digest, hash: { value: b64(createHash(digest).update('s4lt').update(pw).digest()), encoding: 'base64' }, salt: { value: 's4lt', position: 'prefix' } } }])
+    out.push([`${digest} salt suffix hex-encoded salt`, pw, { custom_password_hash: { algorithm: digest, hash: { value: createHash(digest).update(pw).update(Buffer.from('beef', 'hex')).digest('hex') }, salt: { value: 'beef', encoding: 'hex', position: 'suffix' } } }])
+  }
+  out.push(['hmac sha256', pw, { custom_password_hash: { algorithm: 'hmac', hash: { value: createHmac('sha256', 'k3y').update(pw).digest('hex'), digest: 'sha256', key: { value: 'k3y' } } } }])
+  const salt = randomBytes(16)
+  out.push(['pbkdf2 PHC sha256', pw, { custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha256$i=1000,l=32$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 1000, 32, 'sha256'))}` } } }])
+  out.push(['pbkdf2 PHC sha512', pw, { custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha512$i=500$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 500, 64, 'sha512'))}` } } }])
+  out.push(['scrypt PHC ln as log2', pw, { custom_password_hash: { algorithm: 'scrypt', hash: { value: `$scrypt$ln=10,r=8,p=1$${b64(salt)}$${b64(scryptSync(pw, salt, 32, { N: 1024, r: 8, p: 1 }))}` } } }])
+  out.push(['ldap {SMD5}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SMD5}${b64(Buffer.concat([createHash('md5').update(pw).update(salt.subarray(0, 4)).digest(), salt.subarray(0, 4)]))}` } } }])
+  out.push(['ldap {SSHA256}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SSHA256}${b64(Buffer.concat([createHash('sha256').update(pw).update(salt).digest(), salt]))}` } } }])
+  out.push(['ldap {SSHA512}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SSHA512}${b64(Buffer.concat([createHash('sha512').update(pw).update(salt).digest(), salt]))}` } } }])
+  out.push(['ASP.NET Membership SHA1', pw, { custom_password_hash: { algorithm: 'aspnet-membership-sha1', hash: { value: b64(createHash('sha1').update(salt).update(Buffer.from(pw, 'utf16le')).digest()) }, salt: { value: b64(salt), encoding: 'base64' } } }])
+  // A Firebase project of our own, to cover a second parameter set.
+  const signer = randomBytes(64)
+  const fbSalt = randomBytes(12)
+  const key = scryptSync(pw, Buffer.concat([fbSalt, Buffer.from([7])]), 32, { N: 2 ** 10, r: 4, p: 1 })
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
+  out.push(['firebase scrypt (own project)', pw, { custom_password_hash: {
+    algorithm: 'firebase-scrypt', hash: { value: b64(Buffer.concat([cipher.update(signer), cipher.final()])) }, salt: { value: b64(fbSalt), encoding: 'base64' },
+    firebase: { signerKey: b64(signer), saltSeparator: 'Bw==', rounds: 4, memCost: 10 },
+  } }])
+  return out
+}
+
+describe('every hash format: import, login, wrong password, rehash, second login on bcrypt', () => {
+  let store: OpenedStore
+  let connection: BuiltinConnection
+  const events: LatchkeyEvent[] = []
+  const cases = formats()
+  beforeAll(async () => {
+    store = await openStore('sqlite::memory:')
+    connection = new BuiltinConnection({ name: uniqueName('imp'), store, bcryptCost: 4, onEvent: (e) => events.push(e) })
+    const result = await importUsers(connection, cases.map(([, , hash], i) => ({ email: `user${i}@example.com`, ...hash })))
+    expect(result).toEqual({ imported: cases.length, updated: 0, failed: 0, failures: [] })
+  })
+  afterAll(async () => { await store.close() })
+
+  it('covers at least 30 format cases', () => expect(cases.length).toBeGreaterThanOrEqual(30))
+
+  cases.forEach(([label, password], i) => {
+    it(label, async () => {
+      const email = `user${i}@example.com`
+      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      const first = await connection.login({ identifier: email, password }, ctx)
+      const stored = await store.findUser(connection.name, { userId: first.user_id })
+      expect(stored?.legacy_hash).toBeNull()
+      expect(stored?.password_hash).toMatch(/^\$2[aby]\$/)
+      if (!label.startsWith('fixture bcrypt')) expect(stored?.password_hash).toMatch(/^\$2b\$04\$/)
+      await expect(connection.login({ identifier: email, password }, ctx)).resolves.toMatchObject({ logins_count: 2 })
+      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+    })
+  })
+
+  it('a wrong password on a legacy hash still pays a bcrypt compare', async () => {
+    await importUsers(connection, [{ email: 'cheap@example.com', custom_password_hash: { algorithm: 'md5', hash: { value: createHash('md5').update('right').digest('hex') } } }])
+    const before = hashPoolStats().jobs
+    await expect(connection.login({ identifier: 'cheap@example.com', password: 'wrong' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+    expect(hashPoolStats().jobs - before).toBe(2) // the legacy check and one bcrypt compare
+  })
+
+  it('keeps the legacy hash when the password cannot be rehashed, and says so', async () => {
+    const long = 'é'.repeat(40) // 80 bytes of UTF-8: over bcrypt's 72
+    await importUsers(connection, [{ email: 'long@example.com', custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update(long).digest('hex') } } }])
+    const user = await connection.login({ identifier: 'long@example.com', password: long }, ctx)
+    expect((await store.findUser(connection.name, { userId: user.user_id }))?.legacy_hash).not.toBeNull()
+    expect(events.find((e) => e.type === 'rehash_skipped' && e.user_id === user.user_id)).toBeTruthy()
+    await expect(connection.login({ identifier: 'long@example.com', password: long }, ctx)).resolves.toBeTruthy()
+  })
+})
+
+describe('refusals at import', () => {
+  let store: OpenedStore
+  let connection: BuiltinConnection
+  beforeAll(async () => {
+    store = await openStore('sqlite::memory:')
+    connection = new BuiltinConnection({ name: uniqueName('ref'), store, bcryptCost: 4 })
+  })
+  afterAll(async () => { await store.close() })
+
+  const refused: [string, ImportRecord['custom_password_hash'] | string, string][] = [
+    ['unknown algorithm', { algorithm: 'rot13', hash: { value: 'x' } }, 'unsupported_algorithm'],
+    ['unknown ldap scheme', { algorithm: 'ldap', hash: { value: '{CRYPT}abc' } }, 'unsupported_algorithm'],
+    ['bad hex', { algorithm: 'md5', hash: { value: 'zz' } }, 'malformed_hash'],
+    ['wrong digest length', { algorithm: 'sha256', hash: { value: 'abcd' } }, 'malformed_hash'],
+    ['pbkdf2 not in PHC form', { algorithm: 'pbkdf2', hash: { value: 'sha256:1000:salt:hash' } }, 'malformed_hash'],
+    ['argon2 not in PHC form', { algorithm: 'argon2', hash: { value: 'argon2id-hash' } }, 'malformed_hash'],
+    ['scrypt N not a power of two', { algorithm: 'scrypt', hash: { value: '$scrypt$ln=1000,r=8,p=1$c2FsdA$aGFzaA' } }, 'malformed_hash'],
+    ['phpass mislabelled as drupal7', { algorithm: 'drupal7', hash: { value: '$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0' } }, 'malformed_hash'],
+    ['malformed bcrypt', '$2b$10$tooshort', 'malformed_hash'],
+    ['bcrypt cost over 14', `$2b$15$${'a'.repeat(53)}`, 'over_cap'],
+    ['pbkdf2 over 1,000,000 iterations', { algorithm: 'pbkdf2', hash: { value: '$pbkdf2-sha256$i=2000000$c2FsdA$aGFzaA' } }, 'over_cap'],
+    ['scrypt N·r over 2^20·8', { algorithm: 'scrypt', hash: { value: '$scrypt$ln=21,r=8,p=1$c2FsdA$aGFzaA' } }, 'over_cap'],
+    ['scrypt N given directly, over the cap', { algorithm: 'scrypt', hash: { value: '$scrypt$ln=4194304,r=8,p=1$c2FsdA$aGFzaA' } }, 'over_cap'],
+    ['argon2 memory over 256 MiB', { algorithm: 'argon2', hash: { value: '$argon2id$v=19$m=300000,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' } }, 'over_cap'],
+    ['phpass iterations over 2^20', { algorithm: 'phpass', hash: { value: '$P$' + 'M' + 'IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0' } }, 'over_cap'],
+    ['firebase memCost over the cap', { algorithm: 'firebase-scrypt', hash: { value: 'aGFzaA==' }, salt: { value: 'c2FsdA==', encoding: 'base64' }, firebase: { signerKey: 'a2V5', saltSeparator: 'Bw==', rounds: 8, memCost: 22 } }, 'over_cap'],
+  ]
+  for (const [label, hash, code] of refused) {
+    it(`refuses ${label} (${code})`, async () => {
+      const record = typeof hash === 'string' ? { email: `${uniqueName()}@example.com`, password_hash: hash } : { email: `${uniqueName()}@example.com`, custom_password_hash: hash }
+      const result = await importUsers(connection, [record])
+      expect(result.imported).toBe(0)
+      expect(result.failures).toEqual([{ index: 0, email: record.email, code, message: expect.any(String) }])
+    })
+  }
+
+  it('takes raised caps', async () => {
+    const record = { email: 'raised@example.com', custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha256$i=1500000$c2FsdA$${b64nopad(Buffer.alloc(32))}` } } }
+    expect((await importUsers(connection, [record])).failed).toBe(1)
+    expect((await importUsers(connection, [record], { caps: { pbkdf2Iterations: 2_000_000 } })).imported).toBe(1)
+  })
+
+  it('refuses bad records without sinking the batch', async () => {
+    const result = await importUsers(connection, [
+      { email: 'fine@example.com' },
+      { email: 'not-an-email' },
+      { email: 'x@example.com', username: 'has space' },
+      { email: 'y@example.com', password_hash: `$2b$04$${'a'.repeat(53)}`, custom_password_hash: { algorithm: 'md5', hash: { value: 'aa' } } },
+      { email: 'z@example.com', role: 'admin' },
+      'just a string',
+      { email: 'fine2@example.com' },
+    ])
+    expect(result.imported).toBe(2)
+    expect(result.failures.map((f) => [f.index, f.code])).toEqual([[1, 'invalid_record'], [2, 'invalid_username'], [3, 'invalid_record'], [4, 'invalid_record'], [5, 'invalid_record']])
+  })
+})
+
+describe('streaming, progress and failures', () => {
+  let store: OpenedStore
+  let connection: BuiltinConnection
+  beforeAll(async () => {
+    store = await openStore('sqlite::memory:')
+    connection = new BuiltinConnection({ name: uniqueName('str'), store, bcryptCost: 4 })
+  })
+  afterAll(async () => { await store.close() })
+
+  it('reads an NDJSON byte stream, reporting bad lines by index', async () => {
+    const lines = [JSON.stringify({ email: 'a@example.com' }), '{not json', '', JSON.stringify({ email: 'b@example.com' })].join('\n')
+    const result = await importUsers(connection, Readable.from([Buffer.from(lines)]))
+    expect(result.imported).toBe(2)
+    expect(result.failures).toEqual([{ index: 1, code: 'invalid_json', message: expect.any(String) }])
+  })
+  it('reads an async iterable and reports progress per batch', async () => {
+    const progress: number[] = []
+    async function* gen() { for (let i = 0; i < 25; i++) yield { email: `gen${i}@example.com` } }
+    const result = await importUsers(connection, gen(), { batchSize: 10, onProgress: (p) => progress.push(p.processed) })
+    expect(result.imported).toBe(25)
+    expect(progress).toEqual([10, 20, 25])
+  })
+  it('keeps the first 1,000 failures and shows every one to onFailure', async () => {
+    let seen = 0
+    const bad = Array.from({ length: 1200 }, (_, i) => ({ email: `bad${i}` }))
+    const result = await importUsers(connection, bad, { onFailure: () => { seen += 1 } })
+    expect(result.failed).toBe(1200)
+    expect(result.failures).toHaveLength(1000)
+    expect(seen).toBe(1200)
+  })
+})
+
+for (const dialect of DIALECTS) {
+  describe(`insert-only and upsert on ${dialect}`, () => {
+    let store: OpenedStore
+    beforeAll(async () => { store = await openTestStore(dialect) })
+    afterAll(async () => { await store.close() })
+
+    it('never overwrites a user who exists (changed password, changed email), unless upsert', async () => {
+      const connection = new BuiltinConnection({ name: uniqueName('up'), store, bcryptCost: 4 })
+      const hash = bcrypt.hashSync('exported', 4)
+      const first = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash }, { user_id: 'legacy-2', email: 'b@example.com', password_hash: hash }])
+      expect(first.imported).toBe(2)
+      await connection.changePassword('a@example.com', 'changed-after-import', ctx)
+      const again = await importUsers(connection, [
+        { user_id: 'legacy-1', email: 'a@example.com', password_hash: hash },
+        { user_id: 'legacy-3', email: 'B@example.com', password_hash: hash },
+        { user_id: 'legacy-4', email: 'c@example.com', password_hash: hash },
+        { user_id: 'legacy-5', email: 'c@example.com', password_hash: hash },
+      ])
+      expect(again.imported).toBe(1)
+      expect(again.failures.map((f) => [f.index, f.code])).toEqual([[0, 'user_exists'], [1, 'user_exists'], [3, 'user_exists']])
+      await expect(connection.login({ identifier: 'a@example.com', password: 'changed-after-import' }, ctx)).resolves.toBeTruthy()
+      const upserted = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash, name: 'Ada' }], { upsert: true })
+      expect(upserted).toMatchObject({ imported: 0, updated: 1, failed: 0 })
+      await expect(connection.login({ identifier: 'a@example.com', password: 'exported' }, ctx)).resolves.toMatchObject({ name: 'Ada' })
+    })
+
+    it(`imports ${dialect === 'sqlite' ? '100,000' : '5,000'} pre-hashed users, counted, with a sample of logins`, async () => {
+      const n = dialect === 'sqlite' ? 100_000 : 5_000
+      const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, bcryptCost: 4 })
+      const hash = bcrypt.hashSync('bulk-password', 4)
+      function* records() { for (let i = 0; i < n; i++) yield { email: `bulk${i}@example.com`, password_hash: hash, user_metadata: { n: i } } }
+      const result = await importUsers(connection, records())
+      expect(result).toEqual({ imported: n, updated: 0, failed: 0, failures: [] })
+      const count = await store.db.selectFrom('latchkey_users').select((eb) => eb.fn.countAll().as('n')).where('connection', '=', connection.name).executeTakeFirstOrThrow()
+      expect(Number(count.n)).toBe(n)
+      for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
+        await expect(connection.login({ identifier: `bulk${i}@example.com`, password: 'bulk-password' }, ctx)).resolves.toMatchObject({ user_metadata: { n: i } })
+      }
+    })
+  })
+}
