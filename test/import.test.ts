@@ -85,6 +85,7 @@ describe('every hash format: import, login, wrong password, rehash, second login
   cases.forEach(([label, password], i) => {
     it(label, async () => {
       const email = `user${i}@example.com`
+      const ctx = { ip: `198.51.100.${i + 1}` } // one address per case: the IP throttle is not under test here
       await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
       const first = await connection.login({ identifier: email, password }, ctx)
       const stored = await store.findUser(connection.name, { userId: first.user_id })

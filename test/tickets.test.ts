@@ -49,7 +49,7 @@ for (const dialect of DIALECTS) {
       await expect(connection.login({ identifier: 'pat@example.com', password: 'new-password' }, ctx)).resolves.toBeTruthy()
       await expect(connection.login({ identifier: 'pat@example.com', password: 'old-password' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
       await expect(connection.resetPassword(issued!.ticket, 'third-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
-      expect(log.types()).toEqual(['ss', 'scpr', 'scp', 's', 'fp', 'fcp'])
+      expect(log.types()).toEqual(['ss', 'scpr', 'scp', 'unblock', 's', 'fp', 'fcp'])
     })
 
     it('expires tickets: 1 day for reset, 5 days for verification by default', async () => {

@@ -18,9 +18,12 @@ export interface RaceTask {
 const task = JSON.parse(process.env['RACE_TASK']!) as RaceTask
 const store = await openStore(task.url)
 const connection = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost })
-const ctx = { ip: '203.0.113.50' }
+// Each call comes from its own address (a /64 per process and call), so these races test
+// the store, not the attack-protection counters, which have tests of their own.
+const ipOf = (i: number) => ({ ip: `2001:db8:${(process.pid % 0xffff).toString(16)}:${i.toString(16)}::1` })
 
 const call = (i: number): Promise<unknown> => {
+  const ctx = ipOf(i)
   switch (task.op) {
     case 'signup': return connection.signup({ email: task.email!, password: `${task.password}-${process.pid}-${i}` }, ctx)
     case 'login': return connection.login({ identifier: task.email!, password: task.password! }, ctx)

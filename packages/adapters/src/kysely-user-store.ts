@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
-  EmailChange, InsertUserResult, InsertUsersOutcome, LoginRecord, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
+  CounterSpec, EmailChange, InsertUserResult, InsertUsersOutcome, LoginRecord, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
   TicketRecord, UserLookup, UserStore,
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
@@ -308,6 +308,54 @@ export class KyselyUserStore implements UserStore {
       await this.db.updateTable('latchkey_tickets').set({ used_at: null })
         .where('token_hash', '=', tokenHash).where('used_at', '=', at.getTime())
         .execute()
+    })
+  }
+
+  takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }> {
+    return this.guard(async () => {
+      const now = at.getTime()
+      const where = { connection, kind: counter.kind, counter_key: counter.key }
+      const insert = this.db.insertInto('latchkey_counters').values({ ...where, value: 0, updated_at: now, blocked_until: null })
+      await (this.dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.doNothing())).execute()
+      // One conditional UPDATE is the whole reservation: the row lock serialises racers,
+      // and the WHERE clause re-checks the level each one sees.
+      // Integer parameters only, so PostgreSQL infers bigint for each; `* 1.0` makes the
+      // drain fractional on every dialect.
+      const drained = sql`(${now} - updated_at) * ${counter.capacity} * 1.0 / ${counter.resetMs}`
+      const level = counter.mode === 'window'
+        ? sql<number>`case when updated_at <= ${now - counter.resetMs} then 0 else value end`
+        : sql<number>`case when value - ${drained} > 0 then value - ${drained} else 0 end`
+      const taken = await this.db.updateTable('latchkey_counters')
+        .set({ value: sql`${level} + 1`, updated_at: now })
+        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
+        .where(sql<boolean>`${level} + 1 <= ${counter.capacity}`)
+        .executeTakeFirst()
+      const row = await this.db.selectFrom('latchkey_counters').select(['value', 'updated_at'])
+        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
+        .executeTakeFirstOrThrow()
+      if (taken.numUpdatedRows > 0n) return { ok: true as const, level: Number(row.value) }
+      const since = now - Number(row.updated_at)
+      const retryAfterMs = counter.mode === 'window'
+        ? counter.resetMs - since
+        : (Number(row.value) - since * (counter.capacity / counter.resetMs) + 1 - counter.capacity) / (counter.capacity / counter.resetMs)
+      return { ok: false as const, retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) }
+    })
+  }
+
+  releaseCounterSlot(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<void> {
+    return this.guard(async () => {
+      await this.db.updateTable('latchkey_counters')
+        .set({ value: sql`case when value >= 1 then value - 1 else 0 end` })
+        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
+        .execute()
+    })
+  }
+
+  clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void> {
+    return this.guard(async () => {
+      let query = this.db.deleteFrom('latchkey_counters').where('connection', '=', connection).where('kind', '=', kind)
+      query = 'key' in match ? query.where('counter_key', '=', match.key) : query.where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`)
+      await query.execute()
     })
   }
 

@@ -37,7 +37,7 @@ export { latchkeyEventTypes } from './events/events.js'
 export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
 
 export type {
-  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, PasswordChange,
+  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, CounterSpec, PasswordChange,
   EmailChange, TicketPurpose, TicketRecord,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'
@@ -48,3 +48,8 @@ export { customPasswordHashSchema } from './password/legacy/parse-custom-hash.js
 export type { CustomPasswordHash } from './password/legacy/parse-custom-hash.js'
 export { importCapsSchema, DEFAULT_IMPORT_CAPS } from './password/legacy/legacy-hash.js'
 export type { ImportCaps } from './password/legacy/legacy-hash.js'
+export { attackProtectionSchema } from './attack/attack-protection.js'
+export type { AttackProtectionOptions } from './attack/attack-protection.js'
+export { breachedPasswordsSchema } from './attack/breached-passwords.js'
+export type { BreachedPasswordOptions } from './attack/breached-passwords.js'
+export { normalizeClientIp } from './attack/client-ip.js'

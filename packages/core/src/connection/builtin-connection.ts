@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
+import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
+import { BreachedPasswords, breachedPasswordsSchema } from '../attack/breached-passwords.js'
 import {
-  InvalidInputError, InvalidTicketError, PasswordPolicyError, UnauthorizedError, UserExistsError,
+  InvalidInputError, InvalidTicketError, PasswordLeakedError, PasswordPolicyError, UnauthorizedError, UserExistsError,
   UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
@@ -41,6 +43,10 @@ export const builtinConnectionOptionsSchema = z.strictObject({
   bcryptCost: z.number().int().min(4).max(31).optional(),
   /** Ticket lifetimes and the hourly issuance limit; see {@link TicketSettings}. */
   tickets: ticketSettingsSchema.optional(),
+  /** Brute-force blocking, IP throttling and signup limits; on by default. `false` turns it off. */
+  attackProtection: attackProtectionSchema.optional(),
+  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. Off by default. */
+  breachedPasswords: z.union([z.boolean(), breachedPasswordsSchema]).optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
@@ -69,6 +75,8 @@ export class BuiltinConnection implements DatabaseConnection {
   readonly usernameMaxLength: number
   private readonly tickets: TicketIssuer
   private readonly events: ConnectionEvents
+  private readonly protection: AttackProtection
+  private readonly breached: BreachedPasswords
   private readonly now: () => Date
   private dummyHash: Promise<string> | null = null
 
@@ -83,6 +91,8 @@ export class BuiltinConnection implements DatabaseConnection {
     this.now = o.now ?? (() => new Date())
     this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets)
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, this.store)
+    this.protection = new AttackProtection(o.attackProtection, this.name, this.store, this.events, this.now)
+    this.breached = new BreachedPasswords(o.breachedPasswords)
   }
 
   /**
@@ -102,12 +112,14 @@ export class BuiltinConnection implements DatabaseConnection {
     } else if (this.requireUsername) {
       invalidInput(['username'], 'is required on this connection', 'invalid_type')
     }
+    await this.protection.signupAllowed(context)
     const normalized = normalizePassword(password)
     const fail = (reason: string) => this.emit('fs', { ...context, details: { reason } })
     try {
       this.enforcePolicy(normalized, { email, username: usernameNormalized, user_metadata: user_metadata ?? null })
+      if (await this.breached.isLeaked(normalized)) throw new PasswordLeakedError()
     } catch (error) {
-      fail('invalid_password')
+      fail(error instanceof PasswordLeakedError ? 'password_leaked' : 'invalid_password')
       throw error
     }
     const hash = await bcryptHash(normalized, this.bcryptCost)
@@ -147,6 +159,18 @@ export class BuiltinConnection implements DatabaseConnection {
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
+    return this.protection.login(identifier, context, () => this.judgeLogin(identifier, password, context))
+  }
+
+  /**
+   * Lifts every IP pair and the account lock of an identifier (an email or username).
+   * An admin call; a successful password reset does the same.
+   */
+  async unblock(identifier: string): Promise<void> {
+    await this.protection.unblock(parseInput(identifierSchema, identifier))
+  }
+
+  private async judgeLogin(identifier: string, password: string, context: RequestContext): Promise<UserProfile> {
     const user = await this.findByIdentifier(identifier)
     if (user && user.password_hash === null && user.legacy_hash !== null) return this.loginLegacy(user, user.legacy_hash, password, context)
     const normalized = normalizePassword(password)
@@ -351,6 +375,10 @@ export class BuiltinConnection implements DatabaseConnection {
       fail('invalid_password')
       throw new PasswordPolicyError(rules)
     }
+    if (await this.breached.isLeaked(normalized)) {
+      fail('password_leaked')
+      throw new PasswordLeakedError()
+    }
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
     const result = await this.store.setPassword(this.name, user.user_id, {
@@ -365,6 +393,10 @@ export class BuiltinConnection implements DatabaseConnection {
       throw new UserNotFoundError()
     }
     this.emit('scp', { ...context, user_id: user.user_id, ...(ticketHash ? { details: { via: 'reset_ticket' } } : {}) })
+    if (ticketHash) {
+      // Proving control of the email lifts brute-force blocks on every identifier of the user.
+      for (const id of [user.email, user.username]) if (id) await this.protection.unblock(id, 'password_reset')
+    }
     return toUserProfile({ ...user, updated_at: at, ...(ticketHash ? { last_password_reset: at } : {}) })
   }
 

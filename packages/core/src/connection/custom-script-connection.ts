@@ -3,6 +3,7 @@ import {
   InvalidTicketError, LatchkeyError, NotSupportedError, ScriptError, ScriptTimeoutError, UnauthorizedError,
   UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
+import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
 import type { EventListener } from '../events/events.js'
 import { parseInput } from '../input/parse-input.js'
@@ -53,6 +54,8 @@ export const customScriptConnectionOptionsSchema = z.strictObject({
   /** Where tickets (and later, attack-protection counters) live. Without it, ticket methods are not supported. */
   store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
   tickets: ticketSettingsSchema.optional(),
+  /** Brute-force blocking, IP throttling and signup limits; on by default, effective with a `store`. */
+  attackProtection: attackProtectionSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
@@ -84,6 +87,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   private readonly store: UserStore | undefined
   private readonly tickets: TicketIssuer | undefined
   private readonly events: ConnectionEvents
+  private readonly protection: AttackProtection
   private readonly now: () => Date
 
   constructor(options: CustomScriptConnectionOptions) {
@@ -98,6 +102,12 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.now = o.now ?? (() => new Date())
     this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets) : undefined
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
+    this.protection = new AttackProtection(o.attackProtection, this.name, o.store, this.events, this.now)
+  }
+
+  /** Lifts every IP pair and the account lock of an identifier. */
+  async unblock(identifier: string): Promise<void> {
+    await this.protection.unblock(parseInput(identifierSchema, identifier))
   }
 
   /** Whether a script for this operation was given. */
@@ -115,6 +125,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
     this.require('create')
+    await this.protection.signupAllowed(context)
     try {
       if (this.has('get_user') && (await this.findUser(email))) throw new UserExistsError()
       await this.run('create', [{ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name }], [password])
@@ -136,6 +147,11 @@ export class CustomScriptConnection implements DatabaseConnection {
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
+    // A blocked pair is refused here, before the login script runs.
+    return this.protection.login(identifier, context, () => this.judgeLogin(identifier, password, context))
+  }
+
+  private async judgeLogin(identifier: string, password: string, context: RequestContext): Promise<UserProfile> {
     let profile: UserProfile | null
     try {
       profile = await this.loginScript(identifier, password)
@@ -247,6 +263,7 @@ export class CustomScriptConnection implements DatabaseConnection {
       if (!(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
     }, context)
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
+    for (const id of [profile.email, profile.username]) if (id) await this.protection.unblock(id, 'password_reset')
     return profile
   }
 

@@ -70,10 +70,34 @@ export interface UserStore {
   /** Makes a ticket consumed at exactly `at` usable again. */
   releaseTicket(tokenHash: string, at: Date): Promise<void>
 
+  /**
+   * Takes one slot of an attack-protection counter, atomically, if one is free; never
+   * overshoots `capacity` under concurrency, across processes too.
+   *
+   * - `window`: the count resets once `resetMs` has passed since its last counted slot.
+   * - `leak`: the level drains steadily by `capacity / resetMs` per ms.
+   *
+   * Returns the level after taking the slot, or the ms until one frees.
+   */
+  takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
+  /** Gives one slot back (a success is not a failure). */
+  releaseCounterSlot(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<void>
+  /** Deletes counters of `kind` whose key equals `key`, or starts with `keyPrefix`. */
+  clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void>
+
   /** Reads a per-connection setting, creating it with `create()` if absent. Every process sees one value. */
   getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string>
 
   close(): Promise<void>
+}
+
+/** One attack-protection counter and its limit. */
+export interface CounterSpec {
+  kind: string
+  key: string
+  capacity: number
+  mode: 'window' | 'leak'
+  resetMs: number
 }
 
 export interface LoginRecord {

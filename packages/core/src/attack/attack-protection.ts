@@ -1,0 +1,156 @@
+import { z } from 'zod'
+import type { RequestContext } from '../connection/database-connection.js'
+import { TooManyAttemptsError, UnauthorizedError, WrongUsernameOrPasswordError } from '../errors/errors.js'
+import type { ConnectionEvents } from '../events/connection-events.js'
+import { invalidInput } from '../input/parse-input.js'
+import type { CounterSpec, UserStore } from '../store/user-store.js'
+import { IpAllowList, normalizeClientIp } from './client-ip.js'
+
+const HOUR = 3600_000
+
+/** Attack protection of a connection. On by default; `false` turns all of it off. */
+export const attackProtectionSchema = z.union([z.literal(false), z.strictObject({
+  /** Lets login and signup run without `ctx.ip`; those calls then share no counter. Default false. */
+  allowMissingIp: z.boolean().optional(),
+  /** IPs and CIDR ranges (IPv4 and IPv6) exempt from every counter, such as your own servers. */
+  allowList: z.array(z.string().max(64)).max(10_000).optional(),
+  /** Per identifier and IP: after `threshold` failed logins (default 10, 1–100) the pair is blocked for `blockSeconds` (default 1 hour), or until a password reset or `unblock`. */
+  bruteForce: z.union([z.literal(false), z.strictObject({
+    threshold: z.number().int().min(1).max(100).optional(),
+    blockSeconds: z.number().int().positive().optional(),
+    /** Also lock the account after this many failures from all IPs together. Off by default. */
+    accountLockout: z.number().int().min(1).max(10_000).optional(),
+  })]).optional(),
+  /** Per IP: at most `maxFailures` failed logins per `windowSeconds` (default 100 per 24 h), refilling steadily. */
+  ipThrottling: z.union([z.literal(false), z.strictObject({
+    maxFailures: z.number().int().min(1).max(1_000_000).optional(),
+    windowSeconds: z.number().int().positive().optional(),
+  })]).optional(),
+  /** Per IP: at most `perMinute` signups (default 10), refilling steadily. */
+  signupThrottling: z.union([z.literal(false), z.strictObject({
+    perMinute: z.number().int().min(1).max(100_000).optional(),
+  })]).optional(),
+})])
+export type AttackProtectionOptions = z.input<typeof attackProtectionSchema>
+
+type Slot = Pick<CounterSpec, 'kind' | 'key'>
+
+/**
+ * Brute-force blocking, IP throttling and signup limits, counted in the store so every
+ * process shares them. Each attempt takes its counter slots atomically before any
+ * password work; a refused attempt does no bcrypt work at all. Identifiers appear only
+ * as keyed HMACs.
+ */
+export class AttackProtection {
+  private readonly on: boolean
+  private readonly allowMissingIp: boolean
+  private readonly allowList: IpAllowList
+  private readonly pair: { capacity: number; resetMs: number } | null
+  private readonly account: { capacity: number; resetMs: number } | null
+  private readonly ip: { capacity: number; resetMs: number } | null
+  private readonly signup: { capacity: number; resetMs: number } | null
+
+  constructor(
+    options: AttackProtectionOptions | undefined,
+    private readonly connection: string,
+    private readonly store: UserStore | undefined,
+    private readonly events: ConnectionEvents,
+    private readonly now: () => Date,
+  ) {
+    const o = options === false ? null : options ?? {}
+    // Counters live in the store: without one (a custom-script connection may have none)
+    // there is nothing to count in, and the IP is not required either.
+    this.on = o !== null && store !== undefined
+    this.allowMissingIp = !this.on || (o?.allowMissingIp ?? false)
+    this.allowList = new IpAllowList(o?.allowList ?? [])
+    const brute = o?.bruteForce === false ? null : o?.bruteForce ?? {}
+    const blockMs = (brute?.blockSeconds ?? 3600) * 1000
+    this.pair = brute ? { capacity: brute.threshold ?? 10, resetMs: blockMs } : null
+    this.account = brute?.accountLockout ? { capacity: brute.accountLockout, resetMs: blockMs } : null
+    const ip = o?.ipThrottling === false ? null : o?.ipThrottling ?? {}
+    this.ip = ip ? { capacity: ip.maxFailures ?? 100, resetMs: (ip.windowSeconds ?? 24 * 3600) * 1000 } : null
+    const signup = o?.signupThrottling === false ? null : o?.signupThrottling ?? {}
+    this.signup = signup ? { capacity: signup.perMinute ?? 10, resetMs: 60_000 } : null
+  }
+
+  /** The normalised client IP; InvalidInputError when it is required and missing or invalid. */
+  clientIp(ctx: RequestContext): string | null {
+    if (ctx.ip === undefined) {
+      if (this.allowMissingIp) return null
+      invalidInput(['ip'], 'is required for login and signup while attack protection is on (or set allowMissingIp)', 'invalid_type')
+    }
+    const ip = normalizeClientIp(ctx.ip)
+    if (ip === null) invalidInput(['ip'], 'must be an IPv4 or IPv6 address', 'invalid_string')
+    return ip
+  }
+
+  /**
+   * Runs one login attempt under the counters. `attempt` does the password work; a
+   * WrongUsernameOrPasswordError from it counts as a failure, anything else does not.
+   */
+  async login<T>(identifier: string, ctx: RequestContext, attempt: () => Promise<T>): Promise<T> {
+    const ip = this.clientIp(ctx)
+    if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return attempt()
+    const idHash = await this.events.hashIdentifier(identifier)
+    const slots: (Slot & { capacity: number; level: number })[] = []
+    const take = async (kind: string, key: string, limit: { capacity: number; resetMs: number } | null, mode: CounterSpec['mode'], event: 'limit_wc' | 'limit_mu') => {
+      if (!limit) return
+      const taken = await this.store!.takeCounterSlot(this.connection, { kind, key, mode, ...limit }, this.now())
+      if (!taken.ok) {
+        await this.giveBack(slots)
+        this.events.emit(event, { ip, identifier_hash: idHash, details: { refused: true } })
+        throw new TooManyAttemptsError(undefined, Math.ceil(taken.retryAfterMs / 1000))
+      }
+      slots.push({ kind, key, capacity: limit.capacity, level: taken.level })
+    }
+    await take('ip', ip, this.ip, 'leak', 'limit_mu')
+    await take('pair', `${idHash}|${ip}`, this.pair, 'window', 'limit_wc')
+    await take('account', idHash, this.account, 'window', 'limit_wc')
+
+    try {
+      const result = await attempt()
+      // A success resets the pair and the account lock, and was no failure of this IP.
+      await Promise.all([
+        this.store!.clearCounters(this.connection, 'pair', { key: `${idHash}|${ip}` }),
+        this.store!.clearCounters(this.connection, 'account', { key: idHash }),
+        this.store!.releaseCounterSlot(this.connection, { kind: 'ip', key: ip }),
+      ])
+      return result
+    } catch (error) {
+      if (!(error instanceof WrongUsernameOrPasswordError)) {
+        if (error instanceof UnauthorizedError) await this.giveBack(slots)
+        throw error
+      }
+      for (const slot of slots) {
+        if (slot.level < slot.capacity) continue
+        this.events.emit(slot.kind === 'ip' ? 'limit_mu' : 'limit_wc', { ip, identifier_hash: idHash, details: { counter: slot.kind, threshold: slot.capacity } })
+      }
+      throw error
+    }
+  }
+
+  /** Takes a signup slot for this IP before any work; TooManyAttemptsError when none is free. */
+  async signupAllowed(ctx: RequestContext): Promise<void> {
+    const ip = this.clientIp(ctx)
+    if (!this.on || !this.signup || ip === null || this.allowList.has(ctx.ip!)) return
+    const taken = await this.store!.takeCounterSlot(this.connection, { kind: 'signup', key: ip, mode: 'leak', ...this.signup }, this.now())
+    if (!taken.ok) {
+      this.events.emit('limit_signup', { ip })
+      throw new TooManyAttemptsError('Too many signups from this address. Try again later.', Math.ceil(taken.retryAfterMs / 1000))
+    }
+  }
+
+  /** Lifts every IP pair and the account lock of an identifier. */
+  async unblock(identifier: string, reason: 'admin' | 'password_reset' = 'admin'): Promise<void> {
+    if (!this.store) return
+    const idHash = await this.events.hashIdentifier(identifier)
+    await this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` })
+    await this.store.clearCounters(this.connection, 'account', { key: idHash })
+    this.events.emit('unblock', { identifier_hash: idHash, details: { reason } })
+  }
+
+  /** Returns slots an attempt took but that did not end in a failed password. */
+  private async giveBack(slots: Slot[]): Promise<void> {
+    await Promise.all(slots.map((slot) => this.store!.releaseCounterSlot(this.connection, slot)))
+  }
+}
