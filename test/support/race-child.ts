@@ -13,6 +13,8 @@ export interface RaceTask {
   password?: string
   ticket?: string
   times: number
+  /** Every call from this one address (by default each call has its own). */
+  fixedIp?: string
 }
 
 const task = JSON.parse(process.env['RACE_TASK']!) as RaceTask
@@ -20,7 +22,7 @@ const store = await openStore(task.url)
 const connection = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost })
 // Each call comes from its own address (a /64 per process and call), so these races test
 // the store, not the attack-protection counters, which have tests of their own.
-const ipOf = (i: number) => ({ ip: `2001:db8:${(process.pid % 0xffff).toString(16)}:${i.toString(16)}::1` })
+const ipOf = (i: number) => ({ ip: task.fixedIp ?? `2001:db8:${(process.pid % 0xffff).toString(16)}:${i.toString(16)}::1` })
 
 const call = (i: number): Promise<unknown> => {
   const ctx = ipOf(i)
