@@ -1,0 +1,66 @@
+// bench/enumeration: can timing tell whether an account exists? Median login time of an
+// unknown user, and of a user whose hash is a cheap imported legacy format, each against
+// a known user with a wrong password. Signup of an existing email against a new one. Every
+// attempt comes from its own address, as a spraying attacker's would, so counters apply
+// to every path alike and none blocks; the blocked case is reported on its own.
+import { createHash } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { BuiltinConnection, closeHashPool, importUsers } from '@latchkey/core'
+import { openStore } from '@latchkey/adapters'
+import { fmt, median, report, type Row } from './support/stats.js'
+
+const COST = Number(process.env['BENCH_BCRYPT_COST'] ?? 10)
+const N = 40
+
+export async function benchEnumeration(): Promise<boolean> {
+  const store = await openStore(`sqlite:.tmp/bench-enum-${Date.now()}.db`)
+  const users = new BuiltinConnection({ name: `bench-enum-${Date.now()}`, store, bcryptCost: COST })
+  let ip = 0
+  const nextIp = () => ({ ip: `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip++ & 255}` })
+  const time = async (work: () => Promise<unknown>) => {
+    const t0 = performance.now()
+    await work().catch(() => undefined)
+    return performance.now() - t0
+  }
+
+  await users.signup({ email: 'known@example.com', password: 'right-password' }, nextIp())
+  await importUsers(users, Array.from({ length: N }, (_, i) => ({
+    email: `legacy${i}@example.com`,
+    custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update('legacy-password').digest('hex') } },
+  })))
+  await users.login({ identifier: 'nobody@example.com', password: 'x' }, nextIp()).catch(() => undefined) // warm the dummy hash
+
+  const unknown: number[] = []
+  const wrong: number[] = []
+  const legacy: number[] = []
+  for (let i = 0; i < N; i++) {
+    unknown.push(await time(() => users.login({ identifier: `nobody${i}@example.com`, password: 'guess' }, nextIp())))
+    wrong.push(await time(() => users.login({ identifier: 'known@example.com', password: 'guess' }, nextIp())))
+    legacy.push(await time(() => users.login({ identifier: `legacy${i}@example.com`, password: 'guess' }, nextIp())))
+  }
+
+  // The blocked case: a pair past its threshold answers at once, for everyone alike.
+  const blockedIp = nextIp()
+  for (let i = 0; i < 10; i++) await users.login({ identifier: 'known@example.com', password: 'guess' }, blockedIp).catch(() => undefined)
+  const blocked: number[] = []
+  for (let i = 0; i < N; i++) blocked.push(await time(() => users.login({ identifier: 'known@example.com', password: 'guess' }, blockedIp)))
+
+  const signupExisting: number[] = []
+  const signupNew: number[] = []
+  for (let i = 0; i < N / 2; i++) {
+    signupExisting.push(await time(() => users.signup({ email: 'known@example.com', password: 'another-password' }, nextIp())))
+    signupNew.push(await time(() => users.signup({ email: `new${i}@example.com`, password: 'another-password' }, nextIp())))
+  }
+
+  const ratio = (a: number[], b: number[]) => median(a) / median(b)
+  const band = (r: number) => r >= 0.9 && r <= 1.1
+  const rows: Row[] = [
+    { measure: 'unknown user / wrong password', value: `${fmt(ratio(unknown, wrong), 3)} (${fmt(median(unknown))} / ${fmt(median(wrong))} ms)`, target: '0.9 - 1.1', ok: band(ratio(unknown, wrong)) },
+    { measure: 'cheap legacy hash (sha256), wrong password / wrong password', value: `${fmt(ratio(legacy, wrong), 3)} (${fmt(median(legacy))} ms)`, target: '0.9 - 1.1', ok: band(ratio(legacy, wrong)) },
+    { measure: 'blocked pair / wrong password', value: `${fmt(ratio(blocked, wrong), 3)} (${fmt(median(blocked))} ms)`, target: 'reported', ok: null },
+    { measure: 'signup of an existing email / a new one', value: `${fmt(ratio(signupExisting, signupNew), 3)} (${fmt(median(signupExisting))} / ${fmt(median(signupNew))} ms)`, target: '0.9 - 1.1', ok: band(ratio(signupExisting, signupNew)) },
+  ]
+  await store.close()
+  await closeHashPool()
+  return report(`enumeration (bcrypt cost ${COST}, SQLite, attack protection on)`, rows)
+}
