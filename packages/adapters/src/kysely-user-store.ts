@@ -314,48 +314,69 @@ export class KyselyUserStore implements UserStore {
   takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }> {
     return this.guard(async () => {
       const now = at.getTime()
-      const where = { connection, kind: counter.kind, counter_key: counter.key }
-      const insert = this.db.insertInto('latchkey_counters').values({ ...where, value: 0, updated_at: now, blocked_until: null })
-      await (this.dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.doNothing())).execute()
-      // One conditional UPDATE is the whole reservation: the row lock serialises racers,
-      // and the WHERE clause re-checks the level each one sees.
-      // Integer parameters only, so PostgreSQL infers bigint for each; `* 1.0` makes the
-      // drain fractional on every dialect.
-      const drained = sql`(${now} - updated_at) * ${counter.capacity} * 1.0 / ${counter.resetMs}`
-      const level = counter.mode === 'window'
-        ? sql<number>`case when updated_at <= ${now - counter.resetMs} then 0 else value end`
-        : sql<number>`case when value - ${drained} > 0 then value - ${drained} else 0 end`
-      const taken = await this.db.updateTable('latchkey_counters')
-        .set({ value: sql`${level} + 1`, updated_at: now })
-        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
-        .where(sql<boolean>`${level} + 1 <= ${counter.capacity}`)
-        .executeTakeFirst()
-      const row = await this.db.selectFrom('latchkey_counters').select(['value', 'updated_at'])
-        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
-        .executeTakeFirstOrThrow()
-      if (taken.numUpdatedRows > 0n) return { ok: true as const, level: Number(row.value) }
-      const since = now - Number(row.updated_at)
-      const retryAfterMs = counter.mode === 'window'
-        ? counter.resetMs - since
-        : (Number(row.value) - since * (counter.capacity / counter.resetMs) + 1 - counter.capacity) / (counter.capacity / counter.resetMs)
+      // The level the row has now: a window count that may have expired, or a leaky
+      // bucket drained since its last update. Integer parameters only (PostgreSQL infers
+      // bigint for each); `* 1.0` makes the drain fractional on every dialect.
+      const level = (slot: (i: number) => string) => counter.mode === 'window'
+        ? sql<number>`case when latchkey_counters.updated_at <= ${slot(5)} then 0 else latchkey_counters.value end`
+        : sql<number>`case when latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} > 0
+            then latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} else 0 end`
+      const values = [connection, counter.kind, counter.key, 1, now, now - counter.resetMs, counter.capacity, counter.resetMs]
+      let taken: number | null
+      if (this.dialect === 'mysql') {
+        // MySQL has no RETURNING: make sure the row exists, then one conditional UPDATE
+        // takes the slot (the row lock serialises racers and the WHERE re-checks the level).
+        await this.db.insertInto('latchkey_counters').ignore()
+          .values({ connection, kind: counter.kind, counter_key: counter.key, value: 0, updated_at: now, blocked_until: null }).execute()
+        const { affected } = await this.prepared.execute(`take-${counter.mode}`, (slot) => this.db.updateTable('latchkey_counters')
+          .set({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
+          .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2))
+          .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`), values)
+        taken = affected > 0 ? (await this.counterRow(connection, counter)).value : null
+      } else {
+        // One upsert takes the slot: the conflict's row lock serialises racers, and the
+        // DO UPDATE … WHERE re-checks the level each one sees. No row back means refused.
+        const { rows } = await this.prepared.execute<{ value: number }>(`take-${counter.mode}`, (slot) => this.db.insertInto('latchkey_counters')
+          .values({ connection: slot(0), kind: slot(1), counter_key: slot(2), value: slot(3) as never, updated_at: slot(4) as never, blocked_until: null })
+          .onConflict((oc) => oc.columns(['connection', 'kind', 'counter_key'])
+            .doUpdateSet({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
+            .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`))
+          .returning('value'), values)
+        taken = rows[0] ? Number(rows[0].value) : null
+      }
+      if (taken !== null) return { ok: true as const, level: taken }
+      const row = await this.counterRow(connection, counter)
+      const since = now - row.updated_at
+      const rate = counter.capacity / counter.resetMs
+      const retryAfterMs = counter.mode === 'window' ? counter.resetMs - since : (row.value - since * rate + 1 - counter.capacity) / rate
       return { ok: false as const, retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) }
     })
   }
 
+  private async counterRow(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<{ value: number; updated_at: number }> {
+    const row = await this.db.selectFrom('latchkey_counters').select(['value', 'updated_at'])
+      .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
+      .executeTakeFirstOrThrow()
+    return { value: Number(row.value), updated_at: Number(row.updated_at) }
+  }
+
   releaseCounterSlot(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<void> {
     return this.guard(async () => {
-      await this.db.updateTable('latchkey_counters')
+      await this.prepared.execute('release-counter', (slot) => this.db.updateTable('latchkey_counters')
         .set({ value: sql`case when value >= 1 then value - 1 else 0 end` })
-        .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
-        .execute()
+        .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2)), [connection, counter.kind, counter.key])
     })
   }
 
   clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void> {
     return this.guard(async () => {
-      let query = this.db.deleteFrom('latchkey_counters').where('connection', '=', connection).where('kind', '=', kind)
-      query = 'key' in match ? query.where('counter_key', '=', match.key) : query.where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`)
-      await query.execute()
+      if ('key' in match) {
+        await this.prepared.execute('clear-counter', (slot) => this.db.deleteFrom('latchkey_counters')
+          .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2)), [connection, kind, match.key])
+        return
+      }
+      await this.db.deleteFrom('latchkey_counters').where('connection', '=', connection).where('kind', '=', kind)
+        .where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`).execute()
     })
   }
 

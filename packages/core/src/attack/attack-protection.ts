@@ -92,29 +92,31 @@ export class AttackProtection {
     const ip = this.clientIp(ctx)
     if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return attempt()
     const idHash = await this.events.hashIdentifier(identifier)
-    const slots: (Slot & { capacity: number; level: number })[] = []
-    const take = async (kind: string, key: string, limit: { capacity: number; resetMs: number } | null, mode: CounterSpec['mode'], event: 'limit_wc' | 'limit_mu') => {
-      if (!limit) return
-      const taken = await this.store!.takeCounterSlot(this.connection, { kind, key, mode, ...limit }, this.now())
-      if (!taken.ok) {
-        await this.giveBack(slots)
-        this.events.emit(event, { ip, identifier_hash: idHash, details: { refused: true } })
-        throw new TooManyAttemptsError(undefined, Math.ceil(taken.retryAfterMs / 1000))
-      }
-      slots.push({ kind, key, capacity: limit.capacity, level: taken.level })
+    const wanted: { kind: string; key: string; limit: { capacity: number; resetMs: number }; mode: CounterSpec['mode']; event: 'limit_wc' | 'limit_mu' }[] = []
+    if (this.ip) wanted.push({ kind: 'ip', key: ip, limit: this.ip, mode: 'leak', event: 'limit_mu' })
+    if (this.pair) wanted.push({ kind: 'pair', key: `${idHash}|${ip}`, limit: this.pair, mode: 'window', event: 'limit_wc' })
+    if (this.account) wanted.push({ kind: 'account', key: idHash, limit: this.account, mode: 'window', event: 'limit_wc' })
+    // The counters are independent rows, so their slots are taken together.
+    const at = this.now()
+    const results = await Promise.all(wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)))
+    const slots = wanted.flatMap((w, i) => {
+      const r = results[i]!
+      return r.ok ? [{ kind: w.kind, key: w.key, capacity: w.limit.capacity, level: r.level }] : []
+    })
+    const refusedAt = results.findIndex((r) => !r.ok)
+    if (refusedAt !== -1) {
+      await this.giveBack(slots)
+      const refused = results[refusedAt] as { ok: false; retryAfterMs: number }
+      this.events.emit(wanted[refusedAt]!.event, { ip, identifier_hash: idHash, details: { refused: true } })
+      throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))
     }
-    await take('ip', ip, this.ip, 'leak', 'limit_mu')
-    await take('pair', `${idHash}|${ip}`, this.pair, 'window', 'limit_wc')
-    await take('account', idHash, this.account, 'window', 'limit_wc')
 
     try {
       const result = await attempt()
       // A success resets the pair and the account lock, and was no failure of this IP.
-      await Promise.all([
-        this.store!.clearCounters(this.connection, 'pair', { key: `${idHash}|${ip}` }),
-        this.store!.clearCounters(this.connection, 'account', { key: idHash }),
-        this.store!.releaseCounterSlot(this.connection, { kind: 'ip', key: ip }),
-      ])
+      await Promise.all(slots.map((slot) => slot.kind === 'ip'
+        ? this.store!.releaseCounterSlot(this.connection, slot)
+        : this.store!.clearCounters(this.connection, slot.kind, { key: slot.key })))
       return result
     } catch (error) {
       if (!(error instanceof WrongUsernameOrPasswordError)) {
