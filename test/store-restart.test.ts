@@ -30,9 +30,11 @@ describe.runIf(SERVERS.length > 0)('server restarts', () => {
           const i = n++
           const op = i % 2 === 0 ? 'login' : 'signup'
           const email = `user${i}@example.com`
+          // Each call from its own address: the stream must not trip the signup limit.
+          const from = { ip: `2001:db8:77:${i.toString(16)}::1` }
           const outcome = await (op === 'login'
-            ? connection.login({ identifier: 'steady@example.com', password: 'pw' }, ctx)
-            : connection.signup({ email, password: 'pw' }, ctx)
+            ? connection.login({ identifier: 'steady@example.com', password: 'pw' }, from)
+            : connection.signup({ email, password: 'pw' }, from)
           ).then(
             () => 'ok',
             (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),

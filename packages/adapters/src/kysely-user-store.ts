@@ -326,8 +326,10 @@ export class KyselyUserStore implements UserStore {
       if (this.dialect === 'mysql') {
         // MySQL has no RETURNING: make sure the row exists, then one conditional UPDATE
         // takes the slot (the row lock serialises racers and the WHERE re-checks the level).
-        await this.db.insertInto('latchkey_counters').ignore()
-          .values({ connection, kind: counter.kind, counter_key: counter.key, value: 0, updated_at: now, blocked_until: null }).execute()
+        // A no-op upsert rather than INSERT IGNORE, which would also swallow real errors.
+        await this.db.insertInto('latchkey_counters')
+          .values({ connection, kind: counter.kind, counter_key: counter.key, value: 0, updated_at: now, blocked_until: null })
+          .onDuplicateKeyUpdate({ value: sql`value` }).execute()
         const { affected } = await this.prepared.execute(`take-${counter.mode}`, (slot) => this.db.updateTable('latchkey_counters')
           .set({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
           .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2))
