@@ -5,15 +5,40 @@ import { BlockList, isIP } from 'node:net'
  * its /64, since one subscriber usually holds a whole /64. Null when `ip` is not an IP.
  */
 export function normalizeClientIp(ip: string): string | null {
-  const text = ip.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '')
+  const canonical = canonicalIp(ip)
+  if (canonical === null || isIP(canonical) === 4) return canonical
+  return `${expand(canonical).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+}
+
+/**
+ * One spelling per address: IPv4-mapped IPv6 (`::ffff:a.b.c.d`, in any form) becomes the
+ * IPv4 it carries; IPv6 is lower-cased and compressed. Null when `ip` is not an IP.
+ */
+export function canonicalIp(ip: string): string | null {
+  const text = ip.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase()
   const kind = isIP(text)
   if (kind === 4) return text
   if (kind !== 6) return null
-  const groups = expand(text.toLowerCase())
+  const groups = expand(text)
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`
   }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+  return compress(groups)
+}
+
+function compress(groups: number[]): string {
+  let bestStart = -1
+  let bestLength = 1
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue }
+    let j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i }
+    i = j
+  }
+  const hex = groups.map((g) => g.toString(16))
+  if (bestStart === -1) return hex.join(':')
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
 }
 
 function expand(ip: string): number[] {

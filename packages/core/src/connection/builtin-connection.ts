@@ -184,6 +184,18 @@ export class BuiltinConnection implements DatabaseConnection {
     const matches = fitsBcrypt(normalized)
       ? await bcryptCompare(normalized, user.password_hash)
       : (await this.payDummyCompare(normalized), false)
+    this.admit(user, matches, context)
+    const at = this.now()
+    const rehash = bcryptCost(user.password_hash) === this.bcryptCost
+      ? undefined
+      : { from: user.password_hash, to: await bcryptHash(normalized, this.bcryptCost) }
+    await this.store.recordLogin(this.name, user.user_id, rehash ? { at, rehash } : { at })
+    this.emit('s', { ...context, user_id: user.user_id, ...(rehash ? { details: { rehashed: true } } : {}) })
+    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
+  }
+
+  /** A wrong password fails as an unknown user does; a right one for a blocked user is refused. */
+  private admit(user: StoredUser, matches: boolean, context: RequestContext): void {
     if (!matches) {
       this.emit('fp', { ...context, user_id: user.user_id })
       throw new WrongUsernameOrPasswordError()
@@ -192,13 +204,6 @@ export class BuiltinConnection implements DatabaseConnection {
       this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
       throw new UnauthorizedError('user is blocked')
     }
-    const at = this.now()
-    const rehash = bcryptCost(user.password_hash) === this.bcryptCost
-      ? undefined
-      : { from: user.password_hash, to: await bcryptHash(normalized, this.bcryptCost) }
-    await this.store.recordLogin(this.name, user.user_id, rehash ? { at, rehash } : { at })
-    this.emit('s', { ...context, user_id: user.user_id, ...(rehash ? { details: { rehashed: true } } : {}) })
-    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
   }
 
   /**
@@ -209,15 +214,9 @@ export class BuiltinConnection implements DatabaseConnection {
    */
   private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext): Promise<UserProfile> {
     const legacy = legacyHashSchema.parse(JSON.parse(stored))
-    if (!(await legacyVerify(password, legacy))) {
-      await this.payDummyCompare(normalizePassword(password))
-      this.emit('fp', { ...context, user_id: user.user_id })
-      throw new WrongUsernameOrPasswordError()
-    }
-    if (user.blocked) {
-      this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
-      throw new UnauthorizedError('user is blocked')
-    }
+    const matches = await legacyVerify(password, legacy)
+    if (!matches) await this.payDummyCompare(normalizePassword(password))
+    this.admit(user, matches, context)
     const at = this.now()
     const normalized = normalizePassword(password)
     if (fitsBcrypt(normalized)) {

@@ -46,7 +46,9 @@ export class HttpBridge {
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
       const address = await this.policy.resolve(url.hostname, port)
       this.pinned.set(url.hostname.replace(/^\[|\]$/g, '').toLowerCase(), address)
-      const remaining = Math.max(1, this.deadline - Date.now())
+      // A little past the run's deadline: the run's own timeout fires first, with its clear
+      // message, and ending the run destroys the agent and whatever it still waits for.
+      const remaining = Math.max(1, this.deadline - Date.now()) + 250
       const response = await request(url, {
         method: method as 'GET',
         headers: args.headers ?? {},

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
+import { canonicalIp as canonicalIpOf } from '@latchkey/core'
 
 /**
  * A run's egress allow-list (SPEC §3): scripts reach the hosts listed and nothing else.
@@ -73,44 +74,9 @@ export function isSpecial(address: string): boolean {
   return SPECIAL.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')
 }
 
-/** IPv4-mapped IPv6 (::ffff:a.b.c.d, in any spelling) becomes plain IPv4; IPv6 is lower-cased and compressed. */
+/** One spelling per address (core's): IPv4-mapped IPv6 becomes IPv4; IPv6 is compressed. */
 export function canonicalIp(address: string): string {
-  const ip = address.replace(/^\[|\]$/g, '').toLowerCase()
-  if (isIP(ip) !== 6) return ip
-  const expanded = expandIpv6(ip)
-  if (expanded.slice(0, 5).every((g) => g === 0) && expanded[5] === 0xffff) {
-    return `${expanded[6]! >> 8}.${expanded[6]! & 255}.${expanded[7]! >> 8}.${expanded[7]! & 255}`
-  }
-  return compressIpv6(expanded)
-}
-
-function expandIpv6(ip: string): number[] {
-  let text = ip
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number]
-    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, null]
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)))
-  const left = parse(head)
-  const right = tail === null ? [] : parse(tail)
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
-}
-
-function compressIpv6(groups: number[]): string {
-  let bestStart = -1
-  let bestLength = 0
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLength && j - i > 1) { bestStart = i; bestLength = j - i }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (bestStart === -1) return hex.join(':')
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
+  return canonicalIpOf(address) ?? address.toLowerCase()
 }
 
 function parseEntry(entry: string): { host: string; ip: string | null; port: number | null } {
