@@ -324,17 +324,25 @@ export class KyselyUserStore implements UserStore {
       const values = [connection, counter.kind, counter.key, 1, now, now - counter.resetMs, counter.capacity, counter.resetMs]
       let taken: number | null
       if (this.dialect === 'mysql') {
-        // MySQL has no RETURNING: make sure the row exists, then one conditional UPDATE
-        // takes the slot (the row lock serialises racers and the WHERE re-checks the level).
-        // A no-op upsert rather than INSERT IGNORE, which would also swallow real errors.
-        await this.db.insertInto('latchkey_counters')
-          .values({ connection, kind: counter.kind, counter_key: counter.key, value: 0, updated_at: now, blocked_until: null })
-          .onDuplicateKeyUpdate({ value: sql`value` }).execute()
-        const { affected } = await this.prepared.execute(`take-${counter.mode}`, (slot) => this.db.updateTable('latchkey_counters')
-          .set({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
+        // MySQL has no RETURNING. One conditional UPDATE takes the slot (the row lock
+        // serialises racers and the WHERE re-checks the level), and LAST_INSERT_ID(expr)
+        // hands the new level back in the same round trip.
+        const update = () => this.prepared.execute(`take-${counter.mode}`, (slot) => this.db.updateTable('latchkey_counters')
+          .set({ value: sql`last_insert_id(${level(slot)} + 1)`, updated_at: slot(4) as never })
           .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2))
           .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`), values)
-        taken = affected > 0 ? (await this.counterRow(connection, counter)).value : null
+        let result = await update()
+        if (result.affected === 0) {
+          // Refused, or no row yet: a first slot is a row with value 1. A no-op upsert,
+          // not INSERT IGNORE, which would also swallow real errors. mysql2 counts matched
+          // rows, so LAST_INSERT_ID tells a fresh row (1) from an existing one (0).
+          const inserted = await this.prepared.execute('take-insert', (slot) => this.db.insertInto('latchkey_counters')
+            .values({ connection: slot(0), kind: slot(1), counter_key: slot(2), value: sql`last_insert_id(${slot(3)})`, updated_at: slot(4) as never, blocked_until: null })
+            .onDuplicateKeyUpdate({ value: sql`last_insert_id(0) + value` }), values)
+          // A row that existed (or that another racer created in between) is tried once more.
+          result = inserted.insertId === 1 ? inserted : await update()
+        }
+        taken = result.affected > 0 ? Number(result.insertId) : null
       } else {
         // One upsert takes the slot: the conflict's row lock serialises racers, and the
         // DO UPDATE … WHERE re-checks the level each one sees. No row back means refused.
@@ -362,11 +370,17 @@ export class KyselyUserStore implements UserStore {
     return { value: Number(row.value), updated_at: Number(row.updated_at) }
   }
 
-  releaseCounterSlot(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<void> {
+  settleCounters(connection: string, counters: { kind: string; key: string; reset: boolean }[]): Promise<void> {
     return this.guard(async () => {
-      await this.prepared.execute('release-counter', (slot) => this.db.updateTable('latchkey_counters')
-        .set({ value: sql`case when value >= 1 then value - 1 else 0 end` })
-        .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2)), [connection, counter.kind, counter.key])
+      if (counters.length === 0) return
+      const key = `settle-${counters.map((c) => (c.reset ? 'r' : 'g')).join('')}`
+      await this.prepared.execute(key, (slot) => this.db.updateTable('latchkey_counters')
+        .set({
+          value: sql`case ${sql.join(counters.map((c, i) => sql`when kind = ${slot(1 + 2 * i)} and counter_key = ${slot(2 + 2 * i)} then ${c.reset ? sql`0` : sql`case when value >= 1 then value - 1 else 0 end`}`), sql` `)} else value end`,
+        })
+        .where('connection', '=', slot(0))
+        .where((eb) => eb.or(counters.map((_, i) => eb.and([eb('kind', '=', slot(1 + 2 * i)), eb('counter_key', '=', slot(2 + 2 * i))])))),
+      [connection, ...counters.flatMap((c) => [c.kind, c.key])])
     })
   }
 

@@ -6,6 +6,8 @@ type Param = { slot: number } | { value: unknown }
 export interface DirectResult<R> {
   rows: R[]
   affected: number
+  /** MySQL's LAST_INSERT_ID() as the statement left it (0 when it set none). */
+  insertId?: number
 }
 
 /**
@@ -42,6 +44,6 @@ export class PreparedQueries {
     const parameters = prepared.params.map((p) => ('slot' in p ? values[p.slot] : p.value))
     if (this.direct && !via) return (await this.direct(`latchkey_${key}`, prepared.sql, parameters)) as DirectResult<R>
     const result = await (via ?? this.db).executeQuery<R>(CompiledQuery.raw(prepared.sql, parameters))
-    return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) }
+    return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n), insertId: Number(result.insertId ?? 0n) }
   }
 }

@@ -21,7 +21,7 @@ export function mysqlKysely(url: string, opts: PoolOptions = {}): { db: Kysely<L
     const [result] = await promisePool.execute(sql, values as never[])
     return Array.isArray(result)
       ? { rows: result as unknown[], affected: 0 }
-      : { rows: [], affected: (result as { affectedRows: number }).affectedRows }
+      : { rows: [], affected: (result as { affectedRows: number }).affectedRows, insertId: (result as { insertId: number }).insertId }
   }
   return { db: new Kysely<LatchkeyDatabase>({ dialect: new MysqlDialect({ pool }) }), direct }
 }

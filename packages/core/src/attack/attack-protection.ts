@@ -88,9 +88,17 @@ export class AttackProtection {
    * Runs one login attempt under the counters. `attempt` does the password work; a
    * WrongUsernameOrPasswordError from it counts as a failure, anything else does not.
    */
-  async login<T>(identifier: string, ctx: RequestContext, attempt: () => Promise<T>): Promise<T> {
+  async login<T, P>(
+    identifier: string,
+    ctx: RequestContext,
+    prefetch: () => Promise<P>,
+    attempt: (prefetched: P, admitted: () => void) => Promise<T>,
+  ): Promise<T> {
     const ip = this.clientIp(ctx)
-    if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return attempt()
+    if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return attempt(await prefetch(), () => undefined)
+    // The read that needs no counter (the user lookup) overlaps with taking the slots.
+    const prefetched = prefetch()
+    prefetched.catch(() => undefined) // awaited below, or dropped if the attempt is refused
     const idHash = await this.events.hashIdentifier(identifier)
     const wanted: { kind: string; key: string; limit: { capacity: number; resetMs: number }; mode: CounterSpec['mode']; event: 'limit_wc' | 'limit_mu' }[] = []
     if (this.ip) wanted.push({ kind: 'ip', key: ip, limit: this.ip, mode: 'leak', event: 'limit_mu' })
@@ -111,12 +119,16 @@ export class AttackProtection {
       throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))
     }
 
+    // A success resets the pair and the account lock, and was no failure of this IP. The
+    // attempt says so as soon as the password matched, so this write overlaps its own.
+    let settled: Promise<void> | null = null
+    const admitted = () => {
+      settled ??= this.store!.settleCounters(this.connection, slots.map((slot) => ({ kind: slot.kind, key: slot.key, reset: slot.kind !== 'ip' })))
+    }
     try {
-      const result = await attempt()
-      // A success resets the pair and the account lock, and was no failure of this IP.
-      await Promise.all(slots.map((slot) => slot.kind === 'ip'
-        ? this.store!.releaseCounterSlot(this.connection, slot)
-        : this.store!.clearCounters(this.connection, slot.kind, { key: slot.key })))
+      const result = await attempt(await prefetched, admitted)
+      admitted()
+      await settled
       return result
     } catch (error) {
       if (!(error instanceof WrongUsernameOrPasswordError)) {
@@ -153,6 +165,6 @@ export class AttackProtection {
 
   /** Returns slots an attempt took but that did not end in a failed password. */
   private async giveBack(slots: Slot[]): Promise<void> {
-    await Promise.all(slots.map((slot) => this.store!.releaseCounterSlot(this.connection, slot)))
+    await this.store!.settleCounters(this.connection, slots.map((slot) => ({ ...slot, reset: false })))
   }
 }

@@ -159,7 +159,7 @@ export class BuiltinConnection implements DatabaseConnection {
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
-    return this.protection.login(identifier, context, () => this.judgeLogin(identifier, password, context))
+    return this.protection.login(identifier, context, () => this.findByIdentifier(identifier), (user, admitted) => this.judgeLogin(identifier, user, password, context, admitted))
   }
 
   /**
@@ -170,9 +170,8 @@ export class BuiltinConnection implements DatabaseConnection {
     await this.protection.unblock(parseInput(identifierSchema, identifier))
   }
 
-  private async judgeLogin(identifier: string, password: string, context: RequestContext): Promise<UserProfile> {
-    const user = await this.findByIdentifier(identifier)
-    if (user && user.password_hash === null && user.legacy_hash !== null) return this.loginLegacy(user, user.legacy_hash, password, context)
+  private async judgeLogin(identifier: string, user: StoredUser | null, password: string, context: RequestContext, admitted: () => void): Promise<UserProfile> {
+    if (user && user.password_hash === null && user.legacy_hash !== null) return this.loginLegacy(user, user.legacy_hash, password, context, admitted)
     const normalized = normalizePassword(password)
     if (!user || user.password_hash === null) {
       await this.payDummyCompare(normalized)
@@ -185,6 +184,7 @@ export class BuiltinConnection implements DatabaseConnection {
       ? await bcryptCompare(normalized, user.password_hash)
       : (await this.payDummyCompare(normalized), false)
     this.admit(user, matches, context)
+    admitted()
     const at = this.now()
     const rehash = bcryptCost(user.password_hash) === this.bcryptCost
       ? undefined
@@ -212,11 +212,12 @@ export class BuiltinConnection implements DatabaseConnection {
    * bcrypt's 72 bytes after NFKC; otherwise the legacy hash stays and `rehash_skipped` fires.
    * A wrong password also pays one bcrypt compare at the configured cost.
    */
-  private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext): Promise<UserProfile> {
+  private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext, admitted: () => void): Promise<UserProfile> {
     const legacy = legacyHashSchema.parse(JSON.parse(stored))
     const matches = await legacyVerify(password, legacy)
     if (!matches) await this.payDummyCompare(normalizePassword(password))
     this.admit(user, matches, context)
+    admitted()
     const at = this.now()
     const normalized = normalizePassword(password)
     if (fitsBcrypt(normalized)) {

@@ -148,7 +148,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
     // A blocked pair is refused here, before the login script runs.
-    return this.protection.login(identifier, context, () => this.judgeLogin(identifier, password, context))
+    return this.protection.login(identifier, context, async () => undefined, () => this.judgeLogin(identifier, password, context))
   }
 
   private async judgeLogin(identifier: string, password: string, context: RequestContext): Promise<UserProfile> {

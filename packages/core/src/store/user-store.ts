@@ -80,8 +80,11 @@ export interface UserStore {
    * Returns the level after taking the slot, or the ms until one frees.
    */
   takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
-  /** Gives one slot back (a success is not a failure). */
-  releaseCounterSlot(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<void>
+  /**
+   * After an attempt, in one statement: each counter either gives its slot back or, with
+   * `reset`, goes back to zero (a success resets a brute-force pair).
+   */
+  settleCounters(connection: string, counters: { kind: string; key: string; reset: boolean }[]): Promise<void>
   /** Deletes counters of `kind` whose key equals `key`, or starts with `keyPrefix`. */
   clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void>
 
