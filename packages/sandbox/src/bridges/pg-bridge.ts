@@ -36,6 +36,7 @@ export class PgBridge {
     const entry = this.clients.get(id)
     this.clients.delete(id)
     const client = await entry?.client?.catch(() => null)
+    // A client whose server already hung up has nothing left to close.
     if (client) await client.end().catch(() => undefined)
   }
 
