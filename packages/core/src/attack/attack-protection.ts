@@ -123,7 +123,10 @@ export class AttackProtection {
     // attempt says so as soon as the password matched, so this write overlaps its own.
     let settled: Promise<void> | null = null
     const admitted = () => {
-      settled ??= this.store!.settleCounters(this.connection, slots.map((slot) => ({ kind: slot.kind, key: slot.key, reset: slot.kind !== 'ip' })))
+      if (settled) return
+      settled = this.store!.settleCounters(this.connection, slots.map((slot) => ({ kind: slot.kind, key: slot.key, reset: slot.kind !== 'ip' })))
+      // Observed at once: it may fail while the attempt is still running; it is awaited below.
+      settled.catch(() => undefined)
     }
     try {
       const result = await attempt(await prefetched, admitted)
@@ -131,6 +134,8 @@ export class AttackProtection {
       await settled
       return result
     } catch (error) {
+      // If the password matched but the attempt failed later (the store went away while
+      // recording the login), that failure is the one to report, not the settle write's.
       if (!(error instanceof WrongUsernameOrPasswordError)) {
         if (error instanceof UnauthorizedError) await this.giveBack(slots)
         throw error
