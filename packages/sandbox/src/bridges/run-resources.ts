@@ -20,14 +20,6 @@ export class RunResources {
     return resource
   }
 
-  remove(resource: Closeable): void {
-    this.open.delete(resource)
-  }
-
-  get size(): number {
-    return this.open.size
-  }
-
   async closeAll(): Promise<void> {
     this.closed = true
     const all = [...this.open]
