@@ -40,9 +40,11 @@ const NETWORK_MESSAGES = [
  * Whether an error means the store could not be reached (as opposed to a bad query).
  * Such errors surface as {@link StoreUnavailableError}: retryable, and nothing was written.
  */
-export function isUnavailable(error: unknown): boolean {
+export function isUnavailable(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null) return false
-  const e = error as { code?: unknown; fatal?: unknown; message?: unknown }
+  const e = error as { code?: unknown; fatal?: unknown; message?: unknown; cause?: unknown }
+  // A wrapped failure (a migration that could not connect, say) is judged by its cause.
+  if (depth < 3 && e.cause !== undefined && isUnavailable(e.cause, depth + 1)) return true
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('08') || e.code.startsWith('SQLITE_BUSY'))) return true
   if (e.fatal === true) return true
   const message = typeof e.message === 'string' ? e.message : ''
@@ -52,7 +54,9 @@ export function isUnavailable(error: unknown): boolean {
 /** Rethrows connection-level failures as StoreUnavailableError, the rest unchanged. */
 export function translateStoreError(dialect: DialectName, error: unknown): never {
   if (isUnavailable(error)) {
-    const detail = typeof error === 'object' && error !== null && 'code' in error ? ` (${String((error as { code: unknown }).code)})` : ''
+    let root: unknown = error
+    for (let i = 0; i < 3 && typeof root === 'object' && root !== null && !('code' in root) && 'cause' in root; i++) root = (root as { cause: unknown }).cause
+    const detail = typeof root === 'object' && root !== null && 'code' in root ? ` (${String((root as { code: unknown }).code)})` : ''
     throw new StoreUnavailableError(`The ${dialect} user store is unavailable${detail}.`, { cause: error })
   }
   throw error
