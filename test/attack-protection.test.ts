@@ -230,6 +230,19 @@ describe.runIf(DIALECTS.some((d) => d !== 'sqlite'))('across processes', () => {
 })
 
 describe('a custom-script connection with a store', () => {
+  it('does not count an outage of the legacy store as failed logins', async () => {
+    const store = await openTestStore('sqlite')
+    const runner = new QuickJsRunner({ timeoutMs: 3000 })
+    const c = new CustomScriptConnection({
+      name: uniqueName('csdown'), runner, store,
+      scripts: { login: 'function login(email, password, cb) { cb(new Error("legacy database unreachable")) }' },
+      attackProtection: { bruteForce: { threshold: 2 } },
+    })
+    for (let i = 0; i < 5; i++) expect(await outcome(c.login({ identifier: 'a@example.com', password: 'x' }, A))).toBe('script_error')
+    await runner.close()
+    await store.close()
+  })
+
   it('is protected the same way: a blocked pair never runs the login script', async () => {
     const store = await openTestStore('sqlite')
     const runner = new QuickJsRunner({ timeoutMs: 3000 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { RequestContext } from '../connection/database-connection.js'
-import { TooManyAttemptsError, UnauthorizedError, WrongUsernameOrPasswordError } from '../errors/errors.js'
+import { TooManyAttemptsError, WrongUsernameOrPasswordError } from '../errors/errors.js'
 import type { ConnectionEvents } from '../events/connection-events.js'
 import { invalidInput } from '../input/parse-input.js'
 import type { CounterSpec, UserStore } from '../store/user-store.js'
@@ -134,10 +134,11 @@ export class AttackProtection {
       await settled
       return result
     } catch (error) {
-      // If the password matched but the attempt failed later (the store went away while
-      // recording the login), that failure is the one to report, not the settle write's.
+      // Only a wrong password is a failure. Anything else (a blocked user, a legacy store
+      // that is down, a store that went away) gives its slots back, so an outage never
+      // locks users out; unless the password had matched, and the slots were settled.
       if (!(error instanceof WrongUsernameOrPasswordError)) {
-        if (error instanceof UnauthorizedError) await this.giveBack(slots)
+        if (!settled) await this.giveBack(slots)
         throw error
       }
       for (const slot of slots) {
