@@ -8,7 +8,6 @@ import type { DialectName } from './dialects/dialect-name.js'
 import { translateStoreError, uniqueViolation } from './dialects/store-errors.js'
 import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
 
-type Db = Kysely<LatchkeyDatabase> | Transaction<LatchkeyDatabase>
 
 /** Thrown inside a transaction to roll it back and report an outcome instead of an error. */
 class Rollback<T> {
@@ -33,13 +32,16 @@ export class KyselyUserStore implements UserStore {
   }
 
   findUser(connection: string, by: UserLookup): Promise<StoredUser | null> {
-    return this.guard(async () => {
-      const [kind, value] = 'userId' in by ? ['user_id', by.userId] as const
-        : 'emailNormalized' in by ? ['email_normalized', by.emailNormalized] as const : ['username', by.username] as const
-      const { rows } = await this.prepared.execute<Selectable<UsersTable>>(`find-by-${kind}`, (slot) =>
-        this.db.selectFrom('latchkey_users').selectAll().where('connection', '=', slot(0)).where(kind, '=', slot(1)), [connection, value])
-      return rows[0] ? fromUserRow(rows[0]) : null
-    })
+    return this.guard(() => this.lookup(connection, by))
+  }
+
+  /** The one user lookup: a prebuilt statement per lookup kind, inside `via`'s transaction if given. */
+  private async lookup(connection: string, by: UserLookup, via?: Transaction<LatchkeyDatabase>): Promise<StoredUser | null> {
+    const [kind, value] = 'userId' in by ? ['user_id', by.userId] as const
+      : 'emailNormalized' in by ? ['email_normalized', by.emailNormalized] as const : ['username', by.username] as const
+    const { rows } = await this.prepared.execute<Selectable<UsersTable>>(`find-by-${kind}`, (slot) =>
+      this.db.selectFrom('latchkey_users').selectAll().where('connection', '=', slot(0)).where(kind, '=', slot(1)), [connection, value], via)
+    return rows[0] ? fromUserRow(rows[0]) : null
   }
 
   insertUser(user: NewStoredUser, opts: { historyLimit?: number } = {}): Promise<InsertUserResult> {
@@ -58,7 +60,7 @@ export class KyselyUserStore implements UserStore {
         if (clash) return { ok: false, conflict: clash === 'primary' ? 'user_id' : clash }
         throw error
       }
-      const stored = await findUser(this.db, user.connection, { userId: user.user_id })
+      const stored = await this.lookup(user.connection, { userId: user.user_id })
       if (!stored) throw new Error('latchkey: inserted user vanished before it could be read back')
       return { ok: true, user: stored }
     })
@@ -78,7 +80,7 @@ export class KyselyUserStore implements UserStore {
         })
         .where('connection', '=', connection).where('user_id', '=', userId)
         .executeTakeFirst()
-      return result.numUpdatedRows > 0n ? findUser(this.db, connection, { userId }) : null
+      return result.numUpdatedRows > 0n ? this.lookup(connection, { userId }) : null
     })
   }
 
@@ -288,7 +290,7 @@ export class KyselyUserStore implements UserStore {
         .where('email_normalized', '=', ticket.email_normalized)
         .executeTakeFirst()
       if (!verified || verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
-      const user = await findUser(trx, ticket.connection, { userId: ticket.user_id })
+      const user = await this.lookup(ticket.connection, { userId: ticket.user_id }, trx)
       if (!user) throw new Rollback({ result: 'invalid_ticket' as const })
       return { result: 'ok' as const, user }
     }))
@@ -437,15 +439,6 @@ export class KyselyUserStore implements UserStore {
       return translateStoreError(this.dialect, error)
     }
   }
-}
-
-async function findUser(db: Db, connection: string, by: UserLookup): Promise<StoredUser | null> {
-  let query = db.selectFrom('latchkey_users').selectAll().where('connection', '=', connection)
-  if ('userId' in by) query = query.where('user_id', '=', by.userId)
-  else if ('emailNormalized' in by) query = query.where('email_normalized', '=', by.emailNormalized)
-  else query = query.where('username', '=', by.username)
-  const row = await query.executeTakeFirst()
-  return row ? fromUserRow(row) : null
 }
 
 async function voidResetTickets(trx: Transaction<LatchkeyDatabase>, connection: string, userId: string, at: number): Promise<void> {

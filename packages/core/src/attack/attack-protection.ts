@@ -6,8 +6,6 @@ import { invalidInput } from '../input/parse-input.js'
 import type { CounterSpec, UserStore } from '../store/user-store.js'
 import { IpAllowList, normalizeClientIp } from './client-ip.js'
 
-const HOUR = 3600_000
-
 /** Attack protection of a connection. On by default; `false` turns all of it off. */
 export const attackProtectionSchema = z.union([z.literal(false), z.strictObject({
   /** Lets login and signup run without `ctx.ip`; those calls then share no counter. Default false. */

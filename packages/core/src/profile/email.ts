@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { text } from '../input/text.js'
 
 /** RFC 5321 caps a forward path at 254 octets; we count characters after trimming. */

@@ -157,9 +157,6 @@ function bufferModule() {
       default: throw new TypeError(`Unknown encoding: ${encoding}`)
     }
   }
-  const toB64 = (data: unknown, encoding?: string): string =>
-    typeof data === 'string' ? base64Encode(Uint8Array.from(encode(data, encoding))) : base64Encode(Buffer.from(data))
-
   return Buffer
 }
 
