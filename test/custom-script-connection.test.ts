@@ -158,7 +158,9 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
 
 describe('errors, limits and state, seen from the connection', () => {
   const connect = (scripts: Partial<CustomScripts> & { login?: string }, extra: Record<string, unknown> = {}) =>
-    new CustomScriptConnection({ name: uniqueName('cs'), runner, scripts: { login: 'function login(e, p, cb) { cb() }', ...scripts }, ...extra })
+    new CustomScriptConnection({
+      name: uniqueName('cs'), runner, scripts: { login: 'function login(e, p, cb) { cb() }', ...scripts }, attackProtection: false, ...extra,
+    })
 
   it('maps UnauthorizedError with its message, and a blocked profile', async () => {
     const c = connect({ login: 'function login(e, p, cb) { cb(new UnauthorizedError("account locked by legacy policy")) }' })
@@ -199,7 +201,7 @@ describe('errors, limits and state, seen from the connection', () => {
     const down = await tcpCounter()
     await down.close() // the port is now closed: connections are refused
     const c = new CustomScriptConnection({
-      name: uniqueName('down'), runner, scripts: template('mysql'), timeoutMs: 3000,
+      name: uniqueName('down'), runner, scripts: template('mysql'), timeoutMs: 3000, attackProtection: false,
       configuration: { DB_HOST: '127.0.0.1', DB_PORT: String(down.port), DB_USER: 'u', DB_PASSWORD: 'db-secret-1', DB_NAME: 'legacy' },
       egress: { allow: [`127.0.0.1:${down.port}`] },
     })

@@ -13,7 +13,7 @@ import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 
 const ctx = { ip: '198.51.100.40' }
-const fixtures = JSON.parse(readFileSync(new URL('../../shared/fixtures/legacy-hash-vectors.json', import.meta.url), 'utf8')) as {
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/legacy-hash-vectors.json', import.meta.url), 'utf8')) as {
   vectors: { format: string; password: string; hash: string; params?: Record<string, string | number> }[]
 }
 

@@ -5,20 +5,24 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import { closeHashPool, CustomScriptConnection } from '@latchkey/core'
+import { openStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
+import { demoDatabaseUrl } from '../database-url.js'
 import { demoFlow } from '../demo-flow.js'
 import { loadScripts } from '../load-scripts.js'
 
-const url = new URL(process.env['LEGACY_MYSQL_URL'] ?? process.env['LATCHKEY_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/legacy')
+const url = demoDatabaseUrl(['LEGACY_MYSQL_URL', 'LATCHKEY_MYSQL_URL'], 'mysql://user:pass@127.0.0.1:3306/legacy')
 const table = `users_demo_${randomBytes(3).toString('hex')}`
 const admin = await mysql.createConnection(url.toString())
 await admin.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE, username VARCHAR(64) UNIQUE,
   password VARCHAR(255) NOT NULL, nickname VARCHAR(255), email_verified TINYINT(1) NOT NULL DEFAULT 0)`)
 
 const runner = new QuickJsRunner()
+const store = await openStore('sqlite::memory:') // attack-protection counters and tickets
 const users = new CustomScriptConnection({
   name: 'legacy-mysql',
   runner,
+  store,
   scripts: loadScripts(fileURLToPath(new URL('.', import.meta.url))),
   configuration: {
     DB_HOST: url.hostname, DB_PORT: url.port || '3306', DB_USER: decodeURIComponent(url.username),
@@ -33,5 +37,6 @@ try {
   await admin.query(`DROP TABLE ${table}`)
   await admin.end()
   await runner.close()
+  await store.close()
   await closeHashPool()
 }

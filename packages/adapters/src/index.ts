@@ -1,5 +1,5 @@
 // @latchkey/adapters: the public API. What is not exported here is private.
-export { openStore } from './open-store.js'
+export { openStore, openStoreOptionsSchema, openStoreTargetSchema } from './open-store.js'
 export type { OpenStoreOptions, OpenedStore } from './open-store.js'
 export { KyselyUserStore } from './kysely-user-store.js'
 export type { DialectName } from './dialects/dialect-name.js'

@@ -1,22 +1,42 @@
 import type { Kysely } from 'kysely'
-import type { UserStore } from '@latchkey/core'
-import { InvalidInputError } from '@latchkey/core'
+import { z } from 'zod'
+import { InvalidInputError, LatchkeyError, StoreUnavailableError, type UserStore } from '@latchkey/core'
+import { parseInput } from '@latchkey/core/internal'
 import type { LatchkeyDatabase } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { mysqlKysely } from './dialects/mysql.js'
 import { postgresKysely, type PoolOptions } from './dialects/postgres.js'
 import { sqliteKysely, type SqliteOptions } from './dialects/sqlite.js'
-import { translateStoreError } from './dialects/store-errors.js'
+import { unavailableError } from './dialects/store-errors.js'
 import { KyselyUserStore } from './kysely-user-store.js'
 import { migrateToLatest } from './migrations/migrate.js'
 import type { DirectExecutor } from './prepared-queries.js'
 
-export interface OpenStoreOptions extends PoolOptions {
+/** Options of {@link openStore}; every one is validated. */
+export const openStoreOptionsSchema = z.strictObject({
   /** Run pending migrations before returning. Default true. */
-  migrate?: boolean
+  migrate: z.boolean().optional(),
+  /** Connections in the pool (PostgreSQL, MySQL). Default 10. */
+  poolSize: z.number().int().min(1).max(1000).optional(),
+  /** How long to wait for a connection before StoreUnavailableError, in ms. Default 5000. */
+  connectTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   /** SQLite durability and locking; see {@link SqliteOptions}. */
-  sqlite?: SqliteOptions
-}
+  sqlite: z.strictObject({
+    synchronous: z.enum(['normal', 'full']).optional(),
+    busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+  }).optional(),
+})
+export type OpenStoreOptions = z.input<typeof openStoreOptionsSchema>
+
+/** What {@link openStore} opens: a URL, or a Kysely the host brings (and keeps). */
+export const openStoreTargetSchema = z.union([
+  z.string().min(1).max(4096),
+  z.strictObject({
+    // Duck-typed: the host's Kysely may be another copy of the package than ours.
+    kysely: z.custom<Kysely<any>>((v) => typeof v === 'object' && v !== null && 'selectFrom' in v && 'destroy' in v, 'must be a Kysely instance'),
+    dialect: z.enum(['sqlite', 'postgres', 'mysql']),
+  }),
+])
 
 export type OpenedStore = UserStore & { readonly db: Kysely<LatchkeyDatabase>; close(): Promise<void> }
 
@@ -38,37 +58,61 @@ export async function openStore(
   target: string | { kysely: Kysely<any>; dialect: DialectName },
   opts: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
-  const { db, dialect, direct, owned } = typeof target === 'string'
-    ? { ...fromUrl(target, opts), owned: true }
-    : { db: target.kysely as Kysely<LatchkeyDatabase>, dialect: checkDialect(target.dialect), direct: undefined, owned: false }
+  const where = parseInput(openStoreTargetSchema, target)
+  const options = parseInput(openStoreOptionsSchema, opts)
+  const dialect = typeof where === 'string' ? dialectOf(where) : where.dialect
+  let opened: { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor | undefined; owned: boolean }
+  try {
+    opened = typeof where === 'string'
+      ? { ...fromUrl(where, dialect, options), owned: true }
+      : { db: where.kysely as Kysely<LatchkeyDatabase>, owned: false }
+  } catch (error) {
+    throw openFailure(dialect, error)
+  }
+  const { db, direct, owned } = opened
   const store = new KyselyUserStore(db, dialect, async () => {
     if (owned) await db.destroy()
   }, direct)
-  if (opts.migrate ?? true) {
+  if (options.migrate ?? true) {
     try {
       await migrateToLatest(db as Kysely<unknown>, dialect)
     } catch (error) {
-      await store.close()
-      translateStoreError(dialect, error)
+      await store.close().catch(() => { /* the migration's failure is the one to report */ })
+      throw openFailure(dialect, error)
     }
   }
   return store
 }
 
-function fromUrl(url: string, opts: OpenStoreOptions): { db: Kysely<LatchkeyDatabase>; dialect: DialectName; direct?: DirectExecutor } {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\//, '')
-    if (path === '') throw badUrl('a SQLite URL needs a path, or :memory:')
-    return { db: sqliteKysely(path, opts.sqlite), dialect: 'sqlite' }
-  }
-  if (/^postgres(ql)?:\/\//.test(url)) return { ...postgresKysely(url, opts), dialect: 'postgres' }
-  if (/^(mysql|mariadb):\/\//.test(url)) return { ...mysqlKysely(url.replace(/^mariadb:/, 'mysql:'), opts), dialect: 'mysql' }
+/**
+ * Every failure to open is a LatchkeyError: connection-level ones as StoreUnavailableError
+ * (with the driver's code), anything else too, since the store cannot be used. A URL may
+ * hold a password, so only SQLite's driver message (which names a file path) is repeated.
+ */
+function openFailure(dialect: DialectName, error: unknown): LatchkeyError {
+  if (error instanceof LatchkeyError) return error
+  const unavailable = unavailableError(dialect, error)
+  if (unavailable) return unavailable
+  const code = typeof error === 'object' && error !== null && 'code' in error ? ` (${String(error.code)})` : ''
+  const detail = dialect === 'sqlite' && error instanceof Error ? `: ${error.message}` : code
+  return new StoreUnavailableError(`The ${dialect} user store could not be opened${detail}.`, { cause: error })
+}
+
+function dialectOf(url: string): DialectName {
+  if (url.startsWith('sqlite:')) return 'sqlite'
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres'
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql'
   throw badUrl("expected 'sqlite:…', 'postgres://…' or 'mysql://…'")
 }
 
-function checkDialect(dialect: string): DialectName {
-  if (dialect === 'sqlite' || dialect === 'postgres' || dialect === 'mysql') return dialect
-  throw new InvalidInputError([{ path: ['dialect'], code: 'invalid_value', message: "must be 'sqlite', 'postgres' or 'mysql'" }])
+function fromUrl(url: string, dialect: DialectName, opts: OpenStoreOptions): { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor } {
+  if (dialect === 'sqlite') {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '')
+    if (path === '') throw badUrl('a SQLite URL needs a path, or :memory:')
+    return { db: sqliteKysely(path, opts.sqlite) }
+  }
+  if (dialect === 'postgres') return postgresKysely(url, opts)
+  return mysqlKysely(url.replace(/^mariadb:/, 'mysql:'), opts)
 }
 
 // The URL may hold a password, so the message never repeats it.

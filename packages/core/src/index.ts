@@ -41,6 +41,7 @@ export type {
   EmailChange, TicketPurpose, TicketRecord,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'
+export { egressSchema } from './script/egress-allow.js'
 
 export { importUsers, importRecordSchema, importOptionsSchema } from './import/import-users.js'
 export type { ImportRecord, ImportOptions, ImportResult, ImportFailure, ImportProgress } from './import/import-users.js'

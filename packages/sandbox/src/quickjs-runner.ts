@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import {
-  EgressDeniedError, InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
+  egressSchema, EgressDeniedError, InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
   WrongUsernameOrPasswordError, type ScriptRunner, type ScriptRunOptions, type ScriptRunResult,
 } from '@latchkey/core'
 import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
@@ -10,14 +10,12 @@ import type { RunOutcome } from './pool/protocol.js'
 import { redact } from './redact.js'
 import { scriptLabel } from './guest/script-run.js'
 
-const hostEntry = z.string().min(1).max(300)
-
 /** Options of one {@link QuickJsRunner.run}. */
 export const scriptRunOptionsSchema = z.strictObject({
   scriptName: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-]+$/, 'letters, digits, dash and underscore only').optional(),
   configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
   global: z.string().min(1).max(256).optional(),
-  egress: z.strictObject({ allow: z.array(hostEntry).max(256) }).optional(),
+  egress: egressSchema.optional(),
   redact: z.array(z.string().max(64 * 1024)).max(1024).optional(),
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
 })

@@ -5,9 +5,9 @@ import type { DirectExecutor } from '../prepared-queries.js'
 
 export interface PoolOptions {
   /** Connections in the pool. Default 10. */
-  poolSize?: number
+  poolSize?: number | undefined
   /** How long to wait for a connection before StoreUnavailableError, in ms. Default 5000. */
-  connectTimeoutMs?: number
+  connectTimeoutMs?: number | undefined
 }
 
 export function postgresKysely(url: string, opts: PoolOptions = {}): { db: Kysely<LatchkeyDatabase>; direct: DirectExecutor } {

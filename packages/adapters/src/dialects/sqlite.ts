@@ -8,9 +8,9 @@ export interface SqliteOptions {
    * transactions may roll back on power loss. 'full' also survives power loss, at the
    * cost of an fsync per commit.
    */
-  synchronous?: 'normal' | 'full'
+  synchronous?: 'normal' | 'full' | undefined
   /** How long a writer waits for another process's lock, in ms. Default 5000. */
-  busyTimeoutMs?: number
+  busyTimeoutMs?: number | undefined
 }
 
 export function sqliteKysely(path: string, opts: SqliteOptions = {}): Kysely<LatchkeyDatabase> {

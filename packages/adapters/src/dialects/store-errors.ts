@@ -53,11 +53,14 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
 
 /** Rethrows connection-level failures as StoreUnavailableError, the rest unchanged. */
 export function translateStoreError(dialect: DialectName, error: unknown): never {
-  if (isUnavailable(error)) {
-    let root: unknown = error
-    for (let i = 0; i < 3 && typeof root === 'object' && root !== null && !('code' in root) && 'cause' in root; i++) root = (root as { cause: unknown }).cause
-    const detail = typeof root === 'object' && root !== null && 'code' in root ? ` (${String((root as { code: unknown }).code)})` : ''
-    throw new StoreUnavailableError(`The ${dialect} user store is unavailable${detail}.`, { cause: error })
-  }
-  throw error
+  throw unavailableError(dialect, error) ?? error
+}
+
+/** A connection-level failure as StoreUnavailableError, naming the driver's code; null for any other error. */
+export function unavailableError(dialect: DialectName, error: unknown): StoreUnavailableError | null {
+  if (!isUnavailable(error)) return null
+  let root: unknown = error
+  for (let i = 0; i < 3 && typeof root === 'object' && root !== null && !('code' in root) && 'cause' in root; i++) root = (root as { cause: unknown }).cause
+  const detail = typeof root === 'object' && root !== null && 'code' in root ? ` (${String((root as { code: unknown }).code)})` : ''
+  return new StoreUnavailableError(`The ${dialect} user store is unavailable${detail}.`, { cause: error })
 }

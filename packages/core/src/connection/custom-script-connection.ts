@@ -22,6 +22,7 @@ import type {
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { parseScriptProfile } from './script-profile.js'
+import { egressSchema } from '../script/egress-allow.js'
 
 const scriptSource = z.string().min(1).max(512 * 1024)
 
@@ -47,19 +48,32 @@ export const customScriptConnectionOptionsSchema = z.strictObject({
   scripts: customScriptsSchema,
   /** String values visible to scripts as the frozen `configuration`; redacted from every log and error. */
   configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
-  /** Hosts (host or host:port) the scripts may reach. Default: none. */
-  egress: z.strictObject({ allow: z.array(z.string().min(1).max(300)).max(256) }).optional(),
+  /** Hosts (host or host:port; no wildcards) the scripts may reach. Default: none. */
+  egress: egressSchema.optional(),
   /** Wall-clock limit of each script run, in ms. Default: the runner's. */
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
-  /** Where tickets (and later, attack-protection counters) live. Without it, ticket methods are not supported. */
+  /**
+   * Where tickets and attack-protection counters live. Required unless `attackProtection: false`:
+   * without it nothing could count failed logins, and that must be said, not silent.
+   */
   store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
   tickets: ticketSettingsSchema.optional(),
-  /** Brute-force blocking, IP throttling and signup limits; on by default, effective with a `store`. */
+  /**
+   * Brute-force blocking, IP throttling and signup limits; on by default and counted in `store`.
+   * `false` is for a connection protected by its owner, such as the legacy side of a migrating connection.
+   */
   attackProtection: attackProtectionSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
   now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
+}).superRefine((o, ctx) => {
+  if (o.store === undefined && o.attackProtection !== false) {
+    ctx.addIssue({
+      code: 'custom', path: ['store'],
+      message: 'is required for attack protection: pass a store, or attackProtection: false if something else protects this connection',
+    })
+  }
 })
 export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectionOptionsSchema>
 
@@ -73,7 +87,7 @@ export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectio
  * const legacy = new CustomScriptConnection({
  *   name: 'legacy', runner, scripts: { login, get_user, create },
  *   configuration: { DB_PASSWORD: process.env.LEGACY_DB_PASSWORD! },
- *   egress: { allow: ['legacy-db.internal:3306'] },
+ *   egress: { allow: ['legacy-db.internal:3306'] }, store, // counters for attack protection; tickets
  * })
  * const profile = await legacy.login({ identifier: 'ada@example.com', password }, { ip })
  */
@@ -244,6 +258,7 @@ export class CustomScriptConnection implements DatabaseConnection {
    * email, or past the issuance limit). Redemption runs `change_password`.
    */
   async createPasswordResetTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    this.ticketIssuer()
     this.require('get_user')
     this.require('change_password')
     return this.issueTicket('reset', email, opts, ctx)
@@ -258,6 +273,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     const token = parseInput(ticketTokenSchema, ticket)
     const password = parseInput(passwordSchema, newPassword)
     const context = parseContext(ctx)
+    this.ticketIssuer()
     this.require('change_password')
     const profile = await this.redeem(token, 'reset', async (email) => {
       if (!(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
@@ -269,6 +285,7 @@ export class CustomScriptConnection implements DatabaseConnection {
 
   /** With a store and `get_user` and `verify` scripts: a verification ticket, or null. */
   async createEmailVerificationTicket(email: string, opts?: TicketOptions, ctx?: RequestContext): Promise<IssuedTicket | null> {
+    this.ticketIssuer()
     this.require('get_user')
     this.require('verify')
     return this.issueTicket('verify', email, opts, ctx)
@@ -278,6 +295,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   async verifyEmailWithTicket(ticket: string, ctx?: RequestContext): Promise<UserProfile> {
     const token = parseInput(ticketTokenSchema, ticket)
     const context = parseContext(ctx)
+    this.ticketIssuer()
     this.require('verify')
     const profile = await this.redeem(token, 'verify', async (email) => {
       if (!(await this.run('verify', [email], []))) throw new UserNotFoundError()
@@ -346,6 +364,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   }
 
   private ticketIssuer(): TicketIssuer {
+    // Checked before any script is looked for, so a missing store is the reason given, not a missing script.
     if (!this.tickets) throw new NotSupportedError('Tickets need a store: pass `store` to the custom-script connection')
     return this.tickets
   }

@@ -185,10 +185,13 @@ export class MigrationConflictError extends LatchkeyError {
   }
 }
 
+/** `Invalid input: email: expected string, received number (and 1 more)`, saying "Invalid input" once. */
 function describeIssues(issues: readonly InputIssue[]): string {
   const first = issues[0]
   if (!first) return 'Invalid input.'
-  const where = first.path.length > 0 ? `${first.path.join('.')}: ` : ''
+  // zod's own messages start with "Invalid input" too; the prefix is ours to say.
+  const what = first.message.replace(/^invalid input\b:?\s*/i, '')
+  const where = first.path.join('.')
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
-  return `Invalid input: ${where}${first.message}${more}`
+  return `Invalid input${where ? `: ${where}` : ''}${what ? `: ${what}` : ''}${more}`
 }
