@@ -6,14 +6,17 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  closeHashPool, CustomScriptConnection, InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError,
-  UnauthorizedError, UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError, type CustomScripts, type LatchkeyEvent,
+  closeHashPool, CustomScriptConnection, InvalidTicketError, NotSupportedError, PasswordLeakedError, PasswordPolicyError, ScriptError,
+  ScriptTimeoutError, UnauthorizedError, UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError, type CustomScriptConnectionOptions,
+  type CustomScripts, type LatchkeyEvent,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { loadScripts } from '../examples/custom-db/load-scripts.js'
 import { startLegacyApi } from '../examples/custom-db/web-service/legacy-api-server.js'
 import { DIALECTS, uniqueName } from './support/dialects.js'
+import { eventLog } from './support/events.js'
+import { legacyInGlobal } from './support/legacy-in-global.js'
 import { tcpCounter } from './support/servers.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 5000, workers: 2 })
@@ -231,5 +234,69 @@ describe('errors, limits and state, seen from the connection', () => {
     expect(everything).not.toContain('Typed-Password-9')
     expect(error.logs).toEqual(['[log] dsn [redacted] pw [redacted]'])
     expect(events.map((e) => e.type)).toEqual(['script_error', 'f'])
+  })
+})
+
+describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () => {
+  const connect = (opts: Partial<CustomScriptConnectionOptions> = {}) =>
+    new CustomScriptConnection({ name: uniqueName('cs-pol'), runner, store, scripts: legacyInGlobal, ...opts })
+  const OLD = 'Tr0ub4dor-horse-42'
+  const NEW = 'Correct-staple-battery-9'
+  const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+
+  it('refuses a weak password at signup before create runs', async () => {
+    const log = eventLog()
+    const legacy = connect({ passwordPolicy: { minLength: 12, noPersonalInfo: true, dictionary: { custom: ['acme'] } }, onEvent: log.onEvent })
+    const error = await legacy.signup({ email: 'ada@example.com', password: 'short-pw' }, ctx).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PasswordPolicyError)
+    expect((error as PasswordPolicyError).rules.filter((r) => !r.verified).map((r) => r.id)).toEqual(['min_length'])
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'I-love-acme-forever' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(legacy.signup({ email: 'lovelace@example.com', password: 'dear-lovelace-99' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    expect(await legacy.getUser('ada@example.com')).toBeNull() // create never ran
+    expect(log.events.filter((e) => e.type === 'fs').map((e) => e.details?.['reason'])).toEqual(['invalid_password', 'invalid_password', 'invalid_password'])
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+  })
+
+  it('refuses a weak or leaked password at change before change_password runs', async () => {
+    const legacy = connect({ passwordPolicy: { minLength: 12 }, breachedPasswords: true })
+    await legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+    await expect(legacy.changePassword('ada@example.com', 'short-pw', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(legacy.changePassword('ada@example.com', 'qwertyuiop123', ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    await expect(legacy.login({ identifier: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toBeTruthy()
+    await legacy.changePassword('ada@example.com', 'Correct-staple-battery-9', ctx)
+    await expect(legacy.login({ identifier: 'ada@example.com', password: 'Correct-staple-battery-9' }, ctx)).resolves.toBeTruthy()
+  })
+
+  it('refuses a weak password at reset before the ticket is consumed or change_password runs', async () => {
+    const legacy = connect({ passwordPolicy: { minLength: 12 }, breachedPasswords: true })
+    await legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+    const issued = await legacy.createPasswordResetTicket('ada@example.com', {}, ctx)
+    await expect(legacy.resetPassword(issued!.ticket, 'short-pw', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(legacy.resetPassword(issued!.ticket, 'qwertyuiop123', ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    await expect(legacy.login({ identifier: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toBeTruthy()
+    await expect(legacy.resetPassword(issued!.ticket, 'Correct-staple-battery-9', ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+    await expect(legacy.login({ identifier: 'ada@example.com', password: 'Correct-staple-battery-9' }, ctx)).resolves.toBeTruthy()
+  })
+
+  it('refuses a leaked password at signup with the breached list, and takes no history option', async () => {
+    const legacy = connect({ breachedPasswords: true })
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    expect(await legacy.getUser('ada@example.com')).toBeNull()
+    expect(() => connect({ passwordPolicy: { history: 3 } as never })).toThrow(/history/)
+  })
+
+  it('verifies the current password with the login script under the login counters, then checks the policy', async () => {
+    const legacy = connect({ attackProtection: { bruteForce: { threshold: 2 } }, passwordPolicy: { minLength: 12 } })
+    await legacy.signup({ email: 'owner@example.com', password: OLD }, ctx)
+    const change = (currentPassword: string, newPassword: string) =>
+      outcome(legacy.changeOwnPassword({ identifier: 'owner@example.com', currentPassword, newPassword }, ctx))
+    expect(await change('not-the-password-7', NEW)).toBe('invalid_user_password')
+    expect(await change(OLD, 'short-pw-1')).toBe('invalid_password') // resets the pair: the current password matched
+    await expect(legacy.login({ identifier: 'owner@example.com', password: OLD }, ctx)).resolves.toBeTruthy() // not changed
+    expect(await change(OLD, NEW)).toBe('ok')
+    await expect(legacy.login({ identifier: 'owner@example.com', password: NEW }, ctx)).resolves.toBeTruthy()
+    expect(await change('not-the-password-7', NEW)).toBe('invalid_user_password')
+    expect(await change('not-the-password-8', NEW)).toBe('invalid_user_password')
+    expect(await change(NEW, 'Another-long-phrase-3')).toBe('too_many_attempts')
   })
 })

@@ -1,7 +1,8 @@
 // Password policy: every level of the table, every option, at signup, change and reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, PasswordPolicy, PasswordPolicyError, type PasswordPolicyOptions,
+  BuiltinConnection, closeHashPool, MIN_BLOCKLIST_ENTRIES, PasswordLeakedError, PasswordPolicy, PasswordPolicyError,
+  type PasswordPolicyOptions,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
@@ -13,6 +14,21 @@ afterAll(async () => {
   await store.close()
   await closeHashPool()
 })
+
+/** The process warnings `construct` emits (they are delivered on the next tick). */
+async function collectWarnings(construct: () => void): Promise<Error[]> {
+  const seen: Error[] = []
+  const listener = (w: Error) => seen.push(w)
+  await new Promise((resolve) => setTimeout(resolve, 10)) // earlier tests' warnings land first
+  process.on('warning', listener)
+  try {
+    construct()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  } finally {
+    process.off('warning', listener)
+  }
+  return seen.filter((w) => (w as Error & { code?: string }).code?.startsWith('LATCHKEY_'))
+}
 
 const failing = (policy: PasswordPolicy, password: string, info = {}) =>
   policy.evaluate(password.normalize('NFKC'), info).filter((r) => !r.verified).map((r) => r.id)
@@ -37,6 +53,10 @@ describe('levels', () => {
     ['excellent', 'Abbbcd1!xy', ['no_repeats']],
     ['excellent', 'Abbcdd1!xy', []],
     ['excellent', 'abcdefghij', ['character_classes']],
+    // nist: 15+ characters, no composition rules, the blocklist on.
+    ['nist', 'abcdefghijklmn', ['min_length']],
+    ['nist', 'zz zz zz zz zz zz', []],
+    ['nist', 'QWERTYUIOP12345', ['dictionary']],
   ]
   for (const [level, password, expected] of cases) {
     it(`${level}: ${JSON.stringify(password)} fails ${JSON.stringify(expected)}`, () => {
@@ -84,6 +104,41 @@ describe('options', () => {
     const alone = new PasswordPolicy({ dictionary: { enabled: false, custom: ['latchkey2026'] } })
     expect(failing(alone, 'LATCHKEY2026')).toEqual(['dictionary'])
     expect(failing(alone, 'password')).toEqual([])
+  })
+
+  it('dictionary.custom refuses context words anywhere inside the password, case-insensitively', () => {
+    const policy = new PasswordPolicy({ dictionary: { enabled: false, custom: ['acme', 'Latchkey', 'ＲＯＡＤＲＵＮＮＥＲ'] } })
+    expect(failing(policy, 'Acme2025!')).toEqual(['dictionary'])
+    expect(failing(policy, 'my-LATCHKEY-login')).toEqual(['dictionary'])
+    expect(failing(policy, 'beep-roadrunner-beep')).toEqual(['dictionary']) // the entry is NFKC-normalised too
+    expect(failing(policy, 'Tr0ub4dor-horse-42')).toEqual([])
+    // An entry under 3 characters would refuse too much inside a password: it matches only the whole of one.
+    const short = new PasswordPolicy({ dictionary: { enabled: false, custom: ['ac'] } })
+    expect(failing(short, 'AC')).toEqual(['dictionary'])
+    expect(failing(short, 'Tracking-horse-42')).toEqual([])
+  })
+
+  it('dictionary.list replaces the built-in list, keeping only entries that reach the minimum length', () => {
+    const policy = new PasswordPolicy({ minLength: 12, dictionary: { list: ['short-one', 'Long-Enough-Leaked-1', 'another-long-leak'] } })
+    expect(policy.blocklistSize).toBe(2)
+    expect(failing(policy, 'long-enough-leaked-1')).toEqual(['dictionary'])
+    expect(failing(policy, 'password1234')).toEqual([]) // in the built-in list, not in this one
+  })
+
+  it('warns at construction when fewer than 3,000 blocklist entries reach the minimum length', async () => {
+    const warnings = await collectWarnings(() => {
+      new PasswordPolicy({ dictionary: true })
+      new PasswordPolicy({ minLength: 8, dictionary: true })
+    })
+    expect(warnings.map((w) => w.message)).toEqual([])
+    expect(new PasswordPolicy({ minLength: 8, dictionary: true }).blocklistSize).toBeGreaterThanOrEqual(MIN_BLOCKLIST_ENTRIES)
+    const long = await collectWarnings(() => new PasswordPolicy({ level: 'nist' }))
+    expect(long).toHaveLength(1)
+    expect(long[0]).toMatchObject({ code: 'LATCHKEY_SMALL_BLOCKLIST' })
+    expect(long[0]!.message).toMatch(/only \d+ entries of 15\+ characters/)
+    const large = Array.from({ length: MIN_BLOCKLIST_ENTRIES }, (_, i) => `leaked-passphrase-${i}`)
+    expect(await collectWarnings(() => new PasswordPolicy({ level: 'nist', dictionary: { list: large } }))).toEqual([])
+    expect(await collectWarnings(() => new PasswordPolicy({ level: 'nist', dictionary: false }))).toEqual([])
   })
 
   it('noPersonalInfo refuses fragments of 3+ characters from the profile', () => {
@@ -162,6 +217,16 @@ describe('at signup, change and reset', () => {
     const user = await connection.signup({ email: 'n@example.com', password: 'one' }, ctx)
     await connection.changePassword('n@example.com', 'two', ctx)
     expect(await store.passwordHistory(connection.name, user.user_id, 24)).toEqual([])
+  })
+
+  it('the nist level turns the breached list on, unless the connection turns it off', async () => {
+    // The dictionary is off here, so what refuses a 15+ character leaked password is the breached list.
+    const nist = connect({ level: 'nist', dictionary: false })
+    const leaked = { email: 'nist@example.com', password: 'passwordpassword' }
+    await expect(nist.signup(leaked, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    const off = new BuiltinConnection({ name: uniqueName('pol'), store, bcryptCost: 4, passwordPolicy: { level: 'nist', dictionary: false }, breachedPasswords: false })
+    await expect(off.signup(leaked, ctx)).resolves.toMatchObject({ email: 'nist@example.com' })
+    await expect(nist.signup({ email: 'nist2@example.com', password: 'a-long-passphrase-of-mine' }, ctx)).resolves.toBeTruthy()
   })
 
   it('refuses bad policy options with a typed error', () => {

@@ -9,7 +9,9 @@ const store = await openStore(`sqlite:.tmp/quickstart-${Date.now()}.db`)
 const users = new BuiltinConnection({
   name: 'users',
   store,
-  passwordPolicy: { level: 'good', dictionary: true },
+  // Length plus lists (ASVS 5.0 V6): no composition rules.
+  passwordPolicy: { minLength: 8, dictionary: { custom: ['quickstart'] } },
+  breachedPasswords: true,
   onEvent: (e: LatchkeyEvent) => console.log(`  event ${e.type}${e.user_id ? ` user=${e.user_id}` : ''}`),
 })
 // Every request should carry the end user's IP; attack protection keys its counters on it.
@@ -32,8 +34,8 @@ try {
     console.log(`   refused: ${error.code}: ${error.message}`)
   }
 
-  console.log('4. change the password, then log in with the new one')
-  await users.changePassword('ada@example.com', 'Notes-on-the-Engine-G', ctx)
+  console.log('4. change the password (the current one first), then log in with the new one')
+  await users.changeOwnPassword({ identifier: 'ada@example.com', currentPassword: 'Analytical-Engine-1843', newPassword: 'Notes-on-the-Engine-G' }, ctx)
   const again = await users.login({ identifier: 'ada@example.com', password: 'Notes-on-the-Engine-G' }, ctx)
   console.log(`   logged in again, logins_count=${again.logins_count}`)
 } finally {

@@ -9,7 +9,7 @@ export {
 export type { InputIssue, PolicyRuleResult } from './errors/errors.js'
 
 export type {
-  DatabaseConnection, RequestContext, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
+  DatabaseConnection, RequestContext, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket, ChangeOwnPasswordInput,
 } from './connection/database-connection.js'
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
 export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
@@ -24,11 +24,11 @@ export { normalizeEmail, emailSchema } from './profile/email.js'
 export { normalizeUsername } from './profile/username.js'
 export {
   signupInputSchema, loginInputSchema, requestContextSchema, userPatchSchema, ticketOptionsSchema,
-  changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema,
+  changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema, changeOwnPasswordInputSchema,
 } from './input/schemas.js'
 export { metadataSchema } from './input/text.js'
 
-export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels } from './password/policy.js'
+export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels, MIN_BLOCKLIST_ENTRIES } from './password/policy.js'
 export type { PasswordPolicyOptions, PasswordPolicyLevel, PersonalInfo } from './password/policy.js'
 export { closeHashPool, hashPoolStats, bcryptHash, bcryptCompare, bcryptCost } from './password/hash-pool.js'
 export type { HashPoolStats } from './password/hash-pool.js'
@@ -52,5 +52,7 @@ export type { ImportCaps } from './password/legacy/legacy-hash.js'
 export { attackProtectionSchema } from './attack/attack-protection.js'
 export type { AttackProtectionOptions } from './attack/attack-protection.js'
 export { breachedPasswordsSchema } from './attack/breached-passwords.js'
+export { pwnedPasswordsRangeApi, pwnedPasswordsRangeApiOptionsSchema, PWNED_PASSWORDS_RANGE_URL } from './attack/pwned-passwords-range-api.js'
+export type { PwnedPasswordsRangeApiOptions } from './attack/pwned-passwords-range-api.js'
 export type { BreachedPasswordOptions } from './attack/breached-passwords.js'
 export { normalizeClientIp, canonicalIp } from './attack/client-ip.js'

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { commonPasswords } from '../password/dictionary.js'
 
-/** Options of the breached-password check. Off by default. */
+/** Options of the breached-password check. */
 export const breachedPasswordsSchema = z.strictObject({
   enabled: z.boolean().optional(),
   /**
@@ -13,7 +13,8 @@ export const breachedPasswordsSchema = z.strictObject({
   /**
    * A k-anonymity range API (Have I Been Pwned's shape): given the first five hex
    * characters of a password's SHA-1, answer the remaining 35 of every leaked hash that
-   * starts with them. Off unless given; the password itself never leaves the process.
+   * starts with them. Off unless given (`pwnedPasswordsRangeApi()` is a ready one); the
+   * password itself never leaves the process. When it fails, the local list alone decides.
    */
   rangeApi: z.custom<(prefix: string) => Promise<string[]>>((v) => typeof v === 'function', 'must be a function').optional(),
 })
@@ -25,8 +26,8 @@ export class BreachedPasswords {
   private readonly list: ReadonlySet<string>
   private readonly rangeApi: ((prefix: string) => Promise<string[]>) | undefined
 
-  constructor(options: BreachedPasswordOptions | boolean | undefined) {
-    const o = typeof options === 'object' ? options : { enabled: options ?? false }
+  constructor(options: BreachedPasswordOptions | boolean) {
+    const o = typeof options === 'object' ? options : { enabled: options }
     this.enabled = o.enabled ?? true
     this.list = 'list' in o && o.list ? new Set([...o.list].map((p) => p.toLowerCase())) : commonPasswords()
     this.rangeApi = 'rangeApi' in o ? o.rangeApi : undefined
@@ -38,7 +39,20 @@ export class BreachedPasswords {
     if (this.list.has(password.toLowerCase())) return true
     if (!this.rangeApi) return false
     const sha1 = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase()
-    const suffixes = await this.rangeApi(sha1.slice(0, 5))
+    let suffixes: string[]
+    try {
+      suffixes = await this.rangeApi(sha1.slice(0, 5))
+    } catch (error) {
+      // An outage of a remote service must not stop every signup; the local list has already been checked.
+      // The warning names neither the password nor its prefix.
+      process.emitWarning(`The breached-password range API failed, so only the local list was checked: ${messageOf(error)}`,
+        { code: 'LATCHKEY_RANGE_API_FAILED' })
+      return false
+    }
     return suffixes.some((s) => s.trim().toUpperCase().startsWith(sha1.slice(5)))
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'
 }

@@ -1,29 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
-import { BreachedPasswords, breachedPasswordsSchema } from '../attack/breached-passwords.js'
 import {
-  InvalidInputError, InvalidTicketError, PasswordLeakedError, PasswordPolicyError, UnauthorizedError, UserExistsError,
+  InvalidInputError, InvalidTicketError, UnauthorizedError, UserExistsError,
   UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
 import type { EventListener, LatchkeyEventType } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
-  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema,
+  changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema,
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
 } from '../input/schemas.js'
 import { bcryptCompare, bcryptCost, bcryptHash, legacyVerify } from '../password/hash-pool.js'
 import { legacyHashSchema } from '../password/legacy/legacy-hash.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
-import { PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
+import { breachedPasswordsOptionSchema, PasswordChecks } from '../password/password-checks.js'
+import { type PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import { DEFAULT_USERNAME_MAX_LENGTH, isUsername, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
 import type { StoredUser, TicketPurpose, UserLookup, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
-  DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { toUserProfile } from './user-profile.js'
@@ -45,8 +45,8 @@ export const builtinConnectionOptionsSchema = z.strictObject({
   tickets: ticketSettingsSchema.optional(),
   /** Brute-force blocking, IP throttling and signup limits; on by default. `false` turns it off. */
   attackProtection: attackProtectionSchema.optional(),
-  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. Off by default. */
-  breachedPasswords: z.union([z.boolean(), breachedPasswordsSchema]).optional(),
+  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. Off by default, on with the nist level. */
+  breachedPasswords: breachedPasswordsOptionSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
@@ -61,7 +61,7 @@ export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSc
  *
  * @example
  * const store = await openStore('sqlite:users.db')
- * const users = new BuiltinConnection({ name: 'users', store, passwordPolicy: { level: 'good' } })
+ * const users = new BuiltinConnection({ name: 'users', store, passwordPolicy: { minLength: 8, dictionary: true }, breachedPasswords: true })
  * await users.signup({ email: 'ada@example.com', password: 'Analytical-Engine-1843' }, { ip })
  * const profile = await users.login({ identifier: 'ada@example.com', password }, { ip })
  */
@@ -76,7 +76,7 @@ export class BuiltinConnection implements DatabaseConnection {
   private readonly tickets: TicketIssuer
   private readonly events: ConnectionEvents
   private readonly protection: AttackProtection
-  private readonly breached: BreachedPasswords
+  private readonly checks: PasswordChecks
   private readonly now: () => Date
   private dummyHash: Promise<string> | null = null
 
@@ -84,7 +84,8 @@ export class BuiltinConnection implements DatabaseConnection {
     const o = parseInput(builtinConnectionOptionsSchema, options)
     this.name = o.name
     this.store = o.store
-    this.policy = new PasswordPolicy(o.passwordPolicy)
+    this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
+    this.policy = this.checks.policy
     this.bcryptCost = o.bcryptCost ?? 10
     this.requireUsername = o.requireUsername ?? false
     this.usernameMaxLength = o.usernameMaxLength ?? DEFAULT_USERNAME_MAX_LENGTH
@@ -92,7 +93,6 @@ export class BuiltinConnection implements DatabaseConnection {
     this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets)
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, this.store)
     this.protection = new AttackProtection(o.attackProtection, this.name, this.store, this.events, this.now)
-    this.breached = new BreachedPasswords(o.breachedPasswords)
   }
 
   /**
@@ -115,13 +115,7 @@ export class BuiltinConnection implements DatabaseConnection {
     await this.protection.signupAllowed(context)
     const normalized = normalizePassword(password)
     const fail = (reason: string) => this.emit('fs', { ...context, details: { reason } })
-    try {
-      this.enforcePolicy(normalized, { email, username: usernameNormalized, user_metadata: user_metadata ?? null })
-      if (await this.breached.isLeaked(normalized)) throw new PasswordLeakedError()
-    } catch (error) {
-      fail(error instanceof PasswordLeakedError ? 'password_leaked' : 'invalid_password')
-      throw error
-    }
+    await this.checks.enforce(normalized, { email, username: usernameNormalized, user_metadata: user_metadata ?? null }, fail)
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
     const result = await this.store.insertUser({
@@ -257,8 +251,9 @@ export class BuiltinConnection implements DatabaseConnection {
   }
 
   /**
-   * Sets a new password for the user named by email or username, after the policy
-   * (history included). Voids the user's open reset tickets.
+   * The admin call: sets a new password for the user named by email or username, without
+   * the current one, after the policy (history included). Voids the user's open reset
+   * tickets. An end user changing their own password goes through {@link changeOwnPassword}.
    *
    * @throws UserNotFoundError, PasswordPolicyError, InvalidInputError
    */
@@ -272,6 +267,36 @@ export class BuiltinConnection implements DatabaseConnection {
       throw new UserNotFoundError()
     }
     await this.setPasswordFor(user, password, context, undefined)
+  }
+
+  /**
+   * The end user's password change (ASVS 6.2.3): the current password is verified under the
+   * same brute-force counters as login (a wrong one counts as a failed login, a blocked pair
+   * is refused before any bcrypt work), then the new one goes through the policy, history
+   * and breached list. An unknown user and a wrong current password give the same error.
+   * Voids the user's open reset tickets.
+   *
+   * @example
+   * await users.changeOwnPassword({ identifier: session.email, currentPassword, newPassword }, { ip: req.ip })
+   * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
+   */
+  async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
+    const context = parseContext(ctx)
+    return this.protection.login(identifier, context, () => this.findByIdentifier(identifier), async (user, admitted) => {
+      if (!user || !(await this.passwordMatches(user, currentPassword))) {
+        if (!user) await this.payDummyCompare(normalizePassword(currentPassword))
+        const who = user ? { user_id: user.user_id } : { identifier_hash: await this.hashIdentifier(identifier) }
+        this.emit('fcp', { ...context, ...who, details: { reason: 'invalid_user_password' } })
+        throw new WrongUsernameOrPasswordError()
+      }
+      if (user.blocked) {
+        this.emit('fcp', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
+        throw new UnauthorizedError('user is blocked')
+      }
+      admitted()
+      return this.setPasswordFor(user, newPassword, context, undefined)
+    })
   }
 
   /** Marks the user's email verified. @throws UserNotFoundError */
@@ -367,18 +392,10 @@ export class BuiltinConnection implements DatabaseConnection {
   private async setPasswordFor(user: StoredUser, password: string, context: RequestContext, ticketHash: string | undefined): Promise<UserProfile> {
     const normalized = normalizePassword(password)
     const fail = (reason: string) => this.emit('fcp', { ...context, user_id: user.user_id, details: { reason } })
-    const rules = this.policy.evaluate(normalized, personalInfoOf(user))
-    if (this.policy.history > 0) {
-      rules.push({ id: 'history', message: `Not one of your last ${this.policy.history} passwords`, verified: !(await this.inHistory(user, normalized)) })
-    }
-    if (rules.some((r) => !r.verified)) {
-      fail('invalid_password')
-      throw new PasswordPolicyError(rules)
-    }
-    if (await this.breached.isLeaked(normalized)) {
-      fail('password_leaked')
-      throw new PasswordLeakedError()
-    }
+    const history = this.policy.history > 0
+      ? [{ id: 'history', message: `Not one of your last ${this.policy.history} passwords`, verified: !(await this.inHistory(user, normalized)) }]
+      : []
+    await this.checks.enforce(normalized, personalInfoOf(user), fail, history)
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
     const result = await this.store.setPassword(this.name, user.user_id, {
@@ -398,11 +415,6 @@ export class BuiltinConnection implements DatabaseConnection {
       for (const id of [user.email, user.username]) if (id) await this.protection.unblock(id, 'password_reset')
     }
     return toUserProfile({ ...user, updated_at: at, ...(ticketHash ? { last_password_reset: at } : {}) })
-  }
-
-  private enforcePolicy(normalized: string, info: PersonalInfo): void {
-    const rules = this.policy.evaluate(normalized, info)
-    if (rules.some((r) => !r.verified)) throw new PasswordPolicyError(rules)
   }
 
   private async inHistory(user: StoredUser, normalized: string): Promise<boolean> {
@@ -435,6 +447,20 @@ export class BuiltinConnection implements DatabaseConnection {
     if (isEmail(identifier)) lookup = { emailNormalized: normalizeEmail(identifier) }
     else if (isUsername(identifier, USERNAME_MAX_LENGTH_LIMIT)) lookup = { username: normalizeUsername(identifier) }
     return lookup ? this.store.findUser(this.name, lookup) : null
+  }
+
+  /**
+   * Whether a password matches the user's bcrypt or legacy hash, at the cost of at least one bcrypt compare at the
+   * configured cost either way (an over-long password or a wrong legacy one pays the dummy compare).
+   */
+  private async passwordMatches(user: StoredUser, password: string): Promise<boolean> {
+    const normalized = normalizePassword(password)
+    if (user.password_hash !== null && fitsBcrypt(normalized)) return bcryptCompare(normalized, user.password_hash)
+    const matches = user.password_hash === null && user.legacy_hash !== null
+      ? await legacyVerify(password, legacyHashSchema.parse(JSON.parse(user.legacy_hash)))
+      : false
+    if (!matches) await this.payDummyCompare(normalized)
+    return matches
   }
 
   /** One bcrypt compare at the configured cost, so an unknown user costs what a known one does. */

@@ -7,8 +7,11 @@ import { AttackProtection, attackProtectionSchema } from '../attack/attack-prote
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
 import type { EventListener } from '../events/events.js'
 import { parseInput } from '../input/parse-input.js'
+import { breachedPasswordsOptionSchema, PasswordChecks } from '../password/password-checks.js'
+import { normalizePassword } from '../password/password-text.js'
+import { passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
 import {
-  changeEmailOptionsSchema, identifierSchema, loginInputSchema, passwordSchema,
+  changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema,
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema,
 } from '../input/schemas.js'
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
@@ -18,7 +21,7 @@ import type { TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import type {
-  DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { parseScriptProfile } from './script-profile.js'
@@ -63,6 +66,13 @@ export const customScriptConnectionOptionsSchema = z.strictObject({
    * `false` is for a connection protected by its owner, such as the legacy side of a migrating connection.
    */
   attackProtection: attackProtectionSchema.optional(),
+  /**
+   * The password policy, checked before `create`, `change_password` and a reset reach the scripts, as on a built-in
+   * connection. No `history`: the legacy store's old hashes are out of reach.
+   */
+  passwordPolicy: passwordPolicyOptionsSchema.omit({ history: true }).optional(),
+  /** Refuses leaked passwords before `create`, `change_password` and a reset reach the scripts. As on a built-in connection. */
+  breachedPasswords: breachedPasswordsOptionSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
@@ -102,6 +112,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   private readonly tickets: TicketIssuer | undefined
   private readonly events: ConnectionEvents
   private readonly protection: AttackProtection
+  private readonly checks: PasswordChecks
   private readonly now: () => Date
 
   constructor(options: CustomScriptConnectionOptions) {
@@ -117,6 +128,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets) : undefined
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
     this.protection = new AttackProtection(o.attackProtection, this.name, o.store, this.events, this.now)
+    this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
   }
 
   /** Lifts every IP pair and the account lock of an identifier. */
@@ -141,6 +153,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.require('create')
     await this.protection.signupAllowed(context)
     try {
+      await this.checkNewPassword(password, { email, username: username ?? null, user_metadata: user_metadata ?? null })
       if (this.has('get_user') && (await this.findUser(email))) throw new UserExistsError()
       await this.run('create', [{ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name }], [password])
       const profile = await this.loginScript(email, password)
@@ -207,10 +220,12 @@ export class CustomScriptConnection implements DatabaseConnection {
   }
 
   /**
-   * Runs `change_password(email, newPassword)`. A username is turned into the email
-   * through `get_user` first. The legacy store's own rules apply to the password.
+   * The admin call: runs `change_password(email, newPassword)` without the current password,
+   * after the connection's password policy and breached list (the legacy store's own rules
+   * apply too). A username is turned into the email through `get_user` first. End users go
+   * through {@link changeOwnPassword}.
    *
-   * @throws UserNotFoundError when the script answers false
+   * @throws UserNotFoundError when the script answers false, PasswordPolicyError, PasswordLeakedError
    */
   async changePassword(identifier: string, newPassword: string, ctx?: RequestContext): Promise<void> {
     const id = parseInput(identifierSchema, identifier)
@@ -218,6 +233,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     const context = parseContext(ctx)
     this.require('change_password')
     try {
+      await this.checkNewPassword(password, isEmail(id) ? { email: id } : { username: id })
       const email = await this.emailOf(id)
       if (!email || !(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
       this.events.emit('scp', { ...context, identifier_hash: await this.events.hashIdentifier(email) })
@@ -225,6 +241,53 @@ export class CustomScriptConnection implements DatabaseConnection {
       this.events.emit('fcp', { ...context, identifier_hash: await this.events.hashIdentifier(id), details: { reason: reasonOf(error) } })
       throw error
     }
+  }
+
+  /**
+   * The end user's password change (ASVS 6.2.3): the `login` script verifies the current
+   * password under the same brute-force counters as login, then the policy and breached list
+   * check the new one, and only then does `change_password` run.
+   *
+   * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
+   */
+  async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
+    const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
+    const context = parseContext(ctx)
+    this.require('change_password')
+    return this.protection.login(identifier, context, async () => undefined, async (_, admitted) => {
+      const fail = async (reason: string, profile?: UserProfile) => this.events.emit('fcp', {
+        ...context, ...(profile ? { user_id: profile.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }), details: { reason },
+      })
+      let profile: UserProfile | null
+      try {
+        profile = await this.loginScript(identifier, currentPassword)
+      } catch (error) {
+        if (!(error instanceof WrongUsernameOrPasswordError)) {
+          await fail(reasonOf(error))
+          throw error
+        }
+        profile = null
+      }
+      if (!profile) {
+        await fail('invalid_user_password')
+        throw new WrongUsernameOrPasswordError()
+      }
+      if (profile.blocked) {
+        await fail('blocked', profile)
+        throw new UnauthorizedError('user is blocked')
+      }
+      admitted()
+      try {
+        await this.checkNewPassword(newPassword, profile)
+        const email = profile.email ?? await this.emailOf(identifier)
+        if (!email || !(await this.run('change_password', [email, newPassword], [newPassword]))) throw new UserNotFoundError()
+      } catch (error) {
+        await fail(reasonOf(error), profile)
+        throw error
+      }
+      this.events.emit('scp', { ...context, user_id: profile.user_id })
+      return profile
+    })
   }
 
   /** Runs `verify(email)`. */
@@ -275,6 +338,13 @@ export class CustomScriptConnection implements DatabaseConnection {
     const context = parseContext(ctx)
     this.ticketIssuer()
     this.require('change_password')
+    try {
+      // Checked before the ticket is consumed, so a refused password leaves it usable.
+      await this.checkNewPassword(password, {})
+    } catch (error) {
+      this.events.emit('fcp', { ...context, details: { reason: reasonOf(error) } })
+      throw error
+    }
     const profile = await this.redeem(token, 'reset', async (email) => {
       if (!(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
     }, context)
@@ -305,6 +375,11 @@ export class CustomScriptConnection implements DatabaseConnection {
   }
 
   // ---- internals -------------------------------------------------------------------
+
+  /** The policy and breached list, on the password as the scripts will receive it (NFKC for the rules only). */
+  private async checkNewPassword(password: string, info: PersonalInfo): Promise<void> {
+    await this.checks.enforce(normalizePassword(password), info, () => undefined)
+  }
 
   /** The login script's profile, or null for "no". */
   private async loginScript(identifier: string, password: string): Promise<UserProfile | null> {

@@ -17,6 +17,14 @@ export interface LoginInput {
   password: string
 }
 
+/** Input of {@link DatabaseConnection.changeOwnPassword}. */
+export interface ChangeOwnPasswordInput {
+  /** The user's email or username. */
+  identifier: string
+  currentPassword: string
+  newPassword: string
+}
+
 /** An admin patch. The only way to set `app_metadata` and `blocked`. */
 export interface UserPatch {
   user_metadata?: Record<string, unknown>
@@ -54,7 +62,10 @@ export interface DatabaseConnection {
   getUser(identifier: string): Promise<UserProfile | null>
   getUserById(userId: string): Promise<UserProfile | null>
   updateUser(userId: string, patch: UserPatch): Promise<UserProfile>
+  /** The admin call: sets a password without the current one. End users go through `changeOwnPassword`. */
   changePassword(identifier: string, newPassword: string, ctx?: RequestContext): Promise<void>
+  /** The end user's call: the current password is verified under the login counters, then the policy applies. */
+  changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile>
   verifyEmail(email: string): Promise<void>
   changeEmail(email: string, newEmail: string, opts?: { verified?: boolean }): Promise<void>
   deleteUser(userId: string): Promise<void>

@@ -23,6 +23,13 @@ export const loginInputSchema = z.strictObject({
   password: passwordSchema,
 })
 
+/** Input of `changeOwnPassword`: the end user proves the current password before setting a new one. */
+export const changeOwnPasswordInputSchema = z.strictObject({
+  identifier: identifierSchema,
+  currentPassword: passwordSchema,
+  newPassword: passwordSchema,
+})
+
 export const requestContextSchema = z.strictObject({
   ip: text(64).optional(),
   userAgent: text(1024).optional(),

@@ -1,21 +1,39 @@
 import { z } from 'zod'
 import type { PolicyRuleResult } from '../errors/errors.js'
-import { commonPasswords } from './dictionary.js'
+import { blocklistAtLength, contextWordsOf } from './dictionary.js'
 import { BCRYPT_MAX_BYTES, codePointLength, fitsBcrypt } from './password-text.js'
 
-export const passwordPolicyLevels = ['none', 'low', 'fair', 'good', 'excellent'] as const
+/**
+ * `nist` is NIST SP 800-63B rev 4 for a password that is the only factor: 15+ characters, no
+ * composition rules, blocklist and breached list on. `fair`, `good` and `excellent` impose
+ * character classes, which ASVS 5.0 (6.2.5) and NIST advise against; they exist only for
+ * compatibility with the products latchkey replaces.
+ */
+export const passwordPolicyLevels = ['none', 'low', 'fair', 'good', 'excellent', 'nist'] as const
 export type PasswordPolicyLevel = (typeof passwordPolicyLevels)[number]
 
 /** Options of a built-in connection's password policy. Existing passwords keep working. */
 export const passwordPolicyOptionsSchema = z.strictObject({
-  /** none (default): ≥1 char; low: ≥6; fair: ≥8 with lower, upper and digit; good: ≥8 from 3 of 4 classes; excellent: ≥10 from 3 of 4 classes, no more than 2 identical characters in a row. */
+  /**
+   * nist: ≥15, no composition rules, blocklist and breached list on. Compatibility only (they impose character
+   * classes): fair: ≥8 with lower, upper and digit; good: ≥8 from 3 of 4 classes; excellent: ≥10 from 3 of 4
+   * classes, no more than 2 identical characters in a row. Also none: ≥1; low: ≥6.
+   */
   level: z.enum(passwordPolicyLevels).optional(),
   /** Overrides the level's minimum length, in code points after NFKC (1–72). */
   minLength: z.number().int().min(1).max(72).optional(),
   /** Refuses any of the last n passwords, the current one included (0–24). */
   history: z.number().int().min(0).max(24).optional(),
-  /** Refuses common passwords (case-insensitive). `true` uses the built-in list; `custom` adds entries. */
-  dictionary: z.union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), custom: z.array(z.string().max(1024)).max(1_000_000).optional() })]).optional(),
+  /**
+   * Refuses common passwords (whole password, case-insensitive): `true` uses the built-in list, `list` a larger one
+   * of your own instead (only entries that reach the minimum length are kept). `custom` adds context words (your
+   * product, company, codenames), refused anywhere inside the password, case-insensitively.
+   */
+  dictionary: z.union([z.boolean(), z.strictObject({
+    enabled: z.boolean().optional(),
+    list: z.custom<Iterable<string>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'must be iterable').optional(),
+    custom: z.array(z.string().max(1024)).max(1_000_000).optional(),
+  })]).optional(),
   /** Refuses passwords containing the user's name, username, nickname, user_metadata name/first/last, or email local part. */
   noPersonalInfo: z.boolean().optional(),
 })
@@ -23,11 +41,11 @@ export type PasswordPolicyOptions = z.input<typeof passwordPolicyOptionsSchema>
 
 /** What the personal-info rule may look at. */
 export interface PersonalInfo {
-  email?: string | null
-  username?: string | null
-  name?: string | null
-  nickname?: string | null
-  user_metadata?: Record<string, unknown> | null
+  email?: string | null | undefined
+  username?: string | null | undefined
+  name?: string | null | undefined
+  nickname?: string | null | undefined
+  user_metadata?: Record<string, unknown> | null | undefined
 }
 
 // OWASP's special characters: space and !"#$%&'()*+,-./:;<=>?@[\]^_`{|}~
@@ -35,7 +53,9 @@ const SPECIAL = /[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/
 const LOWER = /\p{Ll}/u
 const UPPER = /\p{Lu}/u
 const DIGIT = /\p{Nd}/u
-const LEVEL_MIN_LENGTH: Record<PasswordPolicyLevel, number> = { none: 1, low: 6, fair: 8, good: 8, excellent: 10 }
+const LEVEL_MIN_LENGTH: Record<PasswordPolicyLevel, number> = { none: 1, low: 6, fair: 8, good: 8, excellent: 10, nist: 15 }
+/** ASVS 5.0 6.2.4: the blocklist should hold at least the top 3,000 passwords that the policy would otherwise allow. */
+export const MIN_BLOCKLIST_ENTRIES = 3000
 
 /**
  * A compiled password policy. `evaluate` runs every synchronous rule and returns all of
@@ -45,8 +65,11 @@ export class PasswordPolicy {
   readonly level: PasswordPolicyLevel
   readonly minLength: number
   readonly history: number
-  private readonly useDictionary: boolean
-  private readonly custom: ReadonlySet<string>
+  /** The common passwords; empty when the dictionary is off. */
+  private readonly blocklist: ReadonlySet<string>
+  /** How many common passwords of at least the minimum length the dictionary rule refuses. */
+  readonly blocklistSize: number
+  private readonly contextWords: { whole: ReadonlySet<string>; inside: readonly string[] }
   private readonly noPersonalInfo: boolean
 
   constructor(options: PasswordPolicyOptions = {}) {
@@ -54,11 +77,23 @@ export class PasswordPolicy {
     this.level = o.level ?? 'none'
     this.minLength = o.minLength ?? LEVEL_MIN_LENGTH[this.level]
     this.history = o.history ?? 0
-    const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? false }
-    this.useDictionary = dict.enabled ?? true
-    this.custom = new Set((('custom' in dict ? dict.custom : undefined) ?? []).map((p) => p.toLowerCase()))
+    const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? this.level === 'nist' }
+    const enabled = dict.enabled ?? true
+    const blocklist = enabled ? blocklistAtLength(('list' in dict && dict.list) || undefined, this.minLength) : { set: new Set<string>(), reaching: 0 }
+    this.blocklist = blocklist.set
+    this.blocklistSize = blocklist.reaching
+    if (enabled && this.blocklistSize < MIN_BLOCKLIST_ENTRIES) {
+      // A minimum this long leaves too few of the list's entries to matter; say so once, at construction.
+      process.emitWarning(
+        `The password blocklist has only ${this.blocklistSize} entries of ${this.minLength}+ characters (ASVS 6.2.4 asks for ` +
+        `${MIN_BLOCKLIST_ENTRIES}): pass a larger list as passwordPolicy.dictionary.list, and consider breachedPasswords.rangeApi.`,
+        { code: 'LATCHKEY_SMALL_BLOCKLIST' },
+      )
+    }
+    this.contextWords = contextWordsOf(('custom' in dict ? dict.custom : undefined) ?? [])
     this.noPersonalInfo = o.noPersonalInfo ?? false
   }
+
 
   /** Every synchronous rule for a NFKC-normalised candidate. */
   evaluate(password: string, info: PersonalInfo = {}): PolicyRuleResult[] {
@@ -81,10 +116,10 @@ export class PasswordPolicy {
     if (this.level === 'excellent') {
       rule('no_repeats', 'No more than 2 identical characters in a row', !/(.)\1\1/su.test(password))
     }
-    if (this.useDictionary || this.custom.size > 0) {
+    if (this.blocklist.size > 0 || this.contextWords.whole.size > 0) {
       const lower = password.toLowerCase()
-      const common = (this.useDictionary && commonPasswords().has(lower)) || this.custom.has(lower)
-      rule('dictionary', 'Not a common password', !common)
+      const common = this.blocklist.has(lower) || this.contextWords.whole.has(lower) || this.contextWords.inside.some((w) => lower.includes(w))
+      rule('dictionary', 'Not a common password, and no word specific to this service', !common)
     }
     if (this.noPersonalInfo) {
       const lower = password.toLowerCase()
