@@ -2,12 +2,13 @@
 // target is missed. Never part of the test command: these are timings on a noisy machine,
 // so each target is a ratio against a baseline taken in the same run.
 import { mkdirSync } from 'node:fs'
+import { benchCaps } from './caps.js'
 import { benchEnumeration } from './enumeration.js'
 import { benchImport } from './import.js'
 import { benchLogin } from './login.js'
 import { benchSandbox } from './sandbox.js'
 
-const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox, import: benchImport, enumeration: benchEnumeration }
+const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox, import: benchImport, enumeration: benchEnumeration, caps: benchCaps }
 const chosen = process.argv.slice(2)
 mkdirSync('.tmp', { recursive: true })
 

@@ -78,7 +78,7 @@ export class BuiltinConnection implements DatabaseConnection {
   private readonly protection: AttackProtection
   private readonly checks: PasswordChecks
   private readonly now: () => Date
-  private dummyHash: Promise<string> | null = null
+  private readonly dummyHashes = new Map<number, Promise<string>>()
 
   constructor(options: BuiltinConnectionOptions) {
     const o = parseInput(builtinConnectionOptionsSchema, options)
@@ -177,6 +177,7 @@ export class BuiltinConnection implements DatabaseConnection {
     const matches = fitsBcrypt(normalized)
       ? await bcryptCompare(normalized, user.password_hash)
       : (await this.payDummyCompare(normalized), false)
+    if (!matches && fitsBcrypt(normalized)) await this.payCostDifference(normalized, bcryptCost(user.password_hash))
     this.admit(user, matches, context)
     admitted()
     const at = this.now()
@@ -190,14 +191,16 @@ export class BuiltinConnection implements DatabaseConnection {
 
   /** A wrong password fails as an unknown user does; a right one for a blocked user is refused. */
   private admit(user: StoredUser, matches: boolean, context: RequestContext): void {
-    if (!matches) {
-      this.emit('fp', { ...context, user_id: user.user_id })
-      throw new WrongUsernameOrPasswordError()
-    }
+    if (!matches) this.refuse(user, context)
     if (user.blocked) {
       this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
       throw new UnauthorizedError('user is blocked')
     }
+  }
+
+  private refuse(user: StoredUser, context: RequestContext): never {
+    this.emit('fp', { ...context, user_id: user.user_id })
+    throw new WrongUsernameOrPasswordError()
   }
 
   /**
@@ -207,10 +210,16 @@ export class BuiltinConnection implements DatabaseConnection {
    * A wrong password also pays one bcrypt compare at the configured cost.
    */
   private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext, admitted: () => void): Promise<UserProfile> {
-    const legacy = legacyHashSchema.parse(JSON.parse(stored))
-    const matches = await legacyVerify(password, legacy)
-    if (!matches) await this.payDummyCompare(normalizePassword(password))
-    this.admit(user, matches, context)
+    // A record import would refuse today (stored by an older version) fails as a wrong
+    // password does: an error here would give the attempt's counter slot back.
+    const parsed = legacyHashSchema.safeParse(parseJson(stored))
+    const legacy = parsed.success ? parsed.data : null
+    const matches = legacy !== null && await legacyVerify(password, legacy)
+    if (!matches || !legacy) {
+      await this.payDummyCompare(normalizePassword(password))
+      return this.refuse(user, context)
+    }
+    this.admit(user, true, context)
     admitted()
     const at = this.now()
     const normalized = normalizePassword(password)
@@ -465,8 +474,27 @@ export class BuiltinConnection implements DatabaseConnection {
 
   /** One bcrypt compare at the configured cost, so an unknown user costs what a known one does. */
   private async payDummyCompare(password: string): Promise<void> {
-    this.dummyHash ??= bcryptHash(randomBytes(16).toString('hex'), this.bcryptCost)
-    await bcryptCompare(password, await this.dummyHash)
+    await bcryptCompare(password, await this.dummyHashAt(this.bcryptCost))
+  }
+
+  /**
+   * A wrong password on a bcrypt hash cheaper than the configured cost (an imported one, or
+   * one from before `bcryptCost` was raised) is topped up to the cost of one compare at the
+   * configured cost, so timing cannot tell such users apart: compares at costs c … C−1
+   * take 2^c + … + 2^(C−1) = 2^C − 2^c rounds, the difference.
+   */
+  private async payCostDifference(password: string, storedCost: number | null): Promise<void> {
+    if (storedCost === null) return
+    for (let cost = storedCost; cost < this.bcryptCost; cost++) await bcryptCompare(password, await this.dummyHashAt(cost))
+  }
+
+  private dummyHashAt(cost: number): Promise<string> {
+    let hash = this.dummyHashes.get(cost)
+    if (!hash) {
+      hash = bcryptHash(randomBytes(16).toString('hex'), cost)
+      this.dummyHashes.set(cost, hash)
+    }
+    return hash
   }
 
   /** A keyed HMAC of the normalised identifier; the key is per connection and shared by every process. */
@@ -476,6 +504,14 @@ export class BuiltinConnection implements DatabaseConnection {
 
   private emit(type: LatchkeyEventType, fields: EventFields): void {
     this.events.emit(type, fields)
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
   }
 }
 

@@ -38,19 +38,30 @@ export const legacyHashSchema = z.discriminatedUnion('format', [
 ])
 export type LegacyHash = z.infer<typeof legacyHashSchema>
 
-/** Key-derivation limits enforced at import, so no record can become a denial of service at login. */
+/**
+ * Key-derivation limits enforced at import, so no record can become a denial of service at
+ * login. Every parameter that multiplies the cost of one verification is bounded: PBKDF2's
+ * iterations times its output blocks, scrypt's N·r·p, argon2's memory times its passes.
+ * The defaults keep the dearest record that imports at about 4 bcrypt compares at cost 10
+ * (measured per format by `bench/caps`).
+ */
 export const importCapsSchema = z.strictObject({
-  /** Highest bcrypt cost accepted. Default 14. */
+  /** Highest bcrypt cost accepted. Default 12 (4 compares at cost 10). */
   bcryptCost: z.number().int().min(4).max(31).optional(),
-  /** Most PBKDF2 iterations (PHC, Django, ASP.NET Identity). Default 1,000,000. */
+  /**
+   * Most PBKDF2 work (PHC, Django, ASP.NET Identity): iterations × output blocks of the digest,
+   * doubled for SHA-512. Default 600,000 (Django's 600,000 × SHA-256, or 300,000 × SHA-512).
+   */
   pbkdf2Iterations: z.number().int().positive().optional(),
-  /** Largest scrypt N·r (Firebase scrypt included). Default 2^20·8. */
-  scryptNr: z.number().int().positive().optional(),
-  /** Most argon2 memory, in KiB. Default 262,144 (256 MiB). */
+  /** Largest scrypt N·r·p (Firebase scrypt included, where p is 1). Default 2^19 (N 2^16, r 8, p 1; 64 MiB). */
+  scryptNrp: z.number().int().positive().optional(),
+  /** Most argon2 memory, in KiB. Default 65,536 (64 MiB). */
   argon2MemoryKiB: z.number().int().positive().optional(),
-  /** Most argon2 iterations (t). Default 10. */
+  /** Most argon2 passes (t). Default 10. */
   argon2Iterations: z.number().int().positive().optional(),
-  /** Highest phpass / Drupal iteration count, as log2. Default 20. */
+  /** Most argon2 memory × passes, in KiB. Default 131,072 (64 MiB × 2, or 19 MiB × 6). */
+  argon2MemoryTimeKiB: z.number().int().positive().optional(),
+  /** Highest phpass / Drupal 7 iteration count, as log2. Default 16 (WordPress uses 2^13, Drupal 7 2^15). */
   phpassLog2: z.number().int().min(7).max(30).optional(),
 })
 export type ImportCaps = z.input<typeof importCapsSchema>
@@ -59,10 +70,35 @@ export type ImportCaps = z.input<typeof importCapsSchema>
 export type ResolvedCaps = { [K in keyof ImportCaps]-?: number }
 
 export const DEFAULT_IMPORT_CAPS = {
-  bcryptCost: 14,
-  pbkdf2Iterations: 1_000_000,
-  scryptNr: 2 ** 20 * 8,
-  argon2MemoryKiB: 256 * 1024,
+  bcryptCost: 12,
+  pbkdf2Iterations: 600_000,
+  scryptNrp: 2 ** 19,
+  argon2MemoryKiB: 64 * 1024,
   argon2Iterations: 10,
-  phpassLog2: 20,
+  argon2MemoryTimeKiB: 128 * 1024,
+  phpassLog2: 16,
 } as const satisfies ResolvedCaps
+
+/**
+ * The shortest decoded digest, salt or key each format accepts, in bytes. A digest that
+ * decodes to nothing would be compared as 0 bytes against 0 bytes and match any password,
+ * so anything below these is refused at import. Plain digests, HMACs, LDAP, phpass and
+ * ASP.NET Membership must have exactly their digest's length.
+ */
+export const MINIMUM_BYTES = {
+  /** Output of PBKDF2 (PHC, Django, ASP.NET Identity), scrypt and argon2: 128 bits. */
+  kdfHash: 16,
+  /** A salt, wherever a format carries one. */
+  salt: 1,
+  /** argon2's own floor for its salt. */
+  argon2Salt: 8,
+  /** An HMAC key. */
+  hmacKey: 1,
+  /** Firebase's signer key (64 bytes in real projects); the hash is as long as the key. */
+  firebaseSignerKey: 16,
+  /** Verification refuses to compare fewer bytes than this, whatever the stored record says. */
+  compared: 16,
+} as const
+
+/** The longest KDF output accepted, in bytes: beyond any real format, and it bounds the work. */
+export const MAXIMUM_KDF_BYTES = 1024

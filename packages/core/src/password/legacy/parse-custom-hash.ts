@@ -1,6 +1,9 @@
 import { z } from 'zod'
 import { bcryptCost } from '../hash-pool.js'
-import { DEFAULT_IMPORT_CAPS, passwordEncodings, type ImportCaps, type LegacyHash, type ResolvedCaps } from './legacy-hash.js'
+import { parseArgon2Phc } from './argon2-phc.js'
+import {
+  DEFAULT_IMPORT_CAPS, MAXIMUM_KDF_BYTES, MINIMUM_BYTES, passwordEncodings, type ImportCaps, type LegacyHash, type ResolvedCaps,
+} from './legacy-hash.js'
 import { parsePhpass } from './phpass.js'
 
 const binaryEncodings = ['hex', 'base64', 'base64url', 'utf8', 'latin1'] as const
@@ -71,24 +74,26 @@ export function parseCustomHash(input: CustomPasswordHash, capsInput: ImportCaps
       // ASP.NET Membership: base64(sha1(salt + UTF-16LE password)), salt in base64.
       const hash = decode(value, input.hash.encoding ?? 'base64', 'hash')
       if (hash.length !== 20 || !input.salt) throw new HashRefusal('malformed_hash', 'an ASP.NET Membership hash is a 20-byte SHA-1 with a base64 salt')
-      return { legacy: { format: 'digest', digest: 'sha1', hash: hash.toString('base64'), salt: decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt').toString('base64'), saltPosition: 'prefix', passwordEncoding: 'utf16le' } }
+      const salt = atLeast(decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt'), MINIMUM_BYTES.salt, 'salt')
+      return { legacy: { format: 'digest', digest: 'sha1', hash: hash.toString('base64'), salt: salt.toString('base64'), saltPosition: 'prefix', passwordEncoding: 'utf16le' } }
     }
     case 'hmac': {
       const digest = (input.hash.digest ?? '').toLowerCase().replace('-', '')
       if (!['md5', 'sha1', 'sha256', 'sha512'].includes(digest)) throw new HashRefusal('malformed_hash', 'hmac needs hash.digest: md5, sha1, sha256 or sha512')
       if (!input.hash.key) throw new HashRefusal('malformed_hash', 'hmac needs hash.key')
       const hash = decode(value, input.hash.encoding ?? 'hex', 'hash')
+      const size = DIGEST_BYTES[digest as 'md5']
+      if (hash.length !== size) throw new HashRefusal('malformed_hash', `an hmac-${digest} is ${size} bytes, not ${hash.length}`)
+      const key = atLeast(decode(input.hash.key.value, input.hash.key.encoding ?? 'utf8', 'key'), MINIMUM_BYTES.hmacKey, 'hmac key')
       return {
         legacy: {
-          format: 'hmac', digest: digest as 'md5', key: decode(input.hash.key.value, input.hash.key.encoding ?? 'utf8', 'key').toString('base64'),
+          format: 'hmac', digest: digest as 'md5', key: key.toString('base64'),
           hash: hash.toString('base64'), ...saltOf(input), passwordEncoding,
         },
       }
     }
     case 'pbkdf2': {
-      const parsed = parsePbkdf2Phc(value)
-      capPbkdf2(parsed.iterations, caps.pbkdf2Iterations)
-      return { legacy: { ...parsed, passwordEncoding } }
+      return { legacy: { ...checkPbkdf2(parsePbkdf2Phc(value), caps.pbkdf2Iterations), passwordEncoding } }
     }
     case 'django':
       return { legacy: { ...parseDjango(value, caps.pbkdf2Iterations), passwordEncoding: 'utf8' } }
@@ -97,13 +102,14 @@ export function parseCustomHash(input: CustomPasswordHash, capsInput: ImportCaps
     case 'scrypt': {
       const parsed = value.startsWith('$scrypt$') ? parseScryptPhc(value) : {
         N: input.cost ?? 16384, r: input.blockSize ?? 8, p: input.parallelization ?? 1,
-        salt: input.salt ? decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt').toString('base64') : malformed('scrypt needs a salt'),
-        hash: decode(value, input.hash.encoding ?? 'base64', 'hash').toString('base64'),
+        salt: input.salt ? decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt') : malformed('scrypt needs a salt'),
+        hash: decode(value, input.hash.encoding ?? 'base64', 'hash'),
       }
       if (!isPowerOfTwo(parsed.N) || parsed.N < 2) throw new HashRefusal('malformed_hash', 'scrypt N must be a power of two')
-      if (parsed.N * parsed.r > caps.scryptNr) throw new HashRefusal('over_cap', `scrypt N·r is ${parsed.N * parsed.r}, over the cap of ${caps.scryptNr}`)
-      if (parsed.p > 16) throw new HashRefusal('over_cap', 'scrypt p is over 16')
-      return { legacy: { format: 'scrypt', ...parsed, passwordEncoding } }
+      capScrypt(parsed.N, parsed.r, parsed.p, caps.scryptNrp)
+      const hash = kdfOutput(parsed.hash, 'scrypt hash')
+      const salt = atLeast(parsed.salt, MINIMUM_BYTES.salt, 'scrypt salt')
+      return { legacy: { format: 'scrypt', N: parsed.N, r: parsed.r, p: parsed.p, salt: salt.toString('base64'), hash: hash.toString('base64'), passwordEncoding } }
     }
     case 'argon2':
       return { legacy: { format: 'argon2', phc: checkArgon2(value, caps) } }
@@ -119,13 +125,17 @@ export function parseCustomHash(input: CustomPasswordHash, capsInput: ImportCaps
     case 'firebase-scrypt': {
       const f = input.firebase
       if (!f || !input.salt) throw new HashRefusal('malformed_hash', 'firebase-scrypt needs salt and firebase { signerKey, saltSeparator, rounds, memCost }')
-      if (2 ** f.memCost * f.rounds > caps.scryptNr) throw new HashRefusal('over_cap', `scrypt N·r is ${2 ** f.memCost * f.rounds}, over the cap of ${caps.scryptNr}`)
+      capScrypt(2 ** f.memCost, f.rounds, 1, caps.scryptNrp)
+      const signerKey = atLeast(decode(f.signerKey, 'base64', 'firebase signerKey'), MINIMUM_BYTES.firebaseSignerKey, 'firebase signerKey')
+      const hash = decode(value, input.hash.encoding ?? 'base64', 'hash')
+      // The hash is the signer key encrypted with AES-CTR, so it is exactly as long.
+      if (hash.length !== signerKey.length) throw new HashRefusal('malformed_hash', `a firebase-scrypt hash is as long as its signer key (${signerKey.length} bytes), not ${hash.length}`)
+      const salt = atLeast(decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt'), MINIMUM_BYTES.salt, 'firebase salt')
+      const saltSeparator = f.saltSeparator === '' ? Buffer.alloc(0) : decode(f.saltSeparator, 'base64', 'firebase saltSeparator')
       return {
         legacy: {
-          format: 'firebase-scrypt', hash: decode(value, input.hash.encoding ?? 'base64', 'hash').toString('base64'),
-          salt: decode(input.salt.value, input.salt.encoding ?? 'base64', 'salt').toString('base64'),
-          saltSeparator: Buffer.from(f.saltSeparator, 'base64').toString('base64'), rounds: f.rounds, memCost: f.memCost,
-          signerKey: Buffer.from(f.signerKey, 'base64').toString('base64'),
+          format: 'firebase-scrypt', hash: hash.toString('base64'), salt: salt.toString('base64'),
+          saltSeparator: saltSeparator.toString('base64'), rounds: f.rounds, memCost: f.memCost, signerKey: signerKey.toString('base64'),
         },
       }
     }
@@ -144,7 +154,20 @@ export function checkBcrypt(value: string, cap: number): string {
 
 function saltOf(input: CustomPasswordHash): { salt?: string; saltPosition?: 'prefix' | 'suffix' } {
   if (!input.salt) return {}
-  return { salt: decode(input.salt.value, input.salt.encoding ?? 'utf8', 'salt').toString('base64'), saltPosition: input.salt.position ?? 'prefix' }
+  const salt = atLeast(decode(input.salt.value, input.salt.encoding ?? 'utf8', 'salt'), MINIMUM_BYTES.salt, 'salt')
+  return { salt: salt.toString('base64'), saltPosition: input.salt.position ?? 'prefix' }
+}
+
+/** Refuses a decoded digest, salt or key shorter than its format's minimum. */
+function atLeast(bytes: Buffer, minimum: number, what: string): Buffer {
+  if (bytes.length < minimum) throw new HashRefusal('malformed_hash', `${what} decodes to ${bytes.length} bytes; the minimum is ${minimum}`)
+  return bytes
+}
+
+/** A KDF's output: at least 128 bits, and no longer than any real format makes it. */
+function kdfOutput(bytes: Buffer, what: string): Buffer {
+  if (bytes.length > MAXIMUM_KDF_BYTES) throw new HashRefusal('over_cap', `${what} is ${bytes.length} bytes, over ${MAXIMUM_KDF_BYTES}`)
+  return atLeast(bytes, MINIMUM_BYTES.kdfHash, what)
 }
 
 function decode(value: string, encoding: BinaryEncoding, what: string): Buffer {
@@ -156,10 +179,10 @@ function decode(value: string, encoding: BinaryEncoding, what: string): Buffer {
 }
 
 /** PHC base64: no padding, and passlib's "ab64" uses '.' for '+'. */
-function phcBase64(text: string, what: string): string {
+function phcBase64(text: string, what: string): Buffer {
   const normalized = text.replace(/\./g, '+')
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized) || normalized.length === 0) throw new HashRefusal('malformed_hash', `${what} is not base64`)
-  return Buffer.from(normalized, 'base64').toString('base64')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(normalized)) throw new HashRefusal('malformed_hash', `${what} is not base64`)
+  return Buffer.from(normalized, 'base64')
 }
 
 function phcParams(text: string): Record<string, number> {
@@ -179,12 +202,29 @@ function parsePbkdf2Phc(value: string) {
   const iterations = params['i'] ?? params['rounds']
   if (!iterations) throw new HashRefusal('malformed_hash', 'pbkdf2 PHC needs i=<iterations>')
   const hash = phcBase64(m[4]!, 'hash')
-  if (params['l'] !== undefined && Buffer.from(hash, 'base64').length !== params['l']) throw new HashRefusal('malformed_hash', 'pbkdf2 hash length differs from l')
-  return { format: 'pbkdf2' as const, digest: (m[1] ?? 'sha1') as 'sha1', iterations, salt: phcBase64(m[3]!, 'salt'), hash }
+  if (params['l'] !== undefined && hash.length !== params['l']) throw new HashRefusal('malformed_hash', 'pbkdf2 hash length differs from l')
+  return { digest: (m[1] ?? 'sha1') as Pbkdf2Digest, iterations, salt: phcBase64(m[3]!, 'salt'), hash }
 }
 
-function capPbkdf2(iterations: number, cap: number): void {
-  if (iterations > cap) throw new HashRefusal('over_cap', `${iterations} pbkdf2 iterations is over the cap of ${cap}`)
+type Pbkdf2Digest = 'sha1' | 'sha256' | 'sha512'
+
+/**
+ * Checks decoded PBKDF2 parts (PHC, Django, ASP.NET Identity alike): at least one
+ * iteration, a salt, a 128-bit output, and its work within the cap: iterations × output
+ * blocks (PBKDF2 runs its iterations once per block of the digest's size), doubled for SHA-512.
+ */
+function checkPbkdf2(p: { digest: Pbkdf2Digest; iterations: number; salt: Buffer; hash: Buffer }, cap: number): Extract<LegacyHash, { format: 'pbkdf2' }> & { passwordEncoding: 'utf8' } {
+  if (!Number.isSafeInteger(p.iterations) || p.iterations < 1) throw new HashRefusal('malformed_hash', 'pbkdf2 needs at least 1 iteration')
+  // SHA-512 compresses 128-byte blocks, twice SHA-1's and SHA-256's, and costs about twice as much per iteration.
+  const work = p.iterations * Math.max(1, Math.ceil(p.hash.length / DIGEST_BYTES[p.digest])) * (p.digest === 'sha512' ? 2 : 1)
+  if (work > cap) throw new HashRefusal('over_cap', `pbkdf2 work (iterations × output blocks${p.digest === 'sha512' ? ' × 2 for sha512' : ''}) is ${work}, over the cap of ${cap}`)
+  const hash = kdfOutput(p.hash, 'pbkdf2 hash')
+  const salt = atLeast(p.salt, MINIMUM_BYTES.salt, 'pbkdf2 salt')
+  return { format: 'pbkdf2', digest: p.digest, iterations: p.iterations, salt: salt.toString('base64'), hash: hash.toString('base64'), passwordEncoding: 'utf8' }
+}
+
+function capScrypt(N: number, r: number, p: number, cap: number): void {
+  if (N * r * p > cap) throw new HashRefusal('over_cap', `scrypt N·r·p is ${N * r * p}, over the cap of ${cap}`)
 }
 
 /** The caps in force: each one given, or its default. */
@@ -192,27 +232,26 @@ export function resolveCaps(input: ImportCaps): ResolvedCaps {
   return {
     bcryptCost: input.bcryptCost ?? DEFAULT_IMPORT_CAPS.bcryptCost,
     pbkdf2Iterations: input.pbkdf2Iterations ?? DEFAULT_IMPORT_CAPS.pbkdf2Iterations,
-    scryptNr: input.scryptNr ?? DEFAULT_IMPORT_CAPS.scryptNr,
+    scryptNrp: input.scryptNrp ?? DEFAULT_IMPORT_CAPS.scryptNrp,
     argon2MemoryKiB: input.argon2MemoryKiB ?? DEFAULT_IMPORT_CAPS.argon2MemoryKiB,
     argon2Iterations: input.argon2Iterations ?? DEFAULT_IMPORT_CAPS.argon2Iterations,
+    argon2MemoryTimeKiB: input.argon2MemoryTimeKiB ?? DEFAULT_IMPORT_CAPS.argon2MemoryTimeKiB,
     phpassLog2: input.phpassLog2 ?? DEFAULT_IMPORT_CAPS.phpassLog2,
   }
 }
 
 function parseDjango(value: string, cap: number) {
-  const m = /^pbkdf2_(sha1|sha256)\$(\d+)\$([^$]+)\$([A-Za-z0-9+/]+=*)$/.exec(value)
+  const m = /^pbkdf2_(sha1|sha256)\$(\d{1,10})\$([^$]+)\$([A-Za-z0-9+/]+=*)$/.exec(value)
   if (!m) throw new HashRefusal('malformed_hash', 'a Django hash looks like pbkdf2_sha256$<iterations>$<salt>$<hash>')
-  const iterations = Number(m[2])
-  capPbkdf2(iterations, cap)
   // Django uses the salt's text itself, not decoded bytes.
-  return { format: 'pbkdf2' as const, digest: m[1] as 'sha1', iterations, salt: Buffer.from(m[3]!, 'utf8').toString('base64'), hash: m[4]! }
+  return checkPbkdf2({ digest: m[1] as Pbkdf2Digest, iterations: Number(m[2]), salt: Buffer.from(m[3]!, 'utf8'), hash: Buffer.from(m[4]!, 'base64') }, cap)
 }
 
 function parseAspNetIdentity(value: string, cap: number): LegacyHash {
   const blob = decode(value, 'base64', 'hash')
   if (blob[0] === 0x00 && blob.length === 49) {
     // v2: PBKDF2-HMAC-SHA1, 1000 iterations, 16-byte salt, 32-byte subkey.
-    return { format: 'pbkdf2', digest: 'sha1', iterations: 1000, salt: blob.subarray(1, 17).toString('base64'), hash: blob.subarray(17).toString('base64'), passwordEncoding: 'utf8' }
+    return checkPbkdf2({ digest: 'sha1', iterations: 1000, salt: blob.subarray(1, 17), hash: blob.subarray(17) }, cap)
   }
   if (blob[0] === 0x01 && blob.length >= 13) {
     // v3: prf (0 SHA1, 1 SHA256, 2 SHA512), iterations and salt length, big-endian.
@@ -221,8 +260,7 @@ function parseAspNetIdentity(value: string, cap: number): LegacyHash {
     const saltLength = blob.readUInt32BE(9)
     const digest = (['sha1', 'sha256', 'sha512'] as const)[prf]
     if (!digest || saltLength < 1 || 13 + saltLength >= blob.length) throw new HashRefusal('malformed_hash', 'malformed ASP.NET Identity v3 hash')
-    capPbkdf2(iterations, cap)
-    return { format: 'pbkdf2', digest, iterations, salt: blob.subarray(13, 13 + saltLength).toString('base64'), hash: blob.subarray(13 + saltLength).toString('base64'), passwordEncoding: 'utf8' }
+    return checkPbkdf2({ digest, iterations, salt: blob.subarray(13, 13 + saltLength), hash: blob.subarray(13 + saltLength) }, cap)
   }
   throw new HashRefusal('malformed_hash', 'not an ASP.NET Identity v2 or v3 hash')
 }
@@ -235,17 +273,23 @@ function parseScryptPhc(value: string) {
   if (ln === undefined) throw new HashRefusal('malformed_hash', 'scrypt PHC needs ln')
   // ln of 63 or less is log2(N); a larger value is N itself, which must be a power of two.
   const N = ln <= 63 ? 2 ** ln : ln
+  if (params['r'] === 0 || params['p'] === 0) throw new HashRefusal('malformed_hash', 'scrypt r and p must be at least 1')
   return { N, r: params['r'] ?? 8, p: params['p'] ?? 1, salt: phcBase64(m[2]!, 'salt'), hash: phcBase64(m[3]!, 'hash') }
 }
 
 function checkArgon2(value: string, caps: ResolvedCaps): string {
-  const m = /^\$argon2(id|i|d)\$(?:v=(\d+)\$)?([^$]+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(value)
-  if (!m) throw new HashRefusal('malformed_hash', 'argon2 must be in PHC form: $argon2id$v=19$m=…,t=…,p=…$salt$hash')
-  const params = phcParams(m[3]!)
-  if (!params['m'] || !params['t'] || !params['p']) throw new HashRefusal('malformed_hash', 'argon2 PHC needs m, t and p')
-  if (params['m'] > caps.argon2MemoryKiB) throw new HashRefusal('over_cap', `argon2 memory ${params['m']} KiB is over the cap of ${caps.argon2MemoryKiB}`)
-  if (params['t'] > caps.argon2Iterations) throw new HashRefusal('over_cap', `argon2 t=${params['t']} is over the cap of ${caps.argon2Iterations}`)
-  if (params['p'] > 16) throw new HashRefusal('over_cap', 'argon2 p is over 16')
+  const a = parseArgon2Phc(value)
+  if (!a) throw new HashRefusal('malformed_hash', 'argon2 must be in PHC form: $argon2id$v=19$m=…,t=…,p=…$salt$hash')
+  if (a.version !== 19) throw new HashRefusal('unsupported_algorithm', `argon2 version ${a.version} is not supported (only v=19)`)
+  if (a.passes < 1 || a.parallelism < 1 || a.memoryKiB < 8 * a.parallelism) throw new HashRefusal('malformed_hash', 'argon2 needs t ≥ 1, p ≥ 1 and m ≥ 8·p')
+  if (a.memoryKiB > caps.argon2MemoryKiB) throw new HashRefusal('over_cap', `argon2 memory ${a.memoryKiB} KiB is over the cap of ${caps.argon2MemoryKiB}`)
+  if (a.passes > caps.argon2Iterations) throw new HashRefusal('over_cap', `argon2 t=${a.passes} is over the cap of ${caps.argon2Iterations}`)
+  if (a.memoryKiB * a.passes > caps.argon2MemoryTimeKiB) {
+    throw new HashRefusal('over_cap', `argon2 memory × passes is ${a.memoryKiB * a.passes} KiB, over the cap of ${caps.argon2MemoryTimeKiB}`)
+  }
+  if (a.parallelism > 16) throw new HashRefusal('over_cap', 'argon2 p is over 16')
+  atLeast(a.salt, MINIMUM_BYTES.argon2Salt, 'argon2 salt')
+  kdfOutput(a.hash, 'argon2 hash')
   return value
 }
 

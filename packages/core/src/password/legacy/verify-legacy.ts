@@ -1,7 +1,8 @@
 import { createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
-import { argon2Verify, md4 } from 'hash-wasm'
-import type { LegacyHash, PasswordEncoding } from './legacy-hash.js'
+import { argon2d, argon2i, argon2id, md4 } from 'hash-wasm'
+import { parseArgon2Phc } from './argon2-phc.js'
+import { MINIMUM_BYTES, type LegacyHash, type PasswordEncoding } from './legacy-hash.js'
 import { parsePhpass, phpassCompute } from './phpass.js'
 
 const pbkdf2Async = promisify(pbkdf2)
@@ -9,9 +10,20 @@ const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen
 
 /**
  * Verifies a password, exactly as typed, against an imported legacy hash. Runs on the
- * hash pool's workers. Every comparison is constant-time over equal-length buffers.
+ * hash pool's workers. Every comparison is constant-time over equal-length buffers of at
+ * least {@link MINIMUM_BYTES.compared} bytes. A record that cannot be verified (one stored
+ * before import checked it as it does now) is a mismatch, never an error: an error would
+ * give attack protection's counter slot back, so a guess must never be able to cause one.
  */
 export async function verifyLegacy(legacy: LegacyHash, password: string): Promise<boolean> {
+  try {
+    return await verify(legacy, password)
+  } catch {
+    return false
+  }
+}
+
+async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
   switch (legacy.format) {
     case 'digest': {
       const message = salted(encode(password, legacy.passwordEncoding), legacy.salt, legacy.saltPosition)
@@ -32,8 +44,15 @@ export async function verifyLegacy(legacy: LegacyHash, password: string): Promis
       const derived = await scryptAsync(encode(password, legacy.passwordEncoding), Buffer.from(legacy.salt, 'base64'), expected.length, scryptOptions(legacy.N, legacy.r, legacy.p))
       return same(derived, legacy.hash)
     }
-    case 'argon2':
-      return argon2Verify({ password, hash: legacy.phc })
+    case 'argon2': {
+      const a = parseArgon2Phc(legacy.phc)
+      if (!a || a.version !== 19) return false
+      const argon2 = { id: argon2id, i: argon2i, d: argon2d }[a.type]
+      const derived = await argon2({
+        password, salt: a.salt, iterations: a.passes, parallelism: a.parallelism, memorySize: a.memoryKiB, hashLength: a.hash.length, outputType: 'binary',
+      })
+      return same(Buffer.from(derived), a.hash.toString('base64'))
+    }
     case 'phpass': {
       const parsed = parsePhpass(legacy.stored)
       if (!parsed) return false
@@ -64,6 +83,8 @@ function salted(password: Buffer, salt: string | undefined, position: 'prefix' |
 
 function same(actual: Buffer, expectedBase64: string): boolean {
   const expected = Buffer.from(expectedBase64, 'base64')
+  // Second line of defence: 0 bytes equal 0 bytes, so a short comparison is a mismatch.
+  if (expected.length < MINIMUM_BYTES.compared) return false
   // Lengths are public (they come from the stored format); contents are compared in constant time.
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
