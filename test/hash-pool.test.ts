@@ -11,7 +11,7 @@ afterAll(async () => { await closeHashPool() })
 describe('hash pool', () => {
   it('starts lazily, hashes off the main thread and reports compute time', async () => {
     await closeHashPool()
-    expect(hashPoolStats()).toEqual({ workers: 0, jobs: 0, computeMs: 0 })
+    expect(hashPoolStats()).toMatchObject({ workers: 0, jobs: 0, computeMs: 0 })
     const store = await openStore('sqlite::memory:')
     const connection = new BuiltinConnection({ name: 'pool', store, bcryptCost: 10 })
     const delay = monitorEventLoopDelay({ resolution: 5 })

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import type { LegacyHash } from './legacy/legacy-hash.js'
+import { loadBcryptEngine, type BcryptEngineName } from './bcrypt-engine.js'
 
 /** A unit of bcrypt work for the pool. Passwords cross to the worker and are never logged. */
 export type HashJob =
@@ -25,6 +26,8 @@ interface Slot {
 
 /** Counters for benchmarks and diagnostics: compute time as the workers measured it. */
 export interface HashPoolStats {
+  /** The bcrypt implementation every worker of this process runs. */
+  engine: BcryptEngineName
   workers: number
   jobs: number
   computeMs: number
@@ -39,9 +42,9 @@ class HashPool {
   private readonly slots: Slot[] = []
   private readonly queue: Pending[] = []
   private nextId = 1
-  private readonly stats: HashPoolStats = { workers: 0, jobs: 0, computeMs: 0 }
+  private readonly stats: Omit<HashPoolStats, 'engine' | 'workers'> = { jobs: 0, computeMs: 0 }
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, private readonly engine: BcryptEngineName) {}
 
   run(job: HashJob): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
@@ -51,7 +54,7 @@ class HashPool {
   }
 
   snapshot(): HashPoolStats {
-    return { ...this.stats, workers: this.slots.length }
+    return { engine: this.engine, workers: this.slots.length, ...this.stats }
   }
 
   async close(): Promise<void> {
@@ -77,7 +80,7 @@ class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url))
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { engine: this.engine } })
     const slot: Slot = { worker, busy: null }
     worker.on('message', (reply: HashJobResult & { id: number }) => {
       const pending = slot.busy
@@ -109,9 +112,20 @@ class HashPool {
 }
 
 let pool: HashPool | null = null
+let engine: BcryptEngineName | null = null
+
+/**
+ * Chosen once per process, so every worker, and so every dummy compare, runs the same
+ * implementation at the same speed: the native binding when it loads, else bcryptjs.
+ * `LATCHKEY_BCRYPT_ENGINE=bcryptjs` forces the pure-JS one.
+ */
+function processEngine(): BcryptEngineName {
+  engine ??= loadBcryptEngine(process.env['LATCHKEY_BCRYPT_ENGINE'] === 'bcryptjs' ? 'bcryptjs' : 'native').name
+  return engine
+}
 
 function hashPool(): HashPool {
-  pool ??= new HashPool(Math.max(1, availableParallelism()))
+  pool ??= new HashPool(Math.max(1, availableParallelism()), processEngine())
   return pool
 }
 
@@ -132,7 +146,7 @@ export async function legacyVerify(password: string, legacy: LegacyHash): Promis
 
 /** Compute time and job counts the pool's workers have reported so far. */
 export function hashPoolStats(): HashPoolStats {
-  return pool ? pool.snapshot() : { workers: 0, jobs: 0, computeMs: 0 }
+  return pool ? pool.snapshot() : { engine: processEngine(), workers: 0, jobs: 0, computeMs: 0 }
 }
 
 /**

@@ -1,13 +1,15 @@
 // Runs inside a worker thread of the hash pool: one bcrypt job at a time, timed here so
 // callers can separate compute time from everything else (see bench/login).
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
-import bcrypt from 'bcryptjs'
+import { loadBcryptEngine, type BcryptEngineName } from './bcrypt-engine.js'
 import type { HashJob, HashJobResult } from './hash-pool.js'
 import { verifyLegacy } from './legacy/verify-legacy.js'
 
 if (!parentPort) throw new Error('hash-worker must run as a worker thread')
 const port = parentPort
+// The pool chose the implementation for the whole process; the worker only loads it.
+const bcrypt = loadBcryptEngine((workerData as { engine: BcryptEngineName }).engine)
 
 async function work(job: HashJob): Promise<string | boolean> {
   switch (job.op) {
