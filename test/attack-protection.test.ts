@@ -81,6 +81,21 @@ for (const dialect of DIALECTS) {
       expect(results.filter((r) => r === 'too_many_attempts')).toHaveLength(10)
     })
 
+    it('never refuses a right password because others were in flight: 16 at once from one IP all succeed', async () => {
+      const { connection, events } = await connect()
+      const results = await Promise.all(Array.from({ length: 16 }, () => login(connection, 'right-password')))
+      expect(results).toEqual(Array.from({ length: 16 }, () => 'ok'))
+      expect(events.filter((e) => e.type === 'limit_wc')).toHaveLength(0)
+    }, 20_000)
+
+    it('judges every wrong attempt and admits every right one when 5 wrong and 11 right arrive at once', async () => {
+      const { connection } = await connect()
+      const passwords = [...Array.from({ length: 5 }, () => 'wrong'), ...Array.from({ length: 11 }, () => 'right-password')]
+      const results = await Promise.all(passwords.map((p) => login(connection, p)))
+      expect(results.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => 'invalid_user_password'))
+      expect(results.slice(5)).toEqual(Array.from({ length: 11 }, () => 'ok'))
+    }, 20_000)
+
     it('counts unknown identifiers the same way', async () => {
       const { connection } = await connect()
       for (let i = 1; i <= 10; i++) expect(await login(connection, 'x', A, 'nobody@example.com')).toBe('invalid_user_password')

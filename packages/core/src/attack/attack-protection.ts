@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import type { RequestContext } from '../connection/database-connection.js'
-import { TooManyAttemptsError, WrongUsernameOrPasswordError } from '../errors/errors.js'
+import { TooManyAttemptsError } from '../errors/errors.js'
 import type { ConnectionEvents } from '../events/connection-events.js'
 import { invalidInput } from '../input/parse-input.js'
 import type { CounterSpec, UserStore } from '../store/user-store.js'
+import { AttemptsInFlight } from './attempts-in-flight.js'
 import { IpAllowList, normalizeClientIp } from './client-ip.js'
+import { LoginLease } from './login-lease.js'
 
 /** Attack protection of a connection. On by default; `false` turns all of it off. */
 export const attackProtectionSchema = z.union([z.literal(false), z.strictObject({
@@ -31,8 +33,6 @@ export const attackProtectionSchema = z.union([z.literal(false), z.strictObject(
 })])
 export type AttackProtectionOptions = z.input<typeof attackProtectionSchema>
 
-type Slot = Pick<CounterSpec, 'kind' | 'key'>
-
 /**
  * Brute-force blocking, IP throttling and signup limits, counted in the store so every
  * process shares them. Each attempt takes its counter slots atomically before any
@@ -47,6 +47,7 @@ export class AttackProtection {
   private readonly account: { capacity: number; resetMs: number } | null
   private readonly ip: { capacity: number; resetMs: number } | null
   private readonly signup: { capacity: number; resetMs: number } | null
+  private readonly inFlight: AttemptsInFlight | null
 
   constructor(
     options: AttackProtectionOptions | undefined,
@@ -69,6 +70,12 @@ export class AttackProtection {
     this.ip = ip ? { capacity: ip.maxFailures ?? 100, resetMs: (ip.windowSeconds ?? 24 * 3600) * 1000 } : null
     const signup = o?.signupThrottling === false ? null : o?.signupThrottling ?? {}
     this.signup = signup ? { capacity: signup.perMinute ?? 10, resetMs: 60_000 } : null
+    this.inFlight = store ? new AttemptsInFlight(store, connection) : null
+  }
+
+  /** Whether counters are kept at all (protection on, and a store to count in). */
+  get enabled(): boolean {
+    return this.on
   }
 
   /** The normalised client IP; InvalidInputError when it is required and missing or invalid. */
@@ -83,67 +90,44 @@ export class AttackProtection {
   }
 
   /**
-   * Runs one login attempt under the counters. `attempt` does the password work; a
-   * WrongUsernameOrPasswordError from it counts as a failure, anything else does not.
+   * Begins one login attempt: takes its counter slots atomically before any password
+   * work, or refuses with TooManyAttemptsError (no bcrypt work at all). A counter that is
+   * full only because attempts of this process are still in flight waits for them to
+   * settle, since a success among them resets the pair; so exactly `threshold` of many
+   * concurrent wrong attempts are judged, and a right password is never refused because
+   * others were in flight. The caller reports the outcome on the returned lease.
    */
-  async login<T, P>(
-    identifier: string,
-    ctx: RequestContext,
-    prefetch: () => Promise<P>,
-    attempt: (prefetched: P, admitted: () => void) => Promise<T>,
-  ): Promise<T> {
+  async begin(identifier: string, ctx: RequestContext): Promise<LoginLease> {
     const ip = this.clientIp(ctx)
-    if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return attempt(await prefetch(), () => undefined)
-    // The read that needs no counter (the user lookup) overlaps with taking the slots.
-    const prefetched = prefetch()
-    prefetched.catch(() => undefined) // awaited below, or dropped if the attempt is refused
+    if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return LoginLease.free()
     const idHash = await this.events.hashIdentifier(identifier)
     const wanted: { kind: string; key: string; limit: { capacity: number; resetMs: number }; mode: CounterSpec['mode']; event: 'limit_wc' | 'limit_mu' }[] = []
     if (this.ip) wanted.push({ kind: 'ip', key: ip, limit: this.ip, mode: 'leak', event: 'limit_mu' })
     if (this.pair) wanted.push({ kind: 'pair', key: `${idHash}|${ip}`, limit: this.pair, mode: 'window', event: 'limit_wc' })
     if (this.account) wanted.push({ kind: 'account', key: idHash, limit: this.account, mode: 'window', event: 'limit_wc' })
-    // The counters are independent rows, so their slots are taken together.
-    const at = this.now()
-    const results = await Promise.all(wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)))
-    const slots = wanted.flatMap((w, i) => {
-      const r = results[i]!
-      return r.ok ? [{ kind: w.kind, key: w.key, capacity: w.limit.capacity, level: r.level }] : []
-    })
-    const refusedAt = results.findIndex((r) => !r.ok)
-    if (refusedAt !== -1) {
-      await this.giveBack(slots)
+    for (;;) {
+      // Registered before taking, so a racer refused meanwhile sees this attempt as in flight.
+      const leave = this.inFlight!.enter(wanted)
+      // The counters are independent rows, so their slots are taken together.
+      const at = this.now()
+      let results: Awaited<ReturnType<UserStore['takeCounterSlot']>>[]
+      try {
+        results = await Promise.all(wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)))
+      } catch (error) {
+        leave('refused')
+        throw error
+      }
+      const slots = wanted.flatMap((w, i) => {
+        const r = results[i]!
+        return r.ok ? [{ kind: w.kind, key: w.key, capacity: w.limit.capacity, level: r.level }] : []
+      })
+      const refusedAt = results.findIndex((r) => !r.ok)
+      if (refusedAt === -1) return new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('settled'), ip)
+      await new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('refused'), ip).release()
+      if (await this.inFlight!.settledOne(wanted[refusedAt]!)) continue
       const refused = results[refusedAt] as { ok: false; retryAfterMs: number }
       this.events.emit(wanted[refusedAt]!.event, { ip, identifier_hash: idHash, details: { refused: true } })
       throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))
-    }
-
-    // A success resets the pair and the account lock, and was no failure of this IP. The
-    // attempt says so as soon as the password matched, so this write overlaps its own.
-    let settled: Promise<void> | null = null
-    const admitted = () => {
-      if (settled) return
-      settled = this.store!.settleCounters(this.connection, slots.map((slot) => ({ kind: slot.kind, key: slot.key, reset: slot.kind !== 'ip' })))
-      // Observed at once: it may fail while the attempt is still running; it is awaited below.
-      settled.catch(() => undefined)
-    }
-    try {
-      const result = await attempt(await prefetched, admitted)
-      admitted()
-      await settled
-      return result
-    } catch (error) {
-      // Only a wrong password is a failure. Anything else (a blocked user, a legacy store
-      // that is down, a store that went away) gives its slots back, so an outage never
-      // locks users out; unless the password had matched, and the slots were settled.
-      if (!(error instanceof WrongUsernameOrPasswordError)) {
-        if (!settled) await this.giveBack(slots)
-        throw error
-      }
-      for (const slot of slots) {
-        if (slot.level < slot.capacity) continue
-        this.events.emit(slot.kind === 'ip' ? 'limit_mu' : 'limit_wc', { ip, identifier_hash: idHash, details: { counter: slot.kind, threshold: slot.capacity } })
-      }
-      throw error
     }
   }
 
@@ -167,8 +151,4 @@ export class AttackProtection {
     this.events.emit('unblock', { identifier_hash: idHash, details: { reason } })
   }
 
-  /** Returns slots an attempt took but that did not end in a failed password. */
-  private async giveBack(slots: Slot[]): Promise<void> {
-    await this.store!.settleCounters(this.connection, slots.map((slot) => ({ ...slot, reset: false })))
-  }
 }

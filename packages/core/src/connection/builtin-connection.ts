@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
 import {
@@ -12,20 +12,20 @@ import {
   changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema,
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
 } from '../input/schemas.js'
-import { bcryptCompare, bcryptCost, bcryptHash, legacyVerify } from '../password/hash-pool.js'
-import { legacyHashSchema } from '../password/legacy/legacy-hash.js'
+import { bcryptCompare, bcryptHash } from '../password/hash-pool.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
 import { breachedPasswordsOptionSchema, PasswordChecks } from '../password/password-checks.js'
 import { type PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
-import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
+import { emailSchema, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
-import { DEFAULT_USERNAME_MAX_LENGTH, isUsername, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
-import type { StoredUser, TicketPurpose, UserLookup, UserStore } from '../store/user-store.js'
+import { DEFAULT_USERNAME_MAX_LENGTH, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
+import type { StoredUser, TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
   ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
+import { emitRecordedLogin, StoredCredentials } from './stored-credentials.js'
 import { toUserProfile } from './user-profile.js'
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
@@ -78,7 +78,8 @@ export class BuiltinConnection implements DatabaseConnection {
   private readonly protection: AttackProtection
   private readonly checks: PasswordChecks
   private readonly now: () => Date
-  private readonly dummyHashes = new Map<number, Promise<string>>()
+  /** The credentials in this connection's store; the migrating connection verifies through them too. */
+  readonly credentials: StoredCredentials
 
   constructor(options: BuiltinConnectionOptions) {
     const o = parseInput(builtinConnectionOptionsSchema, options)
@@ -93,6 +94,7 @@ export class BuiltinConnection implements DatabaseConnection {
     this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets)
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, this.store)
     this.protection = new AttackProtection(o.attackProtection, this.name, this.store, this.events, this.now)
+    this.credentials = new StoredCredentials(this.name, this.store, this.bcryptCost, this.now)
   }
 
   /**
@@ -153,7 +155,31 @@ export class BuiltinConnection implements DatabaseConnection {
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
-    return this.protection.login(identifier, context, () => this.findByIdentifier(identifier), (user, admitted) => this.judgeLogin(identifier, user, password, context, admitted))
+    // The user lookup needs no counter, so it overlaps taking the slots.
+    const found = this.credentials.find(identifier)
+    found.catch(() => undefined) // awaited below, or dropped if the attempt is refused
+    const lease = await this.protection.begin(identifier, context)
+    try {
+      const user = await found
+      const verdict = await this.credentials.verify(user, password)
+      if (!verdict.matches) {
+        lease.wrongPassword()
+        if (user && verdict.known) this.emit('fp', { ...context, user_id: user.user_id })
+        else this.emit('fu', { ...context, identifier_hash: await this.hashIdentifier(identifier) })
+        throw new WrongUsernameOrPasswordError()
+      }
+      if (user!.blocked) {
+        this.emit('f', { ...context, user_id: user!.user_id, details: { reason: 'blocked' } })
+        throw new UnauthorizedError('user is blocked')
+      }
+      const settled = lease.match()
+      const login = await this.credentials.record(user!, password, verdict)
+      await settled
+      emitRecordedLogin(this.events, user!.user_id, login, context)
+      return login.profile
+    } finally {
+      await lease.release()
+    }
   }
 
   /**
@@ -162,75 +188,6 @@ export class BuiltinConnection implements DatabaseConnection {
    */
   async unblock(identifier: string): Promise<void> {
     await this.protection.unblock(parseInput(identifierSchema, identifier))
-  }
-
-  private async judgeLogin(identifier: string, user: StoredUser | null, password: string, context: RequestContext, admitted: () => void): Promise<UserProfile> {
-    if (user && user.password_hash === null && user.legacy_hash !== null) return this.loginLegacy(user, user.legacy_hash, password, context, admitted)
-    const normalized = normalizePassword(password)
-    if (!user || user.password_hash === null) {
-      await this.payDummyCompare(normalized)
-      this.emit('fu', { ...context, identifier_hash: await this.hashIdentifier(identifier) })
-      throw new WrongUsernameOrPasswordError()
-    }
-    // An over-long password can never be one we set; comparing it against the real hash
-    // would let bcrypt truncate it into a match, so it pays a dummy compare and fails.
-    const matches = fitsBcrypt(normalized)
-      ? await bcryptCompare(normalized, user.password_hash)
-      : (await this.payDummyCompare(normalized), false)
-    if (!matches && fitsBcrypt(normalized)) await this.payCostDifference(normalized, bcryptCost(user.password_hash))
-    this.admit(user, matches, context)
-    admitted()
-    const at = this.now()
-    const rehash = bcryptCost(user.password_hash) === this.bcryptCost
-      ? undefined
-      : { from: user.password_hash, to: await bcryptHash(normalized, this.bcryptCost) }
-    await this.store.recordLogin(this.name, user.user_id, rehash ? { at, rehash } : { at })
-    this.emit('s', { ...context, user_id: user.user_id, ...(rehash ? { details: { rehashed: true } } : {}) })
-    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
-  }
-
-  /** A wrong password fails as an unknown user does; a right one for a blocked user is refused. */
-  private admit(user: StoredUser, matches: boolean, context: RequestContext): void {
-    if (!matches) this.refuse(user, context)
-    if (user.blocked) {
-      this.emit('f', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
-      throw new UnauthorizedError('user is blocked')
-    }
-  }
-
-  private refuse(user: StoredUser, context: RequestContext): never {
-    this.emit('fp', { ...context, user_id: user.user_id })
-    throw new WrongUsernameOrPasswordError()
-  }
-
-  /**
-   * An imported user's first login: the legacy hash is checked against the password
-   * exactly as typed, then replaced by bcrypt (compare-and-set) when the password fits
-   * bcrypt's 72 bytes after NFKC; otherwise the legacy hash stays and `rehash_skipped` fires.
-   * A wrong password also pays one bcrypt compare at the configured cost.
-   */
-  private async loginLegacy(user: StoredUser, stored: string, password: string, context: RequestContext, admitted: () => void): Promise<UserProfile> {
-    // A record import would refuse today (stored by an older version) fails as a wrong
-    // password does: an error here would give the attempt's counter slot back.
-    const parsed = legacyHashSchema.safeParse(parseJson(stored))
-    const legacy = parsed.success ? parsed.data : null
-    const matches = legacy !== null && await legacyVerify(password, legacy)
-    if (!matches || !legacy) {
-      await this.payDummyCompare(normalizePassword(password))
-      return this.refuse(user, context)
-    }
-    this.admit(user, true, context)
-    admitted()
-    const at = this.now()
-    const normalized = normalizePassword(password)
-    if (fitsBcrypt(normalized)) {
-      await this.store.recordLogin(this.name, user.user_id, { at, upgradeLegacy: { from: stored, to: await bcryptHash(normalized, this.bcryptCost) } })
-    } else {
-      await this.store.recordLogin(this.name, user.user_id, { at })
-      this.emit('rehash_skipped', { ...context, user_id: user.user_id, details: { format: legacy.format, reason: 'password over 72 bytes after NFKC' } })
-    }
-    this.emit('s', { ...context, user_id: user.user_id, details: { legacy: legacy.format, rehashed: fitsBcrypt(normalized) } })
-    return toUserProfile({ ...user, logins_count: user.logins_count + 1, last_login: at })
   }
 
   /** A user by email or username, or null. */
@@ -292,9 +249,14 @@ export class BuiltinConnection implements DatabaseConnection {
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)
-    return this.protection.login(identifier, context, () => this.findByIdentifier(identifier), async (user, admitted) => {
-      if (!user || !(await this.passwordMatches(user, currentPassword))) {
-        if (!user) await this.payDummyCompare(normalizePassword(currentPassword))
+    const found = this.credentials.find(identifier)
+    found.catch(() => undefined) // awaited below, or dropped if the attempt is refused
+    const lease = await this.protection.begin(identifier, context)
+    try {
+      const user = await found
+      if (!user || !(await this.credentials.verify(user, currentPassword)).matches) {
+        if (!user) await this.credentials.payDummyCompare(normalizePassword(currentPassword))
+        lease.wrongPassword()
         const who = user ? { user_id: user.user_id } : { identifier_hash: await this.hashIdentifier(identifier) }
         this.emit('fcp', { ...context, ...who, details: { reason: 'invalid_user_password' } })
         throw new WrongUsernameOrPasswordError()
@@ -303,9 +265,11 @@ export class BuiltinConnection implements DatabaseConnection {
         this.emit('fcp', { ...context, user_id: user.user_id, details: { reason: 'blocked' } })
         throw new UnauthorizedError('user is blocked')
       }
-      admitted()
-      return this.setPasswordFor(user, newPassword, context, undefined)
-    })
+      await lease.match()
+      return await this.setPasswordFor(user, newPassword, context, undefined)
+    } finally {
+      await lease.release()
+    }
   }
 
   /** Marks the user's email verified. @throws UserNotFoundError */
@@ -450,51 +414,8 @@ export class BuiltinConnection implements DatabaseConnection {
     return this.store.findUser(this.name, { emailNormalized: normalizeEmail(email) })
   }
 
-  /** An identifier that parses as an email is an email; otherwise it may be a username. */
-  private async findByIdentifier(identifier: string): Promise<StoredUser | null> {
-    let lookup: UserLookup | null = null
-    if (isEmail(identifier)) lookup = { emailNormalized: normalizeEmail(identifier) }
-    else if (isUsername(identifier, USERNAME_MAX_LENGTH_LIMIT)) lookup = { username: normalizeUsername(identifier) }
-    return lookup ? this.store.findUser(this.name, lookup) : null
-  }
-
-  /**
-   * Whether a password matches the user's bcrypt or legacy hash, at the cost of at least one bcrypt compare at the
-   * configured cost either way (an over-long password or a wrong legacy one pays the dummy compare).
-   */
-  private async passwordMatches(user: StoredUser, password: string): Promise<boolean> {
-    const normalized = normalizePassword(password)
-    if (user.password_hash !== null && fitsBcrypt(normalized)) return bcryptCompare(normalized, user.password_hash)
-    const matches = user.password_hash === null && user.legacy_hash !== null
-      ? await legacyVerify(password, legacyHashSchema.parse(JSON.parse(user.legacy_hash)))
-      : false
-    if (!matches) await this.payDummyCompare(normalized)
-    return matches
-  }
-
-  /** One bcrypt compare at the configured cost, so an unknown user costs what a known one does. */
-  private async payDummyCompare(password: string): Promise<void> {
-    await bcryptCompare(password, await this.dummyHashAt(this.bcryptCost))
-  }
-
-  /**
-   * A wrong password on a bcrypt hash cheaper than the configured cost (an imported one, or
-   * one from before `bcryptCost` was raised) is topped up to the cost of one compare at the
-   * configured cost, so timing cannot tell such users apart: compares at costs c … C−1
-   * take 2^c + … + 2^(C−1) = 2^C − 2^c rounds, the difference.
-   */
-  private async payCostDifference(password: string, storedCost: number | null): Promise<void> {
-    if (storedCost === null) return
-    for (let cost = storedCost; cost < this.bcryptCost; cost++) await bcryptCompare(password, await this.dummyHashAt(cost))
-  }
-
-  private dummyHashAt(cost: number): Promise<string> {
-    let hash = this.dummyHashes.get(cost)
-    if (!hash) {
-      hash = bcryptHash(randomBytes(16).toString('hex'), cost)
-      this.dummyHashes.set(cost, hash)
-    }
-    return hash
+  private findByIdentifier(identifier: string): Promise<StoredUser | null> {
+    return this.credentials.find(identifier)
   }
 
   /** A keyed HMAC of the normalised identifier; the key is per connection and shared by every process. */
@@ -504,14 +425,6 @@ export class BuiltinConnection implements DatabaseConnection {
 
   private emit(type: LatchkeyEventType, fields: EventFields): void {
     this.events.emit(type, fields)
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
   }
 }
 

@@ -24,7 +24,7 @@ import type {
   ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
-import { parseScriptProfile } from './script-profile.js'
+import { ScriptCalls, type ScriptName } from './script-calls.js'
 import { egressSchema } from '../script/egress-allow.js'
 
 const scriptSource = z.string().min(1).max(512 * 1024)
@@ -40,7 +40,6 @@ export const customScriptsSchema = z.strictObject({
   change_email: scriptSource.optional(),
 })
 export type CustomScripts = z.input<typeof customScriptsSchema>
-type ScriptName = keyof CustomScripts
 
 /** Options of a {@link CustomScriptConnection}; every one is validated at construction. */
 export const customScriptConnectionOptionsSchema = z.strictObject({
@@ -114,6 +113,8 @@ export class CustomScriptConnection implements DatabaseConnection {
   private readonly protection: AttackProtection
   private readonly checks: PasswordChecks
   private readonly now: () => Date
+  /** The scripts as plain calls, the login script as a credentials verifier. */
+  private readonly calls: ScriptCalls
 
   constructor(options: CustomScriptConnectionOptions) {
     const o = parseInput(customScriptConnectionOptionsSchema, options)
@@ -129,6 +130,20 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
     this.protection = new AttackProtection(o.attackProtection, this.name, o.store, this.events, this.now)
     this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
+    this.calls = this.scriptCalls(this.events)
+  }
+
+  /** Whether this connection counts failed logins itself (attack protection on, with a store). */
+  get protectsItself(): boolean {
+    return this.protection.enabled
+  }
+
+  /**
+   * This connection's scripts as plain calls whose `script_error` events go to `events`,
+   * for a connection that owns the events and counters, such as a migrating connection.
+   */
+  scriptCalls(events: ConnectionEvents): ScriptCalls {
+    return new ScriptCalls((script, args, secrets, sink) => this.run(script, args, secrets, sink), (script) => this.has(script), events)
   }
 
   /** Lifts every IP pair and the account lock of an identifier. */
@@ -154,9 +169,9 @@ export class CustomScriptConnection implements DatabaseConnection {
     await this.protection.signupAllowed(context)
     try {
       await this.checkNewPassword(password, { email, username: username ?? null, user_metadata: user_metadata ?? null })
-      if (this.has('get_user') && (await this.findUser(email))) throw new UserExistsError()
-      await this.run('create', [{ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name }], [password])
-      const profile = await this.loginScript(email, password)
+      if (this.has('get_user') && (await this.calls.getUser(email))) throw new UserExistsError()
+      await this.calls.create({ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name })
+      const profile = await this.calls.verify(email, password)
       if (!profile) throw new ScriptError('The login script did not find the user that create had just created', { scriptName: 'login' })
       this.events.emit('ss', { ...context, user_id: profile.user_id })
       return profile
@@ -175,36 +190,38 @@ export class CustomScriptConnection implements DatabaseConnection {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
     // A blocked pair is refused here, before the login script runs.
-    return this.protection.login(identifier, context, async () => undefined, () => this.judgeLogin(identifier, password, context))
-  }
-
-  private async judgeLogin(identifier: string, password: string, context: RequestContext): Promise<UserProfile> {
-    let profile: UserProfile | null
+    const lease = await this.protection.begin(identifier, context)
     try {
-      profile = await this.loginScript(identifier, password)
-    } catch (error) {
-      if (!(error instanceof WrongUsernameOrPasswordError)) {
+      let profile: UserProfile | null
+      try {
+        profile = await this.calls.verify(identifier, password)
+      } catch (error) {
         this.events.emit('f', { ...context, identifier_hash: await this.events.hashIdentifier(identifier), details: { reason: reasonOf(error) } })
         throw error
       }
-      profile = null
+      if (!profile) {
+        // A script's "no" does not say whether the user exists, so it counts as a wrong password.
+        lease.wrongPassword()
+        this.events.emit('fp', { ...context, identifier_hash: await this.events.hashIdentifier(identifier) })
+        throw new WrongUsernameOrPasswordError()
+      }
+      if (profile.blocked) {
+        this.events.emit('f', { ...context, user_id: profile.user_id, details: { reason: 'blocked' } })
+        throw new UnauthorizedError('user is blocked')
+      }
+      await lease.match()
+      this.events.emit('s', { ...context, user_id: profile.user_id })
+      return profile
+    } finally {
+      await lease.release()
     }
-    if (!profile) {
-      // A script's "no" does not say whether the user exists, so it counts as a wrong password.
-      this.events.emit('fp', { ...context, identifier_hash: await this.events.hashIdentifier(identifier) })
-      throw new WrongUsernameOrPasswordError()
-    }
-    if (profile.blocked) {
-      this.events.emit('f', { ...context, user_id: profile.user_id, details: { reason: 'blocked' } })
-      throw new UnauthorizedError('user is blocked')
-    }
-    this.events.emit('s', { ...context, user_id: profile.user_id })
-    return profile
   }
 
   /** Runs `get_user`; null when the script answers with nothing. */
   async getUser(identifier: string): Promise<UserProfile | null> {
-    return this.findUser(parseInput(identifierSchema, identifier))
+    const id = parseInput(identifierSchema, identifier)
+    this.require('get_user')
+    return this.calls.getUser(id)
   }
 
   /** No script reads a user by id: always NotSupportedError. */
@@ -234,8 +251,8 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.require('change_password')
     try {
       await this.checkNewPassword(password, isEmail(id) ? { email: id } : { username: id })
-      const email = await this.emailOf(id)
-      if (!email || !(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
+      const email = await this.calls.emailOf(id)
+      if (!email || !(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
       this.events.emit('scp', { ...context, identifier_hash: await this.events.hashIdentifier(email) })
     } catch (error) {
       this.events.emit('fcp', { ...context, identifier_hash: await this.events.hashIdentifier(id), details: { reason: reasonOf(error) } })
@@ -254,21 +271,20 @@ export class CustomScriptConnection implements DatabaseConnection {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)
     this.require('change_password')
-    return this.protection.login(identifier, context, async () => undefined, async (_, admitted) => {
+    const lease = await this.protection.begin(identifier, context)
+    try {
       const fail = async (reason: string, profile?: UserProfile) => this.events.emit('fcp', {
         ...context, ...(profile ? { user_id: profile.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }), details: { reason },
       })
       let profile: UserProfile | null
       try {
-        profile = await this.loginScript(identifier, currentPassword)
+        profile = await this.calls.verify(identifier, currentPassword)
       } catch (error) {
-        if (!(error instanceof WrongUsernameOrPasswordError)) {
-          await fail(reasonOf(error))
-          throw error
-        }
-        profile = null
+        await fail(reasonOf(error))
+        throw error
       }
       if (!profile) {
+        lease.wrongPassword()
         await fail('invalid_user_password')
         throw new WrongUsernameOrPasswordError()
       }
@@ -276,25 +292,27 @@ export class CustomScriptConnection implements DatabaseConnection {
         await fail('blocked', profile)
         throw new UnauthorizedError('user is blocked')
       }
-      admitted()
+      await lease.match()
       try {
         await this.checkNewPassword(newPassword, profile)
-        const email = profile.email ?? await this.emailOf(identifier)
-        if (!email || !(await this.run('change_password', [email, newPassword], [newPassword]))) throw new UserNotFoundError()
+        const email = profile.email ?? await this.calls.emailOf(identifier)
+        if (!email || !(await this.calls.changePassword(email, newPassword))) throw new UserNotFoundError()
       } catch (error) {
         await fail(reasonOf(error), profile)
         throw error
       }
       this.events.emit('scp', { ...context, user_id: profile.user_id })
       return profile
-    })
+    } finally {
+      await lease.release()
+    }
   }
 
   /** Runs `verify(email)`. */
   async verifyEmail(email: string): Promise<void> {
     const address = parseInput(emailSchema, email)
     this.require('verify')
-    if (!(await this.run('verify', [address], []))) throw new UserNotFoundError()
+    if (!(await this.calls.verifyEmail(address))) throw new UserNotFoundError()
     this.events.emit('sv', { identifier_hash: await this.events.hashIdentifier(address) })
   }
 
@@ -304,7 +322,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     const to = parseInput(emailSchema, newEmail)
     const { verified } = parseInput(changeEmailOptionsSchema, opts ?? {})
     this.require('change_email')
-    if (!(await this.run('change_email', [from, to, verified ?? false], []))) throw new UserNotFoundError()
+    if (!(await this.calls.changeEmail(from, to, verified ?? false))) throw new UserNotFoundError()
     this.events.emit('sce', { identifier_hash: await this.events.hashIdentifier(to) })
   }
 
@@ -312,7 +330,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   async deleteUser(userId: string): Promise<void> {
     const id = parseInput(userIdSchema, userId)
     this.require('delete')
-    await this.run('delete', [id], [])
+    await this.calls.remove(id)
     this.events.emit('du', { user_id: id })
   }
 
@@ -346,7 +364,7 @@ export class CustomScriptConnection implements DatabaseConnection {
       throw error
     }
     const profile = await this.redeem(token, 'reset', async (email) => {
-      if (!(await this.run('change_password', [email, password], [password]))) throw new UserNotFoundError()
+      if (!(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
     }, context)
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
     for (const id of [profile.email, profile.username]) if (id) await this.protection.unblock(id, 'password_reset')
@@ -368,7 +386,7 @@ export class CustomScriptConnection implements DatabaseConnection {
     this.ticketIssuer()
     this.require('verify')
     const profile = await this.redeem(token, 'verify', async (email) => {
-      if (!(await this.run('verify', [email], []))) throw new UserNotFoundError()
+      if (!(await this.calls.verifyEmail(email))) throw new UserNotFoundError()
     }, context)
     this.events.emit('sv', { ...context, user_id: profile.user_id })
     return { ...profile, email_verified: true }
@@ -381,32 +399,13 @@ export class CustomScriptConnection implements DatabaseConnection {
     await this.checks.enforce(normalizePassword(password), info, () => undefined)
   }
 
-  /** The login script's profile, or null for "no". */
-  private async loginScript(identifier: string, password: string): Promise<UserProfile | null> {
-    const value = await this.run('login', [identifier, password], [password])
-    return value === undefined || value === null ? null : parseScriptProfile(value, 'login')
-  }
-
-  private async findUser(identifier: string): Promise<UserProfile | null> {
-    this.require('get_user')
-    const value = await this.run('get_user', [identifier], [])
-    return value === undefined || value === null ? null : parseScriptProfile(value, 'get_user')
-  }
-
-  /** An identifier's email: itself if it is one, otherwise what `get_user` says. */
-  private async emailOf(identifier: string): Promise<string | null> {
-    if (isEmail(identifier)) return identifier.trim()
-    if (!this.has('get_user')) throw new NotSupportedError('A username needs a get_user script to find its email')
-    return (await this.findUser(identifier))?.email ?? null
-  }
-
   private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
     const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
     const tickets = this.ticketIssuer()
     tickets.checkTtl(ttlSeconds)
-    const profile = await this.findUser(address)
+    const profile = await this.calls.getUser(address)
     if (!profile) return null
     const issued = await tickets.issue(purpose, { userId: profile.user_id, emailNormalized: normalizeEmail(profile.email ?? address) }, ttlSeconds)
     if (issued && purpose === 'reset') this.events.emit('scpr', { ...context, user_id: profile.user_id })
@@ -417,7 +416,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   private async redeem(token: string, purpose: TicketPurpose, write: (email: string) => Promise<void>, context: EventFields): Promise<UserProfile> {
     const tickets = this.ticketIssuer()
     const record = await tickets.live(token, purpose)
-    const profile = record && await this.findUser(record.email_normalized)
+    const profile = record && await this.calls.getUser(record.email_normalized)
     const fail = purpose === 'reset' ? 'fcp' : 'fv'
     if (!record || !profile || profile.user_id !== record.user_id) {
       this.events.emit(fail, { ...context, details: { reason: 'invalid_ticket' } })
@@ -449,7 +448,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   }
 
   /** One script run, with this connection's global, reach, limits and secrets. */
-  private async run(script: ScriptName, args: unknown[], secrets: string[]): Promise<unknown> {
+  private async run(script: ScriptName, args: unknown[], secrets: string[], events: ConnectionEvents): Promise<unknown> {
     try {
       const { value } = await this.runner.run(this.scripts[script]!, args, {
         scriptName: script,
@@ -462,7 +461,7 @@ export class CustomScriptConnection implements DatabaseConnection {
       return value
     } catch (error) {
       if (error instanceof ScriptError || error instanceof ScriptTimeoutError) {
-        this.events.emit('script_error', { details: { script, code: error.code, message: error.message } })
+        events.emit('script_error', { details: { script, code: error.code, message: error.message } })
       }
       if (error instanceof LatchkeyError) throw error
       throw new ScriptError(`The ${script} script could not be run: ${error instanceof Error ? error.message : String(error)}`, { scriptName: script })
