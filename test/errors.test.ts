@@ -73,7 +73,7 @@ describe('errors', () => {
 
   it('TooManyAttemptsError carries retryAfter; InvalidInputError carries zod-shaped issues', () => {
     expect(new core.TooManyAttemptsError('slow down', 30).retryAfter).toBe(30)
-    const invalid = new core.InvalidInputError([{ path: ['email'], code: 'invalid_string', message: 'must be a valid email address' }])
+    const invalid = new core.InvalidInputError([{ path: ['email'], code: 'invalid_format', message: 'must be a valid email address' }])
     expect(invalid.message).toBe('Invalid input: email: must be a valid email address')
   })
 })

@@ -3,7 +3,8 @@
 // consistent with what succeeded.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BuiltinConnection, closeHashPool, LatchkeyError, normalizeEmail } from '@latchkey/core'
+import { BuiltinConnection, closeHashPool, LatchkeyError } from '@latchkey/core'
+import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
 

@@ -6,9 +6,10 @@ import { Readable } from 'node:stream'
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, hashPoolStats, importUsers, WrongUsernameOrPasswordError,
+  BuiltinConnection, closeHashPool, importUsers, WrongUsernameOrPasswordError,
   type ImportRecord, type LatchkeyEvent,
 } from '@latchkey/core'
+import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 

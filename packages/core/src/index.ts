@@ -1,4 +1,5 @@
-// @latchkey/core: the public API. What is not exported here is private.
+// @latchkey/core: the public API. What is not exported here is private; what latchkey's own
+// packages share with core is in ./internal.ts (`@latchkey/core/internal`), with no compatibility promise.
 
 export {
   LatchkeyError, WrongUsernameOrPasswordError, UserExistsError, UserNotFoundError, PasswordPolicyError,
@@ -6,10 +7,11 @@ export {
   InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, EgressDeniedError,
   StoreUnavailableError, MigrationConflictError,
 } from './errors/errors.js'
-export type { InputIssue, PolicyRuleResult } from './errors/errors.js'
+export type { InputIssue, InputIssueCode, LatchkeyErrorCode, PolicyRuleResult } from './errors/errors.js'
 
 export type {
-  DatabaseConnection, RequestContext, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket, ChangeOwnPasswordInput,
+  DatabaseConnection, RequestContext, RequestContextWithIp, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
+  ChangeOwnPasswordInput,
 } from './connection/database-connection.js'
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
 export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
@@ -20,8 +22,7 @@ export type { TicketSettings } from './tickets/ticket-issuer.js'
 
 export { userProfileSchema } from './profile/profile-schema.js'
 export type { UserProfile } from './profile/profile-schema.js'
-export { normalizeEmail, emailSchema } from './profile/email.js'
-export { normalizeUsername } from './profile/username.js'
+export { emailSchema } from './profile/email.js'
 export {
   signupInputSchema, loginInputSchema, requestContextSchema, userPatchSchema, ticketOptionsSchema,
   changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema, changeOwnPasswordInputSchema,
@@ -30,8 +31,7 @@ export { metadataSchema } from './input/text.js'
 
 export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels, MIN_BLOCKLIST_ENTRIES } from './password/policy.js'
 export type { PasswordPolicyOptions, PasswordPolicyLevel, PersonalInfo } from './password/policy.js'
-export { closeHashPool, hashPoolStats, bcryptHash, bcryptCompare, bcryptCost } from './password/hash-pool.js'
-export type { HashPoolStats } from './password/hash-pool.js'
+export { closeHashPool } from './password/hash-pool.js'
 
 export { latchkeyEventTypes } from './events/events.js'
 export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
@@ -55,4 +55,3 @@ export { breachedPasswordsSchema } from './attack/breached-passwords.js'
 export { pwnedPasswordsRangeApi, pwnedPasswordsRangeApiOptionsSchema, PWNED_PASSWORDS_RANGE_URL } from './attack/pwned-passwords-range-api.js'
 export type { PwnedPasswordsRangeApiOptions } from './attack/pwned-passwords-range-api.js'
 export type { BreachedPasswordOptions } from './attack/breached-passwords.js'
-export { normalizeClientIp, canonicalIp } from './attack/client-ip.js'

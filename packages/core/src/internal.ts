@@ -1,4 +1,9 @@
-// @latchkey/core/internal: what latchkey's own packages (adapters, sandbox) share with
-// core. Not the public API: no compatibility promise, names may change in any release.
+// @latchkey/core/internal: what latchkey's own packages (adapters, sandbox, http, cli) share
+// with core. Not the public API: no compatibility promise, names may change in any release.
 
 export { parseInput } from './input/parse-input.js'
+export { bcryptCompare, bcryptCost, bcryptHash, hashPoolStats } from './password/hash-pool.js'
+export type { HashPoolStats } from './password/hash-pool.js'
+export { canonicalIp, normalizeClientIp } from './attack/client-ip.js'
+export { normalizeEmail } from './profile/email.js'
+export { normalizeUsername } from './profile/username.js'

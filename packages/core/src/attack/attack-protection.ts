@@ -85,7 +85,7 @@ export class AttackProtection {
       invalidInput(['ip'], 'is required for login and signup while attack protection is on (or set allowMissingIp)', 'invalid_type')
     }
     const ip = normalizeClientIp(ctx.ip)
-    if (ip === null) invalidInput(['ip'], 'must be an IPv4 or IPv6 address', 'invalid_string')
+    if (ip === null) invalidInput(['ip'], 'must be an IPv4 or IPv6 address', 'invalid_format')
     return ip
   }
 

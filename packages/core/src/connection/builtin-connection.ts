@@ -22,7 +22,8 @@ import { DEFAULT_USERNAME_MAX_LENGTH, normalizeUsername, USERNAME_MAX_LENGTH_LIM
 import type { StoredUser, TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, RequestContextWithIp, SignupInput, TicketOptions,
+  UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { emitRecordedLogin, StoredCredentials } from './stored-credentials.js'
@@ -103,6 +104,8 @@ export class BuiltinConnection implements DatabaseConnection {
    *
    * @throws UserExistsError, PasswordPolicyError, InvalidInputError
    */
+  signup(input: SignupInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
@@ -152,6 +155,8 @@ export class BuiltinConnection implements DatabaseConnection {
    *
    * @throws WrongUsernameOrPasswordError, UnauthorizedError, InvalidInputError
    */
+  login(input: LoginInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
@@ -246,6 +251,7 @@ export class BuiltinConnection implements DatabaseConnection {
    * await users.changeOwnPassword({ identifier: session.email, currentPassword, newPassword }, { ip: req.ip })
    * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
    */
+  changeOwnPassword(input: ChangeOwnPasswordInput, ctx: RequestContextWithIp): Promise<UserProfile>
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)

@@ -21,7 +21,8 @@ import type { TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, RequestContextWithIp, SignupInput, TicketOptions,
+  UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { ScriptCalls, type ScriptName } from './script-calls.js'
@@ -162,6 +163,8 @@ export class CustomScriptConnection implements DatabaseConnection {
    *
    * @throws UserExistsError, NotSupportedError, ScriptError
    */
+  signup(input: SignupInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
@@ -186,6 +189,8 @@ export class CustomScriptConnection implements DatabaseConnection {
    * gives WrongUsernameOrPasswordError; a profile with `blocked: true` gives
    * UnauthorizedError('user is blocked').
    */
+  login(input: LoginInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
@@ -267,6 +272,7 @@ export class CustomScriptConnection implements DatabaseConnection {
    *
    * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
    */
+  changeOwnPassword(input: ChangeOwnPasswordInput, ctx: RequestContextWithIp): Promise<UserProfile>
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)

@@ -4,14 +4,23 @@
  * `instanceof` works across duplicated copies of the package (two versions in one
  * node_modules tree): each class brands its instances with a registered symbol, and
  * `Symbol.hasInstance` checks the brand instead of the prototype chain, as undici does.
+ *
+ * **Adding a class.** Give it `static readonly code = 'its_code'`, `static readonly httpStatus`,
+ * and extend `LatchkeyError<'its_code'>`; export it from this file. Its code then joins
+ * {@link LatchkeyErrorCode} by itself, and the README's table of codes must list it (a test checks).
  */
+import type { LatchkeyErrorCode } from './error-code.js'
+import type { InputIssueCode } from './input-issue-code.js'
+
+export type { LatchkeyErrorCode } from './error-code.js'
+export type { InputIssueCode } from './input-issue-code.js'
 
 const brandOf = (kind: string): symbol => Symbol.for(`latchkey.error.${kind}`)
 
-/** One structured problem with an input, shaped like a zod issue. */
+/** One structured problem with an input, shaped like a zod issue, with zod's own issue codes. */
 export interface InputIssue {
   readonly path: readonly (string | number)[]
-  readonly code: string
+  readonly code: InputIssueCode
   readonly message: string
 }
 
@@ -22,13 +31,25 @@ export interface PolicyRuleResult {
   readonly verified: boolean
 }
 
-export class LatchkeyError extends Error {
+/**
+ * The base of every latchkey error. `code` is typed as the union of every class's code, so
+ * comparing it with a misspelt code does not compile; narrow with `instanceof ValidationError`
+ * to read a script's own code.
+ *
+ * @example
+ * try {
+ *   await users.login({ identifier, password }, { ip: req.ip })
+ * } catch (e) {
+ *   if (e instanceof LatchkeyError && e.code === 'too_many_attempts') res.status(429)
+ * }
+ */
+export class LatchkeyError<Code extends string = LatchkeyErrorCode> extends Error {
   /** Stable, machine-readable code. Match on this, not on `message`. */
-  readonly code: string
+  readonly code: Code
 
   static readonly kind: string = 'LatchkeyError'
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = new.target.name
@@ -46,97 +67,121 @@ export class LatchkeyError extends Error {
 }
 
 /** An unknown user or a wrong password. Both give this same error, code and message. */
-export class WrongUsernameOrPasswordError extends LatchkeyError {
+export class WrongUsernameOrPasswordError extends LatchkeyError<'invalid_user_password'> {
   static override readonly kind = 'WrongUsernameOrPasswordError'
+  static readonly code = 'invalid_user_password'
+  static readonly httpStatus = 401
   constructor(message = 'Wrong email or password.') {
-    super('invalid_user_password', message)
+    super(WrongUsernameOrPasswordError.code, message)
   }
 }
 
-export class UserExistsError extends LatchkeyError {
+export class UserExistsError extends LatchkeyError<'user_exists'> {
   static override readonly kind = 'UserExistsError'
+  static readonly code = 'user_exists'
+  static readonly httpStatus = 409
   constructor(message = 'The user already exists.') {
-    super('user_exists', message)
+    super(UserExistsError.code, message)
   }
 }
 
 /** A user id, email or username that names no user, in an admin or account call. */
-export class UserNotFoundError extends LatchkeyError {
+export class UserNotFoundError extends LatchkeyError<'user_not_found'> {
   static override readonly kind = 'UserNotFoundError'
+  static readonly code = 'user_not_found'
+  static readonly httpStatus = 404
   constructor(message = 'The user does not exist.') {
-    super('user_not_found', message)
+    super(UserNotFoundError.code, message)
   }
 }
 
 /** The password breaks the connection's policy; `rules` lists every rule, met or not. */
-export class PasswordPolicyError extends LatchkeyError {
+export class PasswordPolicyError extends LatchkeyError<'invalid_password'> {
   static override readonly kind = 'PasswordPolicyError'
+  static readonly code = 'invalid_password'
+  static readonly httpStatus = 422
   readonly rules: readonly PolicyRuleResult[]
   constructor(rules: readonly PolicyRuleResult[], message = 'The password does not meet the password policy.') {
-    super('invalid_password', message)
+    super(PasswordPolicyError.code, message)
     this.rules = rules
   }
 }
 
-export class PasswordLeakedError extends LatchkeyError {
+export class PasswordLeakedError extends LatchkeyError<'password_leaked'> {
   static override readonly kind = 'PasswordLeakedError'
+  static readonly code = 'password_leaked'
+  static readonly httpStatus = 422
   constructor(message = 'This password has appeared in a data breach; choose another.') {
-    super('password_leaked', message)
+    super(PasswordLeakedError.code, message)
   }
 }
 
 /** Bad input to a public function. `issues` lists every problem, zod-style. */
-export class InvalidInputError extends LatchkeyError {
+export class InvalidInputError extends LatchkeyError<'invalid_input'> {
   static override readonly kind = 'InvalidInputError'
+  static readonly code = 'invalid_input'
+  static readonly httpStatus = 422
   readonly issues: readonly InputIssue[]
   constructor(issues: readonly InputIssue[], message?: string) {
-    super('invalid_input', message ?? describeIssues(issues))
+    super(InvalidInputError.code, message ?? describeIssues(issues))
     this.issues = issues
   }
 }
 
 /** A script's `ValidationError(code, message)`; `code` is the script's own. */
-export class ValidationError extends LatchkeyError {
+export class ValidationError extends LatchkeyError<string> {
   static override readonly kind = 'ValidationError'
+  /** A script's refusal of the input it was given. */
+  static readonly httpStatus = 400
   constructor(code: string, message = 'Validation failed.') {
     super(code, message)
   }
 }
 
 /** Refused for a reason that may be shown to the end user, such as "user is blocked". */
-export class UnauthorizedError extends LatchkeyError {
+export class UnauthorizedError extends LatchkeyError<'unauthorized'> {
   static override readonly kind = 'UnauthorizedError'
+  static readonly code = 'unauthorized'
+  static readonly httpStatus = 403
   constructor(message = 'Unauthorized.') {
-    super('unauthorized', message)
+    super(UnauthorizedError.code, message)
   }
 }
 
-export class TooManyAttemptsError extends LatchkeyError {
+export class TooManyAttemptsError extends LatchkeyError<'too_many_attempts'> {
   static override readonly kind = 'TooManyAttemptsError'
+  static readonly code = 'too_many_attempts'
+  static readonly httpStatus = 429
   /** Seconds until the caller may try again, when known. */
   readonly retryAfter: number | undefined
   constructor(message = 'Too many attempts. Try again later.', retryAfter?: number) {
-    super('too_many_attempts', message)
+    super(TooManyAttemptsError.code, message)
     this.retryAfter = retryAfter
   }
 }
 
-export class InvalidTicketError extends LatchkeyError {
+export class InvalidTicketError extends LatchkeyError<'invalid_ticket'> {
   static override readonly kind = 'InvalidTicketError'
+  static readonly code = 'invalid_ticket'
+  static readonly httpStatus = 400
   constructor(message = 'The ticket is invalid, expired or already used.') {
-    super('invalid_ticket', message)
+    super(InvalidTicketError.code, message)
   }
 }
 
-export class NotSupportedError extends LatchkeyError {
+export class NotSupportedError extends LatchkeyError<'not_supported'> {
   static override readonly kind = 'NotSupportedError'
+  static readonly code = 'not_supported'
+  static readonly httpStatus = 501
   constructor(message = 'This operation is not supported by this connection.') {
-    super('not_supported', message)
+    super(NotSupportedError.code, message)
   }
 }
 
-export class ScriptError extends LatchkeyError {
+export class ScriptError extends LatchkeyError<'script_error'> {
   static override readonly kind = 'ScriptError'
+  static readonly code = 'script_error'
+  static readonly httpStatus = 502
   readonly scriptName: string | undefined
   readonly line: number | undefined
   /** Console output captured from the run, already redacted. Never part of `message`. */
@@ -144,7 +189,7 @@ export class ScriptError extends LatchkeyError {
   /** True when the run failed for a reason of the sandbox (a discarded module), not the script. */
   readonly retryable: boolean
   constructor(message: string, opts: { scriptName?: string; line?: number; logs?: readonly string[]; retryable?: boolean } = {}) {
-    super('script_error', message)
+    super(ScriptError.code, message)
     this.scriptName = opts.scriptName
     this.line = opts.line
     this.logs = opts.logs ?? []
@@ -152,36 +197,44 @@ export class ScriptError extends LatchkeyError {
   }
 }
 
-export class ScriptTimeoutError extends LatchkeyError {
+export class ScriptTimeoutError extends LatchkeyError<'script_timeout'> {
   static override readonly kind = 'ScriptTimeoutError'
+  static readonly code = 'script_timeout'
+  static readonly httpStatus = 502
   readonly scriptName: string | undefined
   readonly logs: readonly string[]
   constructor(message: string, opts: { scriptName?: string; logs?: readonly string[] } = {}) {
-    super('script_timeout', message)
+    super(ScriptTimeoutError.code, message)
     this.scriptName = opts.scriptName
     this.logs = opts.logs ?? []
   }
 }
 
-export class EgressDeniedError extends LatchkeyError {
+export class EgressDeniedError extends LatchkeyError<'egress_denied'> {
   static override readonly kind = 'EgressDeniedError'
+  static readonly code = 'egress_denied'
+  static readonly httpStatus = 502
   constructor(message: string) {
-    super('egress_denied', message)
+    super(EgressDeniedError.code, message)
   }
 }
 
 /** The store could not be reached or answered with a connection-level failure. Retryable. */
-export class StoreUnavailableError extends LatchkeyError {
+export class StoreUnavailableError extends LatchkeyError<'store_unavailable'> {
   static override readonly kind = 'StoreUnavailableError'
+  static readonly code = 'store_unavailable'
+  static readonly httpStatus = 503
   constructor(message = 'The user store is unavailable.', options?: { cause?: unknown }) {
-    super('store_unavailable', message, options)
+    super(StoreUnavailableError.code, message, options)
   }
 }
 
-export class MigrationConflictError extends LatchkeyError {
+export class MigrationConflictError extends LatchkeyError<'migration_conflict'> {
   static override readonly kind = 'MigrationConflictError'
+  static readonly code = 'migration_conflict'
+  static readonly httpStatus = 409
   constructor(message: string) {
-    super('migration_conflict', message)
+    super(MigrationConflictError.code, message)
   }
 }
 

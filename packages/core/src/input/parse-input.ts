@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InvalidInputError, type InputIssue } from '../errors/errors.js'
+import { InvalidInputError, type InputIssue, type InputIssueCode } from '../errors/errors.js'
 
 /**
  * Parses a public input with its zod schema, turning every zod issue into an
@@ -20,6 +20,6 @@ function toInputIssue(issue: z.core.$ZodIssue): InputIssue {
 }
 
 /** Throws an {@link InvalidInputError} with one issue. */
-export function invalidInput(path: (string | number)[], message: string, code = 'custom'): never {
+export function invalidInput(path: (string | number)[], message: string, code: InputIssueCode = 'custom'): never {
   throw new InvalidInputError([{ path, code, message }])
 }

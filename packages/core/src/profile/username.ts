@@ -17,13 +17,13 @@ export function usernameIssues(username: string, maxLength: number): InputIssue[
   const issues: InputIssue[] = []
   const path = ['username']
   if (username.length < 1 || username.length > maxLength) {
-    issues.push({ path, code: 'too_long', message: `must be 1 to ${maxLength} characters` })
+    issues.push({ path, code: username.length < 1 ? 'too_small' : 'too_big', message: `must be 1 to ${maxLength} characters` })
   }
   if (!USERNAME_CHARS.test(username)) {
-    issues.push({ path, code: 'invalid_string', message: "may contain only ASCII letters, digits and @ ^ $ . ! ` - # + ' ~ _" })
+    issues.push({ path, code: 'invalid_format', message: "may contain only ASCII letters, digits and @ ^ $ . ! ` - # + ' ~ _" })
   }
   if (isEmail(username)) {
-    issues.push({ path, code: 'invalid_string', message: 'must not be an email address' })
+    issues.push({ path, code: 'invalid_format', message: 'must not be an email address' })
   }
   return issues
 }

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
-import { canonicalIp as canonicalIpOf } from '@latchkey/core'
+import { canonicalIp as canonicalIpOf } from '@latchkey/core/internal'
 
 /**
  * A run's egress allow-list (SPEC §3): scripts reach the hosts listed and nothing else.

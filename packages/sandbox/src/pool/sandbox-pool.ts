@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { bcryptCompare, bcryptHash } from '@latchkey/core'
+import { bcryptCompare, bcryptHash } from '@latchkey/core/internal'
 import { BRIDGE_LIMITS, RUN_LIMITS } from '../limits.js'
 import type { FromWorker, RunJob, RunOutcome, ToWorker, WorkerConfig } from './protocol.js'
 import { scriptLabel } from '../guest/script-run.js'

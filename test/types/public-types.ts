@@ -1,0 +1,59 @@
+// Type tests, checked by `pnpm typecheck` (tsc -p test): each @ts-expect-error line must
+// fail to compile, or the typecheck fails. Never run; only compiled.
+import type {
+  BuiltinConnection, CustomScriptConnection, DatabaseConnection, InputIssue, InputIssueCode, LatchkeyError, LatchkeyErrorCode,
+} from '@latchkey/core'
+import { UserExistsError, ValidationError } from '@latchkey/core'
+
+declare const users: BuiltinConnection
+declare const legacy: CustomScriptConnection
+declare const contract: DatabaseConnection
+declare const error: LatchkeyError
+const login = { identifier: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }
+const signup = { email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }
+
+export async function ipIsRequiredOnTheClasses(): Promise<void> {
+  // @ts-expect-error login needs the end user's IP
+  await users.login(login)
+  // @ts-expect-error a context without an IP is no better
+  await users.login(login, { userAgent: 'curl' })
+  // @ts-expect-error signup needs it too
+  await users.signup(signup)
+  // @ts-expect-error and on a custom-script connection
+  await legacy.login(login, {})
+  // @ts-expect-error
+  await legacy.signup(signup)
+  await users.login(login, { ip: '192.0.2.1' })
+  await legacy.signup(signup, { ip: '192.0.2.1', userAgent: 'curl' })
+  // The DatabaseConnection contract keeps ctx optional (allowMissingIp, attackProtection: false).
+  await contract.login(login)
+}
+
+export function codesAreALiteralUnion(): void {
+  // @ts-expect-error a misspelt code does not compile
+  if (error.code === 'usr_exists') return
+  if (error.code === 'user_exists') return
+  const exists: 'user_exists' = new UserExistsError().code
+  // @ts-expect-error each class's code is its own literal
+  const other: 'invalid_input' = new UserExistsError().code
+  const statics: 'user_exists' = UserExistsError.code
+  // A script's ValidationError keeps its own code.
+  const script: string = new ValidationError('weak_pin').code
+  const known: LatchkeyErrorCode[] = [
+    'invalid_user_password', 'user_exists', 'user_not_found', 'invalid_password', 'password_leaked', 'invalid_input', 'unauthorized',
+    'too_many_attempts', 'invalid_ticket', 'not_supported', 'script_error', 'script_timeout', 'egress_denied', 'store_unavailable',
+    'migration_conflict',
+  ]
+  // @ts-expect-error a code of no class
+  const unknown: LatchkeyErrorCode = 'no_such_code'
+  void [exists, other, statics, script, known, unknown]
+}
+
+export function issueCodesAreZods(issue: InputIssue): void {
+  const zods: InputIssueCode[] = ['invalid_type', 'too_big', 'too_small', 'invalid_format', 'invalid_value', 'unrecognized_keys', 'custom']
+  // @ts-expect-error invented codes are gone
+  const invented: InputIssueCode = 'invalid_string'
+  // @ts-expect-error
+  if (issue.code === 'too_long') return
+  void [zods, invented]
+}
