@@ -6,9 +6,10 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, hashPoolStats, importUsers, TooManyAttemptsError, WrongUsernameOrPasswordError,
+  BuiltinConnection, closeHashPool, importUsers, TooManyAttemptsError, WrongUsernameOrPasswordError,
   type ImportRecord, type NewStoredUser,
 } from '@latchkey/core'
+import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 

@@ -1,9 +1,9 @@
 // Type tests, checked by `pnpm typecheck` (tsc -p test): each @ts-expect-error line must
 // fail to compile, or the typecheck fails. Never run; only compiled.
 import type {
-  BuiltinConnection, CustomScriptConnection, DatabaseConnection, InputIssue, InputIssueCode, LatchkeyError, LatchkeyErrorCode,
+  DatabaseConnection, InputIssue, InputIssueCode, LatchkeyError, LatchkeyErrorCode, ScriptRunner, UserStore,
 } from '@latchkey/core'
-import { UserExistsError, ValidationError } from '@latchkey/core'
+import { BuiltinConnection, CustomScriptConnection, UserExistsError, ValidationError } from '@latchkey/core'
 
 declare const users: BuiltinConnection
 declare const legacy: CustomScriptConnection
@@ -25,8 +25,26 @@ export async function ipIsRequiredOnTheClasses(): Promise<void> {
   await legacy.signup(signup)
   await users.login(login, { ip: '192.0.2.1' })
   await legacy.signup(signup, { ip: '192.0.2.1', userAgent: 'curl' })
-  // The DatabaseConnection contract keeps ctx optional (allowMissingIp, attackProtection: false).
+  // The DatabaseConnection contract keeps ctx optional.
   await contract.login(login)
+}
+
+export async function ipIsOptionalWithoutAttackProtection(store: UserStore, runner: ScriptRunner): Promise<void> {
+  const off = new BuiltinConnection({ name: 'off', store, attackProtection: false })
+  await off.login(login)
+  const relaxed = new BuiltinConnection({ name: 'relaxed', store, attackProtection: { allowMissingIp: true } })
+  await relaxed.signup(signup)
+  const legacyOff = new CustomScriptConnection({ name: 'legacy', runner, scripts: { login: 'function login() {}' }, attackProtection: false })
+  await legacyOff.login(login)
+  const strict = new BuiltinConnection({ name: 'strict', store, attackProtection: { bruteForce: { threshold: 3 } } })
+  // @ts-expect-error attack protection is on: the IP is required
+  await strict.login(login)
+  // @ts-expect-error the options are still checked for typos
+  void new BuiltinConnection({ name: 'typo', store, bcryptCots: 4 })
+  // Either kind is still a BuiltinConnection and a DatabaseConnection.
+  const connections: DatabaseConnection[] = [off, relaxed, strict, legacyOff]
+  const builtins: BuiltinConnection[] = [off, relaxed, strict]
+  void [connections, builtins]
 }
 
 export function codesAreALiteralUnion(): void {

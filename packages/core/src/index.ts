@@ -10,7 +10,7 @@ export {
 export type { InputIssue, InputIssueCode, LatchkeyErrorCode, PolicyRuleResult } from './errors/errors.js'
 
 export type {
-  DatabaseConnection, RequestContext, RequestContextWithIp, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
+  DatabaseConnection, IpContextArgs, RequestContext, RequestContextWithIp, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
   ChangeOwnPasswordInput,
 } from './connection/database-connection.js'
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'

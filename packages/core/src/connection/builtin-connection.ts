@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
+import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
 import {
   InvalidInputError, InvalidTicketError, UnauthorizedError, UserExistsError,
   UserNotFoundError, WrongUsernameOrPasswordError,
@@ -22,7 +22,7 @@ import { DEFAULT_USERNAME_MAX_LENGTH, normalizeUsername, USERNAME_MAX_LENGTH_LIM
 import type { StoredUser, TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, RequestContextWithIp, SignupInput, TicketOptions,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, IpContextArgs, LoginInput, RequestContext, SignupInput, TicketOptions,
   UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
@@ -66,7 +66,8 @@ export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSc
  * await users.signup({ email: 'ada@example.com', password: 'Analytical-Engine-1843' }, { ip })
  * const profile = await users.login({ identifier: 'ada@example.com', password }, { ip })
  */
-export class BuiltinConnection implements DatabaseConnection {
+export class BuiltinConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
+implements DatabaseConnection {
   readonly name: string
   readonly store: UserStore
   readonly policy: PasswordPolicy
@@ -82,7 +83,7 @@ export class BuiltinConnection implements DatabaseConnection {
   /** The credentials in this connection's store; the migrating connection verifies through them too. */
   readonly credentials: StoredCredentials
 
-  constructor(options: BuiltinConnectionOptions) {
+  constructor(options: BuiltinConnectionOptions & { attackProtection?: Protection }) {
     const o = parseInput(builtinConnectionOptionsSchema, options)
     this.name = o.name
     this.store = o.store
@@ -104,8 +105,7 @@ export class BuiltinConnection implements DatabaseConnection {
    *
    * @throws UserExistsError, PasswordPolicyError, InvalidInputError
    */
-  signup(input: SignupInput, ctx: RequestContextWithIp): Promise<UserProfile>
-  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
+  signup(input: SignupInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
@@ -155,8 +155,7 @@ export class BuiltinConnection implements DatabaseConnection {
    *
    * @throws WrongUsernameOrPasswordError, UnauthorizedError, InvalidInputError
    */
-  login(input: LoginInput, ctx: RequestContextWithIp): Promise<UserProfile>
-  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
+  login(input: LoginInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
@@ -251,7 +250,7 @@ export class BuiltinConnection implements DatabaseConnection {
    * await users.changeOwnPassword({ identifier: session.email, currentPassword, newPassword }, { ip: req.ip })
    * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
    */
-  changeOwnPassword(input: ChangeOwnPasswordInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  changeOwnPassword(input: ChangeOwnPasswordInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)

@@ -3,7 +3,7 @@ import {
   InvalidTicketError, LatchkeyError, NotSupportedError, ScriptError, ScriptTimeoutError, UnauthorizedError,
   UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
-import { AttackProtection, attackProtectionSchema } from '../attack/attack-protection.js'
+import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
 import type { EventListener } from '../events/events.js'
 import { parseInput } from '../input/parse-input.js'
@@ -21,7 +21,7 @@ import type { TicketPurpose, UserStore } from '../store/user-store.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, LoginInput, RequestContext, RequestContextWithIp, SignupInput, TicketOptions,
+  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, IpContextArgs, LoginInput, RequestContext, SignupInput, TicketOptions,
   UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
@@ -101,7 +101,8 @@ export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectio
  * })
  * const profile = await legacy.login({ identifier: 'ada@example.com', password }, { ip })
  */
-export class CustomScriptConnection implements DatabaseConnection {
+export class CustomScriptConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
+implements DatabaseConnection {
   readonly name: string
   private readonly runner: ScriptRunner
   private readonly scripts: z.output<typeof customScriptsSchema>
@@ -117,7 +118,7 @@ export class CustomScriptConnection implements DatabaseConnection {
   /** The scripts as plain calls, the login script as a credentials verifier. */
   private readonly calls: ScriptCalls
 
-  constructor(options: CustomScriptConnectionOptions) {
+  constructor(options: CustomScriptConnectionOptions & { attackProtection?: Protection }) {
     const o = parseInput(customScriptConnectionOptionsSchema, options)
     this.name = o.name
     this.runner = o.runner
@@ -163,8 +164,7 @@ export class CustomScriptConnection implements DatabaseConnection {
    *
    * @throws UserExistsError, NotSupportedError, ScriptError
    */
-  signup(input: SignupInput, ctx: RequestContextWithIp): Promise<UserProfile>
-  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
+  signup(input: SignupInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
@@ -189,8 +189,7 @@ export class CustomScriptConnection implements DatabaseConnection {
    * gives WrongUsernameOrPasswordError; a profile with `blocked: true` gives
    * UnauthorizedError('user is blocked').
    */
-  login(input: LoginInput, ctx: RequestContextWithIp): Promise<UserProfile>
-  // Attack protection needs the IP, so the class asks for it at compile time; the DatabaseConnection contract keeps ctx?.
+  login(input: LoginInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
@@ -272,7 +271,7 @@ export class CustomScriptConnection implements DatabaseConnection {
    *
    * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
    */
-  changeOwnPassword(input: ChangeOwnPasswordInput, ctx: RequestContextWithIp): Promise<UserProfile>
+  changeOwnPassword(input: ChangeOwnPasswordInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)

@@ -3,12 +3,18 @@ import type { UserProfile } from '../profile/profile-schema.js'
 /** Facts about the end user's request. `ip` is required for login and signup while attack protection is on. */
 export type RequestContext = { ip?: string; userAgent?: string }
 
-/**
- * A {@link RequestContext} with the end user's IP, which `login` and `signup` of the concrete
- * connection classes require at compile time. With `attackProtection: { allowMissingIp: true }`
- * or `false`, call them through the {@link DatabaseConnection} type to leave it out.
- */
+/** A {@link RequestContext} with the end user's IP, as attack protection needs it. */
 export type RequestContextWithIp = RequestContext & { ip: string }
+
+/**
+ * The context argument of `login`, `signup` and `changeOwnPassword` on the concrete connection
+ * classes, from the type of their `attackProtection` option: the IP is required at compile time
+ * unless attack protection is `false` or has `allowMissingIp: true`. (The DatabaseConnection
+ * contract keeps `ctx?`.)
+ */
+export type IpContextArgs<Protection> = [Protection] extends [false | { allowMissingIp: true }]
+  ? [ctx?: RequestContext]
+  : [ctx: RequestContextWithIp]
 
 /** Input of {@link DatabaseConnection.signup}. `app_metadata` is never accepted here. */
 export interface SignupInput {
