@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url'
 import native from '@node-rs/bcrypt'
 import bcryptjs from 'bcryptjs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { bcryptCompare, bcryptHash, closeHashPool, hashPoolStats } from '@latchkey/core'
+import { closeHashPool } from '@latchkey/core'
+import { bcryptCompare, bcryptHash, hashPoolStats } from '@latchkey/core/internal'
 
 afterAll(async () => { await closeHashPool() })
 
