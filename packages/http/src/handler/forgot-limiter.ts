@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
-import { normalizeClientIp, TooManyAttemptsError } from '@latchkey/core'
+import { TooManyAttemptsError } from '@latchkey/core'
+import { normalizeClientIp } from '@latchkey/core/internal'
 
 /**
  * Password-reset requests per client IP (IPv6 per /64, as attack protection counts). Kept
