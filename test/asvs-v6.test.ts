@@ -3,9 +3,12 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BuiltinConnection, closeHashPool, PasswordPolicy } from '@latchkey/core'
+import {
+  BuiltinConnection, closeHashPool, InvalidInputError, PasswordLeakedError, PasswordPolicy, PasswordPolicyError,
+} from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const root = new URL('../', import.meta.url)
 const read = (path: string) => readFileSync(fileURLToPath(new URL(path, root)), 'utf8')
@@ -66,6 +69,38 @@ describe('proofs for the checklist', () => {
     await closeHashPool()
   })
 
+  it('by default asks for 8 characters, refuses common and breached passwords, and imposes no composition rules', async () => {
+    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, ...TEST_COST })
+    const refused = async (password: string) => {
+      const error = await users.signup({ email: 'default@example.com', password }, ctx).catch((e: unknown) => e)
+      expect(error, password).toBeInstanceOf(PasswordPolicyError)
+      return (error as PasswordPolicyError).rules.filter((r) => !r.verified).map((r) => r.id)
+    }
+    expect(await refused('a')).toEqual(['min_length'])
+    expect(await refused('abc123')).toEqual(['min_length', 'dictionary'])
+    expect(await refused('seven-7')).toEqual(['min_length'])
+    expect(await refused('PASSWORD1')).toEqual(['dictionary'])
+    expect(await refused('trustno1')).toEqual(['dictionary'])
+    // The breached list, on by default, refuses what the policy's list does not cover once that is off.
+    const noList = new BuiltinConnection({ name: uniqueName('asvs'), store, ...TEST_COST, passwordPolicy: { dictionary: false } })
+    await expect(noList.signup({ email: 'default@example.com', password: 'iloveyou' }, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    // Eight characters of any kind and any mix are enough.
+    for (const [i, password] of ['eightchr', 'ÜBERÉLAN', '😀😀😀😀😀😀😀😀', '53817264', 'zz zz zz'].entries()) {
+      await expect(users.signup({ email: `ok${i}@example.com`, password }, ctx), password).resolves.toBeTruthy()
+    }
+    expect(new PasswordPolicy().minLength).toBe(8)
+  })
+
+  it('refuses a bcrypt cost under 10 unless the connection says it is a test suite', () => {
+    for (const bcryptCost of [4, 9]) {
+      expect(() => new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost })).toThrow(InvalidInputError)
+      expect(() => new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: false })).toThrow(/unsafeLowCostForTests/)
+      expect(new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: true }).bcryptCost).toBe(bcryptCost)
+    }
+    expect(new BuiltinConnection({ name: uniqueName('asvs'), store }).bcryptCost).toBe(10)
+    expect(new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost: 10 }).bcryptCost).toBe(10)
+  })
+
   it('imposes no composition rules with the nist level: any characters in any mix', () => {
     const policy = new PasswordPolicy({ level: 'nist' })
     for (const password of ['only lower case words', 'ÜBER-ÉLAN-ÅNGSTRÖM', '😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀', '314159265358979323']) {
@@ -74,7 +109,7 @@ describe('proofs for the checklist', () => {
   })
 
   it('verifies the password as received: case matters, and 64 characters are accepted', async () => {
-    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost: 4 })
+    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, ...TEST_COST })
     const long = 'Sixty-four characters long, a sentence is an easy password: 1234'
     expect(long).toHaveLength(64)
     await users.signup({ email: 'case@example.com', password: long }, ctx)
@@ -85,14 +120,14 @@ describe('proofs for the checklist', () => {
 
   it('never expires a password: it still works ten years later', async () => {
     const clock = { now: new Date('2026-01-01T00:00:00Z') }
-    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost: 4, now: () => clock.now })
+    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, ...TEST_COST, now: () => clock.now })
     await users.signup({ email: 'old@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
     clock.now = new Date('2036-01-01T00:00:00Z')
     await expect(users.login({ identifier: 'old@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toBeTruthy()
   })
 
   it('creates no default accounts', async () => {
-    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost: 4 })
+    const users = new BuiltinConnection({ name: uniqueName('asvs'), store, ...TEST_COST })
     for (const name of ['admin', 'root', 'sa', 'administrator', 'admin@example.com']) expect(await users.getUser(name)).toBeNull()
   })
 })

@@ -10,6 +10,7 @@ import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
 import { race } from './support/race.js'
 import { httpServer } from './support/servers.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const A = { ip: '198.51.100.1' }
 const B = { ip: '198.51.100.2' }
@@ -37,7 +38,7 @@ for (const dialect of DIALECTS) {
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const clock = { now: new Date('2026-05-01T00:00:00Z') }
       const events: LatchkeyEvent[] = []
-      const connection = new BuiltinConnection({ name: uniqueName('ap'), store, bcryptCost: 4, now: () => clock.now, onEvent: (e) => events.push(e), ...opts })
+      const connection = new BuiltinConnection({ name: uniqueName('ap'), store, ...TEST_COST, now: () => clock.now, onEvent: (e) => events.push(e), ...opts })
       await connection.signup({ email: 'victim@example.com', password: 'right-password', username: 'victim' }, { ip: '192.0.2.200' })
       return { connection, clock, events, advance: (ms: number) => { clock.now = new Date(clock.now.getTime() + ms) } }
     }
@@ -49,10 +50,10 @@ for (const dialect of DIALECTS) {
       await expect(connection.login({ identifier: 'victim@example.com', password: 'right-password' })).rejects.toBeInstanceOf(InvalidInputError)
       await expect(connection.login({ identifier: 'victim@example.com', password: 'right-password' }, { ip: '999.1.1.1' })).rejects.toBeInstanceOf(InvalidInputError)
       // @ts-expect-error as above
-      await expect(connection.signup({ email: 'n@example.com', password: 'pw' })).rejects.toBeInstanceOf(InvalidInputError)
-      const relaxed = new BuiltinConnection({ name: uniqueName('ap'), store, bcryptCost: 4, attackProtection: { allowMissingIp: true } })
-      await expect(relaxed.signup({ email: 'n@example.com', password: 'pw' })).resolves.toBeTruthy()
-      await expect(relaxed.login({ identifier: 'n@example.com', password: 'pw' })).resolves.toBeTruthy()
+      await expect(connection.signup({ email: 'n@example.com', password: 'pw-Tr0ub4dor-42' })).rejects.toBeInstanceOf(InvalidInputError)
+      const relaxed = new BuiltinConnection({ name: uniqueName('ap'), store, ...TEST_COST, attackProtection: { allowMissingIp: true } })
+      await expect(relaxed.signup({ email: 'n@example.com', password: 'pw-Tr0ub4dor-42' })).resolves.toBeTruthy()
+      await expect(relaxed.login({ identifier: 'n@example.com', password: 'pw-Tr0ub4dor-42' })).resolves.toBeTruthy()
     })
 
     it('judges attempt 10 on the password and blocks attempt 11 without bcrypt work', async () => {
@@ -183,13 +184,13 @@ for (const dialect of DIALECTS) {
 
     it('limits signups per IP per minute', async () => {
       const { connection, advance, events } = await connect({ attackProtection: { signupThrottling: { perMinute: 3 } } })
-      const signup = (i: number) => outcome(connection.signup({ email: `s${i}@example.com`, password: 'pw' }, A))
+      const signup = (i: number) => outcome(connection.signup({ email: `s${i}@example.com`, password: 'pw-Tr0ub4dor-42' }, A))
       expect([await signup(1), await signup(2), await signup(3)]).toEqual(['ok', 'ok', 'ok'])
-      const error = await connection.signup({ email: 's4@example.com', password: 'pw' }, A).catch((e: unknown) => e)
+      const error = await connection.signup({ email: 's4@example.com', password: 'pw-Tr0ub4dor-42' }, A).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(TooManyAttemptsError)
       expect((error as TooManyAttemptsError).retryAfter).toBeGreaterThan(0)
       expect(events.some((e) => e.type === 'limit_signup')).toBe(true)
-      expect(await outcome(connection.signup({ email: 's5@example.com', password: 'pw' }, B))).toBe('ok')
+      expect(await outcome(connection.signup({ email: 's5@example.com', password: 'pw-Tr0ub4dor-42' }, B))).toBe('ok')
       advance(20_000)
       expect(await signup(6)).toBe('ok')
     })
@@ -201,12 +202,16 @@ describe('breached passwords', () => {
   beforeAll(async () => { store = await openTestStore('sqlite') })
   afterAll(async () => { await store.close() })
 
-  it('is off by default', async () => {
-    const c = new BuiltinConnection({ name: uniqueName('bp'), store, bcryptCost: 4 })
-    await expect(c.signup({ email: 'a@example.com', password: 'password123' }, A)).resolves.toBeTruthy()
+  // The common-password rule of the policy refuses these passwords first; it is off here to see the breached list.
+  const noDictionary = { passwordPolicy: { dictionary: false } } as const
+  it('is on by default; false turns it off', async () => {
+    const c = new BuiltinConnection({ name: uniqueName('bp'), store, ...TEST_COST, ...noDictionary })
+    await expect(c.signup({ email: 'a@example.com', password: 'password123' }, A)).rejects.toBeInstanceOf(PasswordLeakedError)
+    const off = new BuiltinConnection({ name: uniqueName('bp'), store, ...TEST_COST, ...noDictionary, breachedPasswords: false })
+    await expect(off.signup({ email: 'a@example.com', password: 'password123' }, A)).resolves.toBeTruthy()
   })
   it('refuses leaked passwords at signup, change and reset, from the default list', async () => {
-    const c = new BuiltinConnection({ name: uniqueName('bp'), store, bcryptCost: 4, breachedPasswords: true })
+    const c = new BuiltinConnection({ name: uniqueName('bp'), store, ...TEST_COST, ...noDictionary, breachedPasswords: true })
     await expect(c.signup({ email: 'a@example.com', password: 'password123' }, A)).rejects.toBeInstanceOf(PasswordLeakedError)
     await c.signup({ email: 'a@example.com', password: 'x7#Kq!vz-unlikely' }, A)
     await expect(c.changePassword('a@example.com', 'iloveyou', A)).rejects.toBeInstanceOf(PasswordLeakedError)
@@ -217,7 +222,7 @@ describe('breached passwords', () => {
   it('takes a list of its own and a k-anonymity range API', async () => {
     const asked: string[] = []
     const c = new BuiltinConnection({
-      name: uniqueName('bp'), store, bcryptCost: 4,
+      name: uniqueName('bp'), store, ...TEST_COST,
       breachedPasswords: {
         list: ['Company2026!'],
         // A stand-in for a range API: SHA-1("pwned-elsewhere") is 2CA9F7AB2598F01EE416A664A979D3BAD55AECE9.
@@ -238,8 +243,8 @@ describe.runIf(DIALECTS.some((d) => d !== 'sqlite'))('across processes', () => {
       const url = storeUrl(dialect)
       const store = await openTestStore(dialect)
       const name = uniqueName('xp')
-      await new BuiltinConnection({ name, store, bcryptCost: 4 }).signup({ email: 'target@example.com', password: 'right' }, { ip: '192.0.2.1' })
-      const outcomes = (await race([1, 2].map(() => ({ url, name, bcryptCost: 4, op: 'login' as const, email: 'target@example.com', password: 'wrong', times: 10, fixedIp: '198.51.100.99' })))).flat()
+      await new BuiltinConnection({ name, store, ...TEST_COST }).signup({ email: 'target@example.com', password: 'right-Tr0ub4dor-7' }, { ip: '192.0.2.1' })
+      const outcomes = (await race([1, 2].map(() => ({ url, name, ...TEST_COST, op: 'login' as const, email: 'target@example.com', password: 'wrong', times: 10, fixedIp: '198.51.100.99' })))).flat()
       expect(outcomes.filter((o) => o === 'invalid_user_password')).toHaveLength(10)
       expect(outcomes.filter((o) => o === 'too_many_attempts')).toHaveLength(10)
       await store.close()

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BuiltinConnection, closeHashPool, InvalidInputError, LatchkeyError } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const TEN_MB = 'a'.repeat(10 * 1024 * 1024)
 const BAD_STRINGS: [string, unknown][] = [
@@ -24,8 +25,8 @@ const ctx = { ip: '192.0.2.1' }
 
 beforeAll(async () => {
   store = await openStore('sqlite::memory:')
-  connection = new BuiltinConnection({ name: uniqueName('bad'), store, bcryptCost: 4 })
-  userId = (await connection.signup({ email: 'ok@example.com', password: 'pw' }, ctx)).user_id
+  connection = new BuiltinConnection({ name: uniqueName('bad'), store, ...TEST_COST })
+  userId = (await connection.signup({ email: 'ok@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).user_id
 })
 afterAll(async () => {
   await store.close()
@@ -121,7 +122,7 @@ describe('null in a profile patch', () => {
 describe('metadata cannot pollute prototypes', () => {
   it('keeps __proto__ as a plain own key', async () => {
     const meta = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>
-    const user = await connection.signup({ email: 'proto@example.com', password: 'pw', user_metadata: meta }, ctx)
+    const user = await connection.signup({ email: 'proto@example.com', password: 'pw-Tr0ub4dor-42', user_metadata: meta }, ctx)
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined()
     expect(Object.getPrototypeOf(user.user_metadata)).toBe(Object.prototype)
     expect((user.user_metadata as Record<string, unknown>)['polluted']).toBeUndefined()
@@ -139,6 +140,7 @@ describe('usage errors are typed too', () => {
   it('refuses bad connection options', () => {
     expect(() => new BuiltinConnection({ name: '', store })).toThrow(LatchkeyError)
     expect(() => new BuiltinConnection({ name: 'x', store, bcryptCost: 3 })).toThrow(InvalidInputError)
+    expect(() => new BuiltinConnection({ name: 'x', store, bcryptCost: 9 })).toThrow(/bcryptCost.*unsafeLowCostForTests/)
     expect(() => new BuiltinConnection({ name: 'x', store: {} as never })).toThrow(InvalidInputError)
     expect(() => new BuiltinConnection({ name: 'x', store, passwordPolicy: { level: 'great' as never } })).toThrow(InvalidInputError)
   })

@@ -9,6 +9,7 @@ import {
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
 import { httpServer } from './support/servers.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '198.51.100.51' }
 const LEAKED = 'Leaked-but-long-phrase-1'
@@ -41,7 +42,8 @@ afterAll(async () => {
 })
 
 const connect = (timeoutMs?: number) => new BuiltinConnection({
-  name: uniqueName('range'), store, bcryptCost: 4,
+  name: uniqueName('range'), store, ...TEST_COST,
+  passwordPolicy: { dictionary: false }, // so that the local list that refuses 'qwertyuiop123' is the breached one
   breachedPasswords: { rangeApi: pwnedPasswordsRangeApi({ url: `${server.url}/range/`, ...(timeoutMs ? { timeoutMs } : {}) }) },
 })
 

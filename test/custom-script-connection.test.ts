@@ -18,6 +18,7 @@ import { DIALECTS, uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
 import { legacyInGlobal } from './support/legacy-in-global.js'
 import { tcpCounter } from './support/servers.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 5000, workers: 2 })
 const ctx = { ip: '203.0.113.70' }
@@ -41,7 +42,7 @@ interface Legacy {
 
 const LEGACIES: Record<string, () => Promise<Legacy>> = {
   'web service': async () => {
-    const api = await startLegacyApi({ user: 'latchkey', password: 'api-secret-value', bcryptCost: 4 })
+    const api = await startLegacyApi({ user: 'latchkey', password: 'api-secret-value', ...TEST_COST })
     return {
       scripts: template('web-service'),
       configuration: { API_URL: api.url, API_USER: 'latchkey', API_PASSWORD: 'api-secret-value' },
@@ -98,13 +99,13 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
     afterAll(async () => { await legacy.teardown() })
 
     it('signs up through get_user, create and login', async () => {
-      const profile = await users.signup({ email: 'ada@example.com', password: 'first-password', username: 'ada' }, ctx)
+      const profile = await users.signup({ email: 'ada@example.com', password: 'first-password-Xq7', username: 'ada' }, ctx)
       expect(profile).toMatchObject({ user_id: expect.stringMatching(/^\d+$/), email: 'ada@example.com', username: 'ada', email_verified: false })
-      await expect(users.signup({ email: 'ada@example.com', password: 'x' }, ctx)).rejects.toBeInstanceOf(UserExistsError)
+      await expect(users.signup({ email: 'ada@example.com', password: 'x-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(UserExistsError)
     })
     it('logs in by email and by username; a wrong password and an unknown user look the same', async () => {
-      await expect(users.login({ identifier: 'ada@example.com', password: 'first-password' }, ctx)).resolves.toMatchObject({ username: 'ada' })
-      await expect(users.login({ identifier: 'ada', password: 'first-password' }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+      await expect(users.login({ identifier: 'ada@example.com', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({ username: 'ada' })
+      await expect(users.login({ identifier: 'ada', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
       const wrong = await users.login({ identifier: 'ada@example.com', password: 'nope' }, ctx).catch((e: unknown) => e)
       const unknown = await users.login({ identifier: 'nobody@example.com', password: 'nope' }, ctx).catch((e: unknown) => e)
       expect(wrong).toBeInstanceOf(WrongUsernameOrPasswordError)
@@ -116,18 +117,18 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
       expect(await users.getUser('nobody@example.com')).toBeNull()
     })
     it('changes a password, finding the email of a username through get_user', async () => {
-      await users.changePassword('ada', 'second-password', ctx)
-      await expect(users.login({ identifier: 'ada@example.com', password: 'second-password' }, ctx)).resolves.toBeTruthy()
-      await expect(users.changePassword('nobody@example.com', 'x', ctx)).rejects.toBeInstanceOf(UserNotFoundError)
+      await users.changePassword('ada', 'second-password-Xq7', ctx)
+      await expect(users.login({ identifier: 'ada@example.com', password: 'second-password-Xq7' }, ctx)).resolves.toBeTruthy()
+      await expect(users.changePassword('nobody@example.com', 'x-Tr0ub4dor-42', ctx)).rejects.toBeInstanceOf(UserNotFoundError)
     })
     it('resets a password with a ticket kept in the store, once', async () => {
       expect(await users.createPasswordResetTicket('nobody@example.com')).toBeNull()
       const issued = await users.createPasswordResetTicket('ada@example.com', {}, ctx)
-      const results = await Promise.allSettled([1, 2, 3].map((i) => users.resetPassword(issued!.ticket, `reset-${i}`, ctx)))
+      const results = await Promise.allSettled([1, 2, 3].map((i) => users.resetPassword(issued!.ticket, `reset-Xq7-${i}`, ctx)))
       const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i + 1] : []))
       expect(winners).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidTicketError)
-      await expect(users.login({ identifier: 'ada@example.com', password: `reset-${winners[0]}` }, ctx)).resolves.toBeTruthy()
+      await expect(users.login({ identifier: 'ada@example.com', password: `reset-Xq7-${winners[0]}` }, ctx)).resolves.toBeTruthy()
     })
     it('verifies an email directly and with a ticket', async () => {
       const issued = await users.createEmailVerificationTicket('ada@example.com')
@@ -153,7 +154,7 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
     })
     it('never lets the password or a configuration secret into an event', () => {
       const all = JSON.stringify(events)
-      for (const secret of ['first-password', 'second-password', 'reset-1', legacy.secret]) expect(all).not.toContain(secret)
+      for (const secret of ['first-password-Xq7', 'second-password-Xq7', 'reset-Xq7-1', legacy.secret]) expect(all).not.toContain(secret)
       expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['ss', 'fs', 's', 'fp', 'scp', 'fcp', 'scpr', 'sv', 'sce', 'du']))
     })
   })
@@ -244,6 +245,15 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
   const NEW = 'Correct-staple-battery-9'
   const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
 
+  it('has the secure defaults of a built-in connection: 8 characters, the common list and the breached list', async () => {
+    const legacy = connect()
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'seven-7' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    const noList = connect({ passwordPolicy: { dictionary: false } })
+    await expect(noList.signup({ email: 'ada@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+    expect(await legacy.getUser('ada@example.com')).toBeNull()
+  })
+
   it('refuses a weak password at signup before create runs', async () => {
     const log = eventLog()
     const legacy = connect({ passwordPolicy: { minLength: 12, noPersonalInfo: true, dictionary: { custom: ['acme'] } }, onEvent: log.onEvent })
@@ -258,7 +268,7 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
   })
 
   it('refuses a weak or leaked password at change before change_password runs', async () => {
-    const legacy = connect({ passwordPolicy: { minLength: 12 }, breachedPasswords: true })
+    const legacy = connect({ passwordPolicy: { minLength: 12, dictionary: false }, breachedPasswords: true })
     await legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
     await expect(legacy.changePassword('ada@example.com', 'short-pw', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
     await expect(legacy.changePassword('ada@example.com', 'qwertyuiop123', ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
@@ -268,7 +278,7 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
   })
 
   it('refuses a weak password at reset before the ticket is consumed or change_password runs', async () => {
-    const legacy = connect({ passwordPolicy: { minLength: 12 }, breachedPasswords: true })
+    const legacy = connect({ passwordPolicy: { minLength: 12, dictionary: false }, breachedPasswords: true })
     await legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
     const issued = await legacy.createPasswordResetTicket('ada@example.com', {}, ctx)
     await expect(legacy.resetPassword(issued!.ticket, 'short-pw', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
@@ -279,7 +289,7 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
   })
 
   it('refuses a leaked password at signup with the breached list, and takes no history option', async () => {
-    const legacy = connect({ breachedPasswords: true })
+    const legacy = connect({ passwordPolicy: { dictionary: false }, breachedPasswords: true })
     await expect(legacy.signup({ email: 'ada@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
     expect(await legacy.getUser('ada@example.com')).toBeNull()
     expect(() => connect({ passwordPolicy: { history: 3 } as never })).toThrow(/history/)

@@ -7,6 +7,7 @@ import { BuiltinConnection, closeHashPool, LatchkeyError } from '@latchkey/core'
 import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 let store: OpenedStore
 beforeAll(async () => { store = await openStore('sqlite::memory:') })
@@ -90,7 +91,7 @@ describe('fuzzing the built-in connection', () => {
         userIds.length = 0
         ticketsIssued.length = 0
         const connection = new BuiltinConnection({
-          name: uniqueName('fz'), store, bcryptCost: 4,
+          name: uniqueName('fz'), store, ...TEST_COST,
           passwordPolicy: { level: 'low', history: 2, dictionary: true, noPersonalInfo: true },
         })
         for (const [name, run] of ops) {

@@ -6,6 +6,7 @@ import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore } from '@latchkey/adapters'
 import { BuiltinConnection } from '@latchkey/core'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { TEST_COST } from './support/test-cost.js'
 
 afterAll(async () => { await closeHashPool() })
 
@@ -17,7 +18,7 @@ describe('hash pool', () => {
     const connection = new BuiltinConnection({ name: 'pool', store, bcryptCost: 10 })
     const delay = monitorEventLoopDelay({ resolution: 5 })
     delay.enable()
-    await connection.signup({ email: 'p@example.com', password: 'pw' }, { ip: '192.0.2.1' })
+    await connection.signup({ email: 'p@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })
     delay.disable()
     const stats = hashPoolStats()
     expect(stats.workers).toBeGreaterThanOrEqual(1)
@@ -30,10 +31,10 @@ describe('hash pool', () => {
 
   it('can be closed and used again', async () => {
     const store = await openStore('sqlite::memory:')
-    const connection = new BuiltinConnection({ name: 'pool2', store, bcryptCost: 4 })
-    await connection.signup({ email: 'q@example.com', password: 'pw' }, { ip: '192.0.2.1' })
+    const connection = new BuiltinConnection({ name: 'pool2', store, ...TEST_COST })
+    await connection.signup({ email: 'q@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })
     await closeHashPool()
-    await expect(connection.login({ identifier: 'q@example.com', password: 'pw' }, { ip: '192.0.2.1' })).resolves.toBeTruthy()
+    await expect(connection.login({ identifier: 'q@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })).resolves.toBeTruthy()
     await store.close()
   })
 
@@ -43,8 +44,8 @@ describe('hash pool', () => {
       import { BuiltinConnection } from '@latchkey/core'
       import { openStore } from '@latchkey/adapters'
       const store = await openStore('sqlite::memory:')
-      const c = new BuiltinConnection({ name: 'x', store, bcryptCost: 4 })
-      await c.signup({ email: 'a@example.com', password: 'pw' }, { ip: '192.0.2.1' })
+      const c = new BuiltinConnection({ name: 'x', store, bcryptCost: 4, unsafeLowCostForTests: true })
+      await c.signup({ email: 'a@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })
       await store.close()
       console.log('done')`
     mkdirSync('.tmp', { recursive: true })

@@ -12,6 +12,7 @@ import {
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '198.51.100.40' }
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/legacy-hash-vectors.json', import.meta.url), 'utf8')) as {
@@ -75,7 +76,7 @@ describe('every hash format: import, login, wrong password, rehash, second login
   const cases = formats()
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
-    connection = new BuiltinConnection({ name: uniqueName('imp'), store, bcryptCost: 4, onEvent: (e) => events.push(e) })
+    connection = new BuiltinConnection({ name: uniqueName('imp'), store, ...TEST_COST, onEvent: (e) => events.push(e) })
     const result = await importUsers(connection, cases.map(([, , hash], i) => ({ email: `user${i}@example.com`, ...hash })))
     expect(result).toEqual({ imported: cases.length, updated: 0, failed: 0, failures: [] })
   })
@@ -120,7 +121,7 @@ describe('refusals at import', () => {
   let connection: BuiltinConnection
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
-    connection = new BuiltinConnection({ name: uniqueName('ref'), store, bcryptCost: 4 })
+    connection = new BuiltinConnection({ name: uniqueName('ref'), store, ...TEST_COST })
   })
   afterAll(async () => { await store.close() })
 
@@ -177,7 +178,7 @@ describe('streaming, progress and failures', () => {
   let connection: BuiltinConnection
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
-    connection = new BuiltinConnection({ name: uniqueName('str'), store, bcryptCost: 4 })
+    connection = new BuiltinConnection({ name: uniqueName('str'), store, ...TEST_COST })
   })
   afterAll(async () => { await store.close() })
 
@@ -211,7 +212,7 @@ for (const dialect of DIALECTS) {
     afterAll(async () => { await store.close() })
 
     it('never overwrites a user who exists (changed password, changed email), unless upsert', async () => {
-      const connection = new BuiltinConnection({ name: uniqueName('up'), store, bcryptCost: 4 })
+      const connection = new BuiltinConnection({ name: uniqueName('up'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('exported', 4)
       const first = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash }, { user_id: 'legacy-2', email: 'b@example.com', password_hash: hash }])
       expect(first.imported).toBe(2)
@@ -232,7 +233,7 @@ for (const dialect of DIALECTS) {
 
     it(`imports ${dialect === 'sqlite' ? '100,000' : '5,000'} pre-hashed users, counted, with a sample of logins`, async () => {
       const n = dialect === 'sqlite' ? 100_000 : 5_000
-      const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, bcryptCost: 4 })
+      const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('bulk-password', 4)
       function* records() { for (let i = 0; i < n; i++) yield { email: `bulk${i}@example.com`, password_hash: hash, user_metadata: { n: i } } }
       const result = await importUsers(connection, records())

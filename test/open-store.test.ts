@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BuiltinConnection, closeHashPool, InvalidInputError, StoreUnavailableError } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
+import { TEST_COST } from './support/test-cost.js'
 
 afterAll(async () => { await closeHashPool() })
 
@@ -12,9 +13,9 @@ describe('openStore', () => {
     const kysely = new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
     await sql`create table host_table (id integer)`.execute(kysely)
     const store = await openStore({ kysely, dialect: 'sqlite' })
-    const users = new BuiltinConnection({ name: 'byo', store, bcryptCost: 4 })
-    await users.signup({ email: 'byo@example.com', password: 'pw' }, { ip: '192.0.2.1' })
-    await expect(users.login({ identifier: 'byo@example.com', password: 'pw' }, { ip: '192.0.2.1' })).resolves.toBeTruthy()
+    const users = new BuiltinConnection({ name: 'byo', store, ...TEST_COST })
+    await users.signup({ email: 'byo@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })
+    await expect(users.login({ identifier: 'byo@example.com', password: 'pw-Tr0ub4dor-42' }, { ip: '192.0.2.1' })).resolves.toBeTruthy()
     await store.close()
     // The host's connection still works, its own table untouched, ours alongside under our names.
     const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(kysely)

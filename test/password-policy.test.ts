@@ -6,6 +6,7 @@ import {
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '192.0.2.10' }
 let store: OpenedStore
@@ -60,7 +61,7 @@ describe('levels', () => {
   ]
   for (const [level, password, expected] of cases) {
     it(`${level}: ${JSON.stringify(password)} fails ${JSON.stringify(expected)}`, () => {
-      expect(failing(new PasswordPolicy({ level }), password)).toEqual(expected)
+      expect(failing(new PasswordPolicy({ level, dictionary: level === 'nist' }), password)).toEqual(expected)
     })
   }
 
@@ -113,7 +114,7 @@ describe('options', () => {
     expect(failing(policy, 'beep-roadrunner-beep')).toEqual(['dictionary']) // the entry is NFKC-normalised too
     expect(failing(policy, 'Tr0ub4dor-horse-42')).toEqual([])
     // An entry under 3 characters would refuse too much inside a password: it matches only the whole of one.
-    const short = new PasswordPolicy({ dictionary: { enabled: false, custom: ['ac'] } })
+    const short = new PasswordPolicy({ minLength: 1, dictionary: { enabled: false, custom: ['ac'] } })
     expect(failing(short, 'AC')).toEqual(['dictionary'])
     expect(failing(short, 'Tracking-horse-42')).toEqual([])
   })
@@ -142,7 +143,7 @@ describe('options', () => {
   })
 
   it('noPersonalInfo refuses fragments of 3+ characters from the profile', () => {
-    const policy = new PasswordPolicy({ noPersonalInfo: true })
+    const policy = new PasswordPolicy({ level: 'none', dictionary: false, noPersonalInfo: true })
     const info = {
       email: 'ada.lovelace@example.com', username: 'countess', name: 'Augusta Ada King', nickname: 'AL',
       user_metadata: { name: 'Ada Byron', first: 'Augusta', last: 'Byron' },
@@ -158,7 +159,7 @@ describe('options', () => {
 
 describe('at signup, change and reset', () => {
   const connect = (passwordPolicy: PasswordPolicyOptions) =>
-    new BuiltinConnection({ name: uniqueName('pol'), store, bcryptCost: 4, passwordPolicy })
+    new BuiltinConnection({ name: uniqueName('pol'), store, ...TEST_COST, passwordPolicy })
 
   it('signup lists every rule with { id, message, verified }', async () => {
     const connection = connect({ level: 'fair', dictionary: true, noPersonalInfo: true })
@@ -181,41 +182,45 @@ describe('at signup, change and reset', () => {
 
   it('existing passwords keep working after the policy tightens', async () => {
     const name = uniqueName('pol')
-    await new BuiltinConnection({ name, store, bcryptCost: 4 }).signup({ email: 'weak@example.com', password: 'a' }, ctx)
-    const strict = new BuiltinConnection({ name, store, bcryptCost: 4, passwordPolicy: { level: 'excellent' } })
-    await expect(strict.login({ identifier: 'weak@example.com', password: 'a' }, ctx)).resolves.toBeTruthy()
-    await expect(strict.changePassword('weak@example.com', 'b', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    // A user from before the secure defaults: 1 character, no lists.
+    const before = { passwordPolicy: { level: 'none', dictionary: false }, breachedPasswords: false } as const
+    await new BuiltinConnection({ name, store, ...TEST_COST, ...before }).signup({ email: 'weak@example.com', password: 'a' }, ctx)
+    for (const passwordPolicy of [undefined, { level: 'excellent' } as const, { level: 'nist' } as const]) {
+      const strict = new BuiltinConnection({ name, store, ...TEST_COST, ...(passwordPolicy ? { passwordPolicy } : {}) })
+      await expect(strict.login({ identifier: 'weak@example.com', password: 'a' }, ctx)).resolves.toBeTruthy()
+      await expect(strict.changePassword('weak@example.com', 'b', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    }
   })
 
   it('history refuses the last n passwords, the current one included', async () => {
     const connection = connect({ history: 3 })
-    await connection.signup({ email: 'h@example.com', password: 'one' }, ctx)
+    await connection.signup({ email: 'h@example.com', password: 'history-one-Xq7' }, ctx)
     const historyError = (password: string) => connection.changePassword('h@example.com', password, ctx).then(
       () => null,
       (e: unknown) => (e as PasswordPolicyError).rules.find((r) => r.id === 'history'),
     )
-    expect(await historyError('one')).toMatchObject({ verified: false }) // the current one
-    await connection.changePassword('h@example.com', 'two', ctx)
-    await connection.changePassword('h@example.com', 'three', ctx)
-    expect(await historyError('one')).toMatchObject({ verified: false })
-    expect(await historyError('two')).toMatchObject({ verified: false })
-    await connection.changePassword('h@example.com', 'four', ctx)
+    expect(await historyError('history-one-Xq7')).toMatchObject({ verified: false }) // the current one
+    await connection.changePassword('h@example.com', 'history-two-Xq7', ctx)
+    await connection.changePassword('h@example.com', 'history-three-Xq7', ctx)
+    expect(await historyError('history-one-Xq7')).toMatchObject({ verified: false })
+    expect(await historyError('history-two-Xq7')).toMatchObject({ verified: false })
+    await connection.changePassword('h@example.com', 'history-four-Xq7', ctx)
     // The last three are four, three, two: "one" is allowed again.
-    expect(await historyError('one')).toBeNull()
+    expect(await historyError('history-one-Xq7')).toBeNull()
   })
 
   it('history applies at reset, and a refused reset leaves the ticket usable', async () => {
     const connection = connect({ history: 2 })
-    await connection.signup({ email: 'r@example.com', password: 'first' }, ctx)
+    await connection.signup({ email: 'r@example.com', password: 'reset-first-Zk9' }, ctx)
     const issued = await connection.createPasswordResetTicket('r@example.com')
-    await expect(connection.resetPassword(issued!.ticket, 'first', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
-    await expect(connection.resetPassword(issued!.ticket, 'second', ctx)).resolves.toMatchObject({ email: 'r@example.com' })
+    await expect(connection.resetPassword(issued!.ticket, 'reset-first-Zk9', ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(connection.resetPassword(issued!.ticket, 'reset-second-Zk9', ctx)).resolves.toMatchObject({ email: 'r@example.com' })
   })
 
   it('history: 0 keeps no old hashes at all', async () => {
     const connection = connect({})
-    const user = await connection.signup({ email: 'n@example.com', password: 'one' }, ctx)
-    await connection.changePassword('n@example.com', 'two', ctx)
+    const user = await connection.signup({ email: 'n@example.com', password: 'history-one-Xq7' }, ctx)
+    await connection.changePassword('n@example.com', 'history-two-Xq7', ctx)
     expect(await store.passwordHistory(connection.name, user.user_id, 24)).toEqual([])
   })
 
@@ -224,7 +229,7 @@ describe('at signup, change and reset', () => {
     const nist = connect({ level: 'nist', dictionary: false })
     const leaked = { email: 'nist@example.com', password: 'passwordpassword' }
     await expect(nist.signup(leaked, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
-    const off = new BuiltinConnection({ name: uniqueName('pol'), store, bcryptCost: 4, passwordPolicy: { level: 'nist', dictionary: false }, breachedPasswords: false })
+    const off = new BuiltinConnection({ name: uniqueName('pol'), store, ...TEST_COST, passwordPolicy: { level: 'nist', dictionary: false }, breachedPasswords: false })
     await expect(off.signup(leaked, ctx)).resolves.toMatchObject({ email: 'nist@example.com' })
     await expect(nist.signup({ email: 'nist2@example.com', password: 'a-long-passphrase-of-mine' }, ctx)).resolves.toBeTruthy()
   })

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { BuiltinConnection, closeHashPool, LatchkeyError } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
 import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const run = promisify(execFile)
 const ctx = { ip: '203.0.113.60' }
@@ -18,8 +19,8 @@ describe.runIf(SERVERS.length > 0)('server restarts', () => {
   for (const dialect of SERVERS) {
     it(`${dialect}: a restart mid-stream gives typed errors only, then recovers in-process`, async () => {
       const store = await openStore(storeUrl(dialect), { connectTimeoutMs: 1000 })
-      const connection = new BuiltinConnection({ name: uniqueName('rs'), store, bcryptCost: 4 })
-      await connection.signup({ email: 'steady@example.com', password: 'pw' }, ctx)
+      const connection = new BuiltinConnection({ name: uniqueName('rs'), store, ...TEST_COST })
+      await connection.signup({ email: 'steady@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)
 
       const outcomes: { at: number; op: string; outcome: string }[] = []
       const signedUp: string[] = []
@@ -33,8 +34,8 @@ describe.runIf(SERVERS.length > 0)('server restarts', () => {
           // Each call from its own address: the stream must not trip the signup limit.
           const from = { ip: `2001:db8:77:${i.toString(16)}::1` }
           const outcome = await (op === 'login'
-            ? connection.login({ identifier: 'steady@example.com', password: 'pw' }, from)
-            : connection.signup({ email, password: 'pw' }, from)
+            ? connection.login({ identifier: 'steady@example.com', password: 'pw-Tr0ub4dor-42' }, from)
+            : connection.signup({ email, password: 'pw-Tr0ub4dor-42' }, from)
           ).then(
             () => 'ok',
             (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),
@@ -69,7 +70,7 @@ describe.runIf(SERVERS.length > 0)('server restarts', () => {
       }
       const emails = new Set(rows.map((r) => r.email))
       for (const email of signedUp) expect(emails.has(email)).toBe(true)
-      await expect(connection.login({ identifier: 'steady@example.com', password: 'pw' }, ctx)).resolves.toBeTruthy()
+      await expect(connection.login({ identifier: 'steady@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).resolves.toBeTruthy()
       await store.close()
     })
   }

@@ -8,6 +8,7 @@ import {
 import type { OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '192.0.2.20' }
 const HOUR = 3600_000
@@ -24,8 +25,8 @@ for (const dialect of DIALECTS) {
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const clock = { now: new Date('2026-03-01T12:00:00.000Z') }
       const log = eventLog()
-      const connection = new BuiltinConnection({ name: uniqueName('tk'), store, bcryptCost: 4, onEvent: log.onEvent, now: () => clock.now, ...opts })
-      const user = await connection.signup({ email: 'Pat@Example.com', password: 'old-password' }, ctx)
+      const connection = new BuiltinConnection({ name: uniqueName('tk'), store, ...TEST_COST, onEvent: log.onEvent, now: () => clock.now, ...opts })
+      const user = await connection.signup({ email: 'Pat@Example.com', password: 'old-password-Xq7' }, ctx)
       const advance = (ms: number) => { clock.now = new Date(clock.now.getTime() + ms) }
       return { connection, user, clock, advance, log }
     }
@@ -44,11 +45,11 @@ for (const dialect of DIALECTS) {
       const { connection, clock, log } = await connect()
       const issued = await connection.createPasswordResetTicket('PAT@example.com')
       expect(issued!.expiresAt.getTime()).toBe(clock.now.getTime() + 24 * HOUR)
-      const profile = await connection.resetPassword(issued!.ticket, 'new-password', ctx)
+      const profile = await connection.resetPassword(issued!.ticket, 'new-password-Xq7', ctx)
       expect(profile.last_password_reset?.getTime()).toBe(clock.now.getTime())
-      await expect(connection.login({ identifier: 'pat@example.com', password: 'new-password' }, ctx)).resolves.toBeTruthy()
-      await expect(connection.login({ identifier: 'pat@example.com', password: 'old-password' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
-      await expect(connection.resetPassword(issued!.ticket, 'third-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.login({ identifier: 'pat@example.com', password: 'new-password-Xq7' }, ctx)).resolves.toBeTruthy()
+      await expect(connection.login({ identifier: 'pat@example.com', password: 'old-password-Xq7' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.resetPassword(issued!.ticket, 'third-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       expect(log.types()).toEqual(['ss', 'scpr', 'scp', 'unblock', 's', 'fp', 'fcp'])
     })
 
@@ -57,7 +58,7 @@ for (const dialect of DIALECTS) {
       const reset = await connection.createPasswordResetTicket('pat@example.com')
       const verify = await connection.createEmailVerificationTicket('pat@example.com')
       advance(24 * HOUR + 1)
-      await expect(connection.resetPassword(reset!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.resetPassword(reset!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       advance(4 * 24 * HOUR - 2)
       await expect(connection.verifyEmailWithTicket(verify!.ticket, ctx)).resolves.toMatchObject({ email_verified: true })
     })
@@ -75,7 +76,7 @@ for (const dialect of DIALECTS) {
       expect(short!.expiresAt.getTime()).toBe(clock.now.getTime() + 60_000)
       await expect(connection.createPasswordResetTicket('pat@example.com', { ttlSeconds: 3601 })).rejects.toBeInstanceOf(InvalidInputError)
       advance(61_000)
-      await expect(connection.resetPassword(short!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.resetPassword(short!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
     it('binds a ticket to its purpose', async () => {
@@ -83,18 +84,18 @@ for (const dialect of DIALECTS) {
       const reset = await connection.createPasswordResetTicket('pat@example.com')
       const verify = await connection.createEmailVerificationTicket('pat@example.com')
       await expect(connection.verifyEmailWithTicket(reset!.ticket, ctx)).rejects.toBeInstanceOf(InvalidTicketError)
-      await expect(connection.resetPassword(verify!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.resetPassword(verify!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       // Both still work for their own purpose.
       await expect(connection.verifyEmailWithTicket(verify!.ticket, ctx)).resolves.toBeTruthy()
-      await expect(connection.resetPassword(reset!.ticket, 'new-password', ctx)).resolves.toBeTruthy()
+      await expect(connection.resetPassword(reset!.ticket, 'new-password-Xq7', ctx)).resolves.toBeTruthy()
     })
 
     it('binds a ticket to its connection', async () => {
       const { connection } = await connect()
-      const other = new BuiltinConnection({ name: uniqueName('tk'), store, bcryptCost: 4 })
-      await other.signup({ email: 'pat@example.com', password: 'x' }, ctx)
+      const other = new BuiltinConnection({ name: uniqueName('tk'), store, ...TEST_COST })
+      await other.signup({ email: 'pat@example.com', password: 'x-Tr0ub4dor-42' }, ctx)
       const reset = await connection.createPasswordResetTicket('pat@example.com')
-      await expect(other.resetPassword(reset!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(other.resetPassword(reset!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
     it('voids a verification ticket once the email has changed, even if it changes back', async () => {
@@ -110,19 +111,19 @@ for (const dialect of DIALECTS) {
     it('changePassword and changeEmail void open reset tickets', async () => {
       const { connection } = await connect()
       const first = await connection.createPasswordResetTicket('pat@example.com')
-      await connection.changePassword('pat@example.com', 'changed-password', ctx)
-      await expect(connection.resetPassword(first!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await connection.changePassword('pat@example.com', 'changed-password-Xq7', ctx)
+      await expect(connection.resetPassword(first!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       const second = await connection.createPasswordResetTicket('pat@example.com')
       await connection.changeEmail('pat@example.com', 'moved@example.com')
-      await expect(connection.resetPassword(second!.ticket, 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.resetPassword(second!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
     it('redeeming one reset ticket voids the user\'s others', async () => {
       const { connection } = await connect()
       const a = await connection.createPasswordResetTicket('pat@example.com')
       const b = await connection.createPasswordResetTicket('pat@example.com')
-      await connection.resetPassword(a!.ticket, 'new-password', ctx)
-      await expect(connection.resetPassword(b!.ticket, 'other-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await connection.resetPassword(a!.ticket, 'new-password-Xq7', ctx)
+      await expect(connection.resetPassword(b!.ticket, 'other-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
     it('checks the policy before consuming the ticket', async () => {
@@ -135,11 +136,11 @@ for (const dialect of DIALECTS) {
     it('lets exactly one of 10 concurrent redemptions succeed', async () => {
       const { connection } = await connect()
       const issued = await connection.createPasswordResetTicket('pat@example.com')
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => connection.resetPassword(issued!.ticket, `password-${i}`, ctx)))
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => connection.resetPassword(issued!.ticket, `password-Xq7-${i}`, ctx)))
       const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []))
       expect(winners).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidTicketError)
-      await expect(connection.login({ identifier: 'pat@example.com', password: `password-${winners[0]}` }, ctx)).resolves.toBeTruthy()
+      await expect(connection.login({ identifier: 'pat@example.com', password: `password-Xq7-${winners[0]}` }, ctx)).resolves.toBeTruthy()
     })
 
     it('returns null for an unknown email', async () => {
@@ -168,7 +169,7 @@ for (const dialect of DIALECTS) {
 
     it('refuses made-up and malformed tokens with InvalidTicketError', async () => {
       const { connection } = await connect()
-      await expect(connection.resetPassword('A'.repeat(43), 'new-password', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+      await expect(connection.resetPassword('A'.repeat(43), 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       await expect(connection.verifyEmailWithTicket('not-a-ticket', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
   })

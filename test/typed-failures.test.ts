@@ -10,6 +10,7 @@ import {
 import { openStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 3000, workers: 1 })
 const login = 'function login(email, password, cb) { cb() }'
@@ -91,7 +92,7 @@ describe('openStore', () => {
 describe('messages', () => {
   it('say "Invalid input" once, then where, then what', async () => {
     const store = await openStore('sqlite::memory:')
-    const users = new BuiltinConnection({ name: uniqueName('msg'), store, bcryptCost: 4 })
+    const users = new BuiltinConnection({ name: uniqueName('msg'), store, ...TEST_COST })
     const error = await failure(() => users.signup({ email: 42 as never, password: 'Tr0ub4dor-horse-42' }, { ip: '192.0.2.1' }))
     expect(error).toBeInstanceOf(LatchkeyError)
     const message = (error as Error).message

@@ -13,6 +13,7 @@ import {
   signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
 } from '../input/schemas.js'
 import { bcryptCompare, bcryptHash } from '../password/hash-pool.js'
+import { bcryptCostFloor, DEFAULT_BCRYPT_COST } from '../password/bcrypt-cost-floor.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
 import { breachedPasswordsOptionSchema, PasswordChecks } from '../password/password-checks.js'
 import { type PasswordPolicy, passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
@@ -40,19 +41,24 @@ export const builtinConnectionOptionsSchema = z.strictObject({
   requireUsername: z.boolean().optional(),
   /** Longest allowed username, 1–128; default 15. */
   usernameMaxLength: z.number().int().min(1).max(USERNAME_MAX_LENGTH_LIMIT).optional(),
-  /** bcrypt cost for new hashes (4–31, default 10). Hashes of another cost are re-hashed at login. */
+  /**
+   * bcrypt cost for new hashes (10–31, default 10; ASVS 11.4.2). A hash of a lower cost is re-hashed at login; a
+   * higher one is kept. Below 10 only with `unsafeLowCostForTests`.
+   */
   bcryptCost: z.number().int().min(4).max(31).optional(),
+  /** Allows a `bcryptCost` from 4 to 9, which is too cheap to store real passwords: for test suites only. */
+  unsafeLowCostForTests: z.boolean().optional(),
   /** Ticket lifetimes and the hourly issuance limit; see {@link TicketSettings}. */
   tickets: ticketSettingsSchema.optional(),
   /** Brute-force blocking, IP throttling and signup limits; on by default. `false` turns it off. */
   attackProtection: attackProtectionSchema.optional(),
-  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. Off by default, on with the nist level. */
+  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. On by default; `false` turns it off. */
   breachedPasswords: breachedPasswordsOptionSchema.optional(),
   /** Receives every event. A throwing listener is reported as a process warning. */
   onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
   /** The clock, injectable for tests. */
   now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
-})
+}).check(bcryptCostFloor)
 
 export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSchema>
 
@@ -89,7 +95,7 @@ implements DatabaseConnection {
     this.store = o.store
     this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
     this.policy = this.checks.policy
-    this.bcryptCost = o.bcryptCost ?? 10
+    this.bcryptCost = o.bcryptCost ?? DEFAULT_BCRYPT_COST
     this.requireUsername = o.requireUsername ?? false
     this.usernameMaxLength = o.usernameMaxLength ?? DEFAULT_USERNAME_MAX_LENGTH
     this.now = o.now ?? (() => new Date())

@@ -18,7 +18,7 @@ export type StoredVerdict =
 /** What recording a successful login did. */
 export interface RecordedLogin {
   profile: UserProfile
-  /** The hash was replaced: a bcrypt hash of another cost, or an imported legacy hash. */
+  /** The hash was replaced: a bcrypt hash of a lower cost, or an imported legacy hash. */
   rehashed: boolean
   /** The imported legacy format the password matched, if any. */
   legacyFormat: LegacyHash['format'] | null
@@ -81,7 +81,7 @@ export class StoredCredentials {
   }
 
   /**
-   * Records a successful login. A bcrypt hash of another cost is re-hashed; an imported
+   * Records a successful login. A bcrypt hash of a lower cost is re-hashed; an imported
    * legacy hash is replaced by bcrypt when the password fits bcrypt's 72 bytes after
    * NFKC. Both writes are compare-and-set, so a concurrent password change is kept.
    */
@@ -96,7 +96,8 @@ export class StoredCredentials {
       const upgrade = rehashed ? { upgradeLegacy: { from: user.legacy_hash!, to: await bcryptHash(normalized, this.cost) } } : {}
       await this.store.recordLogin(this.connection, user.user_id, { at, ...upgrade })
     } else {
-      rehashed = bcryptCost(user.password_hash!) !== this.cost
+      // Only ever up: a hash stronger than the configured cost (another process, an import) is kept as it is.
+      rehashed = (bcryptCost(user.password_hash!) ?? 0) < this.cost
       const rehash = rehashed ? { rehash: { from: user.password_hash!, to: await bcryptHash(normalized, this.cost) } } : {}
       await this.store.recordLogin(this.connection, user.user_id, { at, ...rehash })
     }

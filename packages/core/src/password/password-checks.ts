@@ -17,8 +17,8 @@ export class PasswordChecks {
 
   constructor(policy: PasswordPolicyOptions | undefined, breached: BreachedPasswordsOption | undefined) {
     this.policy = new PasswordPolicy(policy)
-    // The nist preset turns the breached list on unless the connection says otherwise.
-    this.breached = new BreachedPasswords(breached ?? this.policy.level === 'nist')
+    // Secure by default: the breached list is on unless the connection turns it off.
+    this.breached = new BreachedPasswords(breached ?? true)
   }
 
   /**

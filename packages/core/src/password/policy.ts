@@ -15,9 +15,9 @@ export type PasswordPolicyLevel = (typeof passwordPolicyLevels)[number]
 /** Options of a built-in connection's password policy. Existing passwords keep working. */
 export const passwordPolicyOptionsSchema = z.strictObject({
   /**
-   * nist: ≥15, no composition rules, blocklist and breached list on. Compatibility only (they impose character
-   * classes): fair: ≥8 with lower, upper and digit; good: ≥8 from 3 of 4 classes; excellent: ≥10 from 3 of 4
-   * classes, no more than 2 identical characters in a row. Also none: ≥1; low: ≥6.
+   * Without a level: ≥8, no composition rules (ASVS 5.0 V6). nist: ≥15, no composition rules. Compatibility only
+   * (they impose character classes): fair: ≥8 with lower, upper and digit; good: ≥8 from 3 of 4 classes; excellent:
+   * ≥10 from 3 of 4 classes, no more than 2 identical characters in a row. Also none: ≥1; low: ≥6.
    */
   level: z.enum(passwordPolicyLevels).optional(),
   /** Overrides the level's minimum length, in code points after NFKC (1–72). */
@@ -25,7 +25,7 @@ export const passwordPolicyOptionsSchema = z.strictObject({
   /** Refuses any of the last n passwords, the current one included (0–24). */
   history: z.number().int().min(0).max(24).optional(),
   /**
-   * Refuses common passwords (whole password, case-insensitive): `true` uses the built-in list, `list` a larger one
+   * Refuses common passwords (whole password, case-insensitive); on unless `false`. The built-in list, or `list`, a larger one
    * of your own instead (only entries that reach the minimum length are kept). `custom` adds context words (your
    * product, company, codenames), refused anywhere inside the password, case-insensitively.
    */
@@ -54,6 +54,8 @@ const LOWER = /\p{Ll}/u
 const UPPER = /\p{Lu}/u
 const DIGIT = /\p{Nd}/u
 const LEVEL_MIN_LENGTH: Record<PasswordPolicyLevel, number> = { none: 1, low: 6, fair: 8, good: 8, excellent: 10, nist: 15 }
+/** The minimum length without a level: ASVS 5.0 6.2.1. */
+export const DEFAULT_MIN_LENGTH = 8
 /** ASVS 5.0 6.2.4: the blocklist should hold at least the top 3,000 passwords that the policy would otherwise allow. */
 export const MIN_BLOCKLIST_ENTRIES = 3000
 
@@ -62,7 +64,8 @@ export const MIN_BLOCKLIST_ENTRIES = 3000
  * them, met or not; password history needs bcrypt and is checked by the connection.
  */
 export class PasswordPolicy {
-  readonly level: PasswordPolicyLevel
+  /** The level asked for; undefined for the default (8+ characters, no composition rules). */
+  readonly level: PasswordPolicyLevel | undefined
   readonly minLength: number
   readonly history: number
   /** The common passwords; empty when the dictionary is off. */
@@ -74,10 +77,11 @@ export class PasswordPolicy {
 
   constructor(options: PasswordPolicyOptions = {}) {
     const o = passwordPolicyOptionsSchema.parse(options)
-    this.level = o.level ?? 'none'
-    this.minLength = o.minLength ?? LEVEL_MIN_LENGTH[this.level]
+    this.level = o.level
+    this.minLength = o.minLength ?? (o.level ? LEVEL_MIN_LENGTH[o.level] : DEFAULT_MIN_LENGTH)
     this.history = o.history ?? 0
-    const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? this.level === 'nist' }
+    // Secure by default: the common-password list is on unless the host turns it off.
+    const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? true }
     const enabled = dict.enabled ?? true
     const blocklist = enabled ? blocklistAtLength(('list' in dict && dict.list) || undefined, this.minLength) : { set: new Set<string>(), reaching: 0 }
     this.blocklist = blocklist.set
