@@ -28,7 +28,7 @@ function comparesPerSecond(compare: (pw: string, hash: string) => boolean, hash:
 }
 
 async function connectionOn(store: OpenedStore, cost = COST): Promise<{ connection: BuiltinConnection; email: string }> {
-  const connection = new BuiltinConnection({ name: `bench-load-${Date.now()}-${nextIp}`, store, bcryptCost: cost })
+  const connection = new BuiltinConnection({ name: `bench-load-${Date.now()}-${nextIp}`, store, bcryptCost: cost, unsafeLowCostForTests: cost < 10 })
   const email = `load${nextIp}@example.com`
   await connection.signup({ email, password: PASSWORD }, freshIp())
   return { connection, email }

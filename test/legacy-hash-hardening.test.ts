@@ -12,6 +12,7 @@ import {
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 afterAll(async () => { await closeHashPool() })
 
@@ -35,7 +36,7 @@ describe('refused at import: digests, salts and keys below their format\'s minim
   let connection: BuiltinConnection
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
-    connection = new BuiltinConnection({ name: uniqueName('min'), store, bcryptCost: 4 })
+    connection = new BuiltinConnection({ name: uniqueName('min'), store, ...TEST_COST })
   })
   afterAll(async () => { await store.close() })
 
@@ -97,7 +98,7 @@ describe('refused at import: records whose login would cost more than the caps a
   let connection: BuiltinConnection
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
-    connection = new BuiltinConnection({ name: uniqueName('cap'), store, bcryptCost: 4 })
+    connection = new BuiltinConnection({ name: uniqueName('cap'), store, ...TEST_COST })
   })
   afterAll(async () => { await store.close() })
 
@@ -152,7 +153,7 @@ for (const dialect of DIALECTS) {
     }
 
     it('refuses a zero-length comparison: a digest that decodes to nothing matches no password', async () => {
-      const connection = new BuiltinConnection({ name: uniqueName('zero'), store, bcryptCost: 4 })
+      const connection = new BuiltinConnection({ name: uniqueName('zero'), store, ...TEST_COST })
       const empties = [
         { format: 'pbkdf2', digest: 'sha256', iterations: 1000, salt: 'c2FsdA==', hash: '', passwordEncoding: 'utf8' },
         { format: 'scrypt', N: 1024, r: 8, p: 1, salt: 'c2FsdA==', hash: '', passwordEncoding: 'utf8' },
@@ -169,7 +170,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('counts a legacy hash that fails to verify as a wrong password, toward the brute-force block', async () => {
-      const connection = new BuiltinConnection({ name: uniqueName('broken'), store, bcryptCost: 4, attackProtection: { bruteForce: { threshold: 2 } } })
+      const connection = new BuiltinConnection({ name: uniqueName('broken'), store, ...TEST_COST, attackProtection: { bruteForce: { threshold: 2 } } })
       const broken = [
         JSON.stringify({ format: 'argon2', phc: '$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$A' }), // hash-wasm throws on a 0-byte tag
         JSON.stringify({ format: 'pbkdf2', digest: 'sha256', iterations: 0, salt: 'c2FsdA==', hash: b64(randomBytes(32)), passwordEncoding: 'utf8' }), // fails the schema
@@ -191,7 +192,7 @@ for (const dialect of DIALECTS) {
 describe('a wrong password on a cheaper bcrypt hash costs a compare at the configured cost', () => {
   it('tops a $2b$04$ hash up with compares at costs 4 … C−1, and a hash at the configured cost with none', async () => {
     const store = await openStore('sqlite::memory:')
-    const connection = new BuiltinConnection({ name: uniqueName('diff'), store, bcryptCost: 7 })
+    const connection = new BuiltinConnection({ name: uniqueName('diff'), store, ...TEST_COST, bcryptCost: 7 })
     await importUsers(connection, [
       { email: 'cheap@example.com', password_hash: bcrypt.hashSync('Right-horse-battery-1', 4) },
       { email: 'same@example.com', password_hash: bcrypt.hashSync('Right-horse-battery-1', 7) },
