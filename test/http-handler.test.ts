@@ -6,6 +6,7 @@ import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
 import { eventually } from './support/servers.js'
 import { APP_PATH, HTTP_ADAPTERS, serveHandler, tcpRelay, type HttpAdapter, type RunningApp } from './support/http-adapters.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const OTHER_PASSWORD = 'Correct-Staple-Battery-77'
@@ -34,7 +35,7 @@ async function setup(adapter: HttpAdapter, opts: {
   if (!opts.store) cleanups.push(() => store.close())
   const events = eventLog()
   const connection = new BuiltinConnection({
-    name: uniqueName('http'), store, bcryptCost: 4, onEvent: events.onEvent,
+    name: uniqueName('http'), store, ...TEST_COST, onEvent: events.onEvent,
     passwordPolicy: { level: 'good' }, breachedPasswords: { list: [LEAKED] },
     ...opts.connection,
   })

@@ -8,6 +8,7 @@ import { PNG } from 'pngjs'
 import { closeHashPool } from '@latchkey/core'
 import { createWebApp } from '../examples/web/app.js'
 import { storeUrl } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 /**
  * The browser test is opt-in, as the database dialects are: `LATCHKEY_BROWSER` names the
@@ -40,7 +41,7 @@ describe.skipIf(skipReason !== null)(`the web example in a real browser${skipRea
   beforeAll(async () => {
     if (!existsSync(executablePath!)) throw new Error(`LATCHKEY_BROWSER=${executablePath} names no file`)
     mkdirSync(SHOTS, { recursive: true })
-    web = await createWebApp({ storeUrl: storeUrl('sqlite'), bcryptCost: 4 })
+    web = await createWebApp({ storeUrl: storeUrl('sqlite'), ...TEST_COST })
     server = await new Promise<Server>((resolve) => { const s = web.app.listen(0, '127.0.0.1', () => resolve(s)) })
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     web.setBaseUrl(base)

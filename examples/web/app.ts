@@ -29,8 +29,10 @@ const MESSAGES: Record<string, { field?: string; message: string }> = {
 export interface WebAppOptions {
   /** Where the SQLite file lives: `sqlite:path/to/file.db`. */
   storeUrl: string
-  /** bcrypt cost; tests pass 4. */
+  /** bcrypt cost; tests pass 4, with `unsafeLowCostForTests`. */
   bcryptCost?: number
+  /** Lets a test suite use a bcrypt cost under 10; never set it in production. */
+  unsafeLowCostForTests?: boolean
 }
 
 /**
@@ -42,6 +44,7 @@ export async function createWebApp(opts: WebAppOptions) {
   const users = new BuiltinConnection({
     name: 'web', store, passwordPolicy: PASSWORD_POLICY, breachedPasswords: true,
     ...(opts.bcryptCost !== undefined && { bcryptCost: opts.bcryptCost }),
+    ...(opts.unsafeLowCostForTests !== undefined && { unsafeLowCostForTests: opts.unsafeLowCostForTests }),
   })
   const rules = new PasswordPolicy(PASSWORD_POLICY).evaluate('')
   const outbox = new Outbox()
