@@ -235,6 +235,13 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
       const ips = s.events.events.filter((e) => e.type === 'fu').map((e) => e.ip)
       expect(ips).toEqual([trustProxy === undefined ? '127.0.0.1' : '198.51.100.7'])
     }
+    const twoHops = await setup(adapter, { handler: { trustProxy: 2 } })
+    const spoofed = '192.0.2.66, 203.0.113.9, 198.51.100.7' // the client wrote the first; two proxies appended the rest
+    await twoHops.post('/auth/login', { identifier: 'nobody@example.com', password: PASSWORD }, { 'x-forwarded-for': spoofed })
+    expect(twoHops.events.events.filter((e) => e.type === 'fu').map((e) => e.ip)).toEqual(['203.0.113.9'])
+    const garbage = await twoHops.post('/auth/login', { identifier: 'nobody@example.com', password: PASSWORD }, { 'x-forwarded-for': 'unknown, 198.51.100.7' })
+    expect(garbage.status).toBe(400)
+    expect(await garbage.json()).toMatchObject({ error: 'invalid_client_ip' })
   })
 
   it('limits: 413 past 16 KiB, 405 for other methods, unknown paths fall through, malformed JSON is 400', async () => {

@@ -46,7 +46,8 @@ export async function createWebApp(opts: WebAppOptions) {
     ...(opts.bcryptCost !== undefined && { bcryptCost: opts.bcryptCost }),
     ...(opts.unsafeLowCostForTests !== undefined && { unsafeLowCostForTests: opts.unsafeLowCostForTests }),
   })
-  const rules = new PasswordPolicy(PASSWORD_POLICY).evaluate('')
+  const policy = new PasswordPolicy(PASSWORD_POLICY)
+  const rules = policy.evaluate('')
   const outbox = new Outbox()
   let baseUrl = 'http://localhost'
 
@@ -168,6 +169,14 @@ ${field({ name: 'password', label: 'New password', type: 'password', error: erro
     res.send(page('Confirm your email', `<form method="post" action="/auth/email/verify">${formError(req)}
 <input type="hidden" name="ticket" value="${esc(q(req, 'ticket'))}">
 <p>Confirm that this email address is yours.</p><button type="submit">Confirm my email</button></form>`))
+  })
+
+  // The rules as the user types: the policy's own verdict, never the password back, never stored.
+  app.post('/password-rules', express.json({ limit: '4kb' }), (req, res) => {
+    if (req.get('sec-fetch-site') !== 'same-origin') return res.status(403).json({ error: 'cross_site_refused' })
+    const password: unknown = (req.body as { password?: unknown } | undefined)?.password
+    if (typeof password !== 'string' || password.length > 1024) return res.status(400).json({ error: 'invalid_input' })
+    res.set('cache-control', 'no-store').json(policy.evaluate(password).map(({ id, verified }) => ({ id, verified })))
   })
 
   app.get('/outbox', (_req, res) => {

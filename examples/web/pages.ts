@@ -19,7 +19,10 @@ export function page(title: string, body: string, notice?: string): string {
   button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; background: #0b3d91; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
   .error { color: #b3261e; margin: .25rem 0 0; }
   .notice { background: #e6f4ea; border: 1px solid #34a853; padding: .5rem .75rem; border-radius: 4px; }
-  .rules { color: #57606a; font-size: .9rem; }
+  .rules { color: #57606a; font-size: .9rem; list-style: none; padding-left: 0; }
+  .rules li::before { content: '○ '; }
+  .rules li.met { color: #1a7f37; } .rules li.met::before { content: '✓ '; }
+  .rules li.unmet { color: #b3261e; } .rules li.unmet::before { content: '✗ '; }
   nav a { margin-right: 1rem; }
   pre { white-space: pre-wrap; background: #f6f8fa; padding: .75rem; border-radius: 4px; }
 </style></head>
@@ -35,7 +38,28 @@ export function field(opts: { name: string; label: string; type?: string; value?
 ${opts.error ? `<p class="error" id="${id}-error">${esc(opts.error)}</p>` : ''}${opts.hint ?? ''}`
 }
 
-/** The password policy's rules, listed under a password field. */
+/**
+ * The password policy's rules, listed under a password field and ticked as the user types.
+ * The page asks the server (POST /password-rules), so the rules are the connection's own and
+ * never copied into the browser.
+ */
 export function rulesList(rules: readonly PolicyRuleResult[]): string {
-  return `<ul class="rules">${rules.map((r) => `<li>${esc(r.message)}</li>`).join('')}</ul>`
+  return `<ul class="rules" id="password-rules" aria-live="polite">${rules.map((r) => `<li data-rule="${esc(r.id)}">${esc(r.message)}</li>`).join('')}</ul>
+<script>
+(() => {
+  const input = document.querySelector('input[type=password]')
+  let timer
+  input.addEventListener('input', () => {
+    clearTimeout(timer)
+    timer = setTimeout(async () => {
+      const res = await fetch('/password-rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: input.value }) })
+      if (!res.ok) return
+      for (const rule of await res.json()) {
+        const item = document.querySelector('#password-rules [data-rule="' + rule.id + '"]')
+        if (item) item.className = rule.verified ? 'met' : 'unmet'
+      }
+    }, 150)
+  })
+})()
+</script>`
 }

@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http'
 import proxyaddr from 'proxy-addr'
 import ipaddr from 'ipaddr.js'
 
+/** The address the request names for its client (a forwarded one) is not an IP. */
+export class UnusableClientIpError extends Error {}
+
 /**
  * The end user's IP: the peer address the adapter saw, or, when `trustProxy` names how
  * many proxies stand in front of the app, the address that many hops back in

@@ -1,5 +1,5 @@
 import { handlerOptionsSchema, ROUTE_PATHS, type HandlerOptions, type RequestInfo, type RouteName } from './handler-options.js'
-import { clientIp } from './client-ip.js'
+import { clientIp, UnusableClientIpError } from './client-ip.js'
 import { errorReply, type ErrorReply } from './error-response.js'
 import { ForgotLimiter } from './forgot-limiter.js'
 import { guardRequest } from './request-guard.js'
@@ -53,12 +53,15 @@ export function createHandler(options: HandlerOptions): LatchkeyHandler {
     try {
       fields = bodyFields(kind, await readBody(request, opts.bodyLimitBytes))
       const ip = clientIp(info.remoteAddress, request.headers.get('x-forwarded-for'), opts.trustProxy)
+      // A trusted proxy that forwards no usable address is misconfigured; no shared fallback counter.
+      if (ip === null && info.remoteAddress !== undefined) throw new UnusableClientIpError()
       const userAgent = request.headers.get('user-agent')?.slice(0, 512)
       const ctx = { ...(ip !== null && { ip }), ...(userAgent && { userAgent }) }
       outcome = await routes[route]({ fields, ctx, request, info, options: opts, forgotLimiter })
     } catch (error) {
       if (error instanceof BodyTooLargeError) return json(413, { error: 'payload_too_large', message: 'The request body is too large.' })
       if (error instanceof MalformedBodyError) return json(400, { error: 'malformed_body', message: 'The body is not a JSON object.' })
+      if (error instanceof UnusableClientIpError) return json(400, { error: 'invalid_client_ip', message: 'The client address is not an IP.' })
       const reply = errorReply(error)
       return kind === 'form' ? formFailure(route, reply, fields) : errorResponse(reply)
     }

@@ -1,0 +1,91 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { BuiltinConnection, closeHashPool, CustomScriptConnection } from '@latchkey/core'
+import { QuickJsRunner } from '@latchkey/sandbox'
+import { openStore } from '@latchkey/adapters'
+import { createHandler, type MailRequest } from '@latchkey/http'
+import { storeUrl, uniqueName } from './support/dialects.js'
+import { HTTP_ADAPTERS, serveHandler, type RunningApp } from './support/http-adapters.js'
+
+const PASSWORD = 'Tr0ub4dor-horse-42'
+const runner = new QuickJsRunner({ timeoutMs: 5000, workers: 1 })
+const running: RunningApp[] = []
+afterAll(async () => {
+  for (const app of running) await app.close()
+  await runner.close()
+  await closeHashPool()
+})
+
+/** A login script per failure; the text a failure carries must never reach the client. */
+const SCRIPTS = {
+  sql: `function login(email, password, callback) {
+    callback(new Error('ER_PARSE_ERROR near SELECT password_hash FROM shop_users WHERE email = ' + email));
+  }`,
+  timeout: 'function login(email, password, callback) { while (true) {} }',
+  egress: `async function login(email, password) {
+    await fetch('http://legacy-db.invalid/users?secret=s3cr3t-config');
+  }`,
+  borrowedCode: `function login(email, password, callback) {
+    callback(new ValidationError('invalid_user_password', 'row 17 of shop_users has a NULL salt'));
+  }`,
+  blocked: `function login(email, password, callback) {
+    callback(new UnauthorizedError('Your account is suspended; call support.'));
+  }`,
+}
+
+async function post(app: RunningApp, path: string, body: unknown): Promise<Response> {
+  return fetch(app.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+}
+
+describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
+  async function appFor(script: string): Promise<RunningApp> {
+    const connection = new CustomScriptConnection({
+      name: uniqueName('http-err'), runner, scripts: { login: script }, timeoutMs: 1000, attackProtection: false,
+    })
+    const app = await serveHandler(adapter, createHandler({ connection }))
+    running.push(app)
+    return app
+  }
+
+  it.each([
+    ['sql', 502, 'script_error'],
+    ['timeout', 502, 'script_timeout'],
+    ['egress', 502, 'egress_denied'],
+  ] as const)('a script failure (%s) is %i %s with a fixed message and nothing of its own', async (name, status, code) => {
+    const res = await post(await appFor(SCRIPTS[name]), '/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
+    expect(res.status).toBe(status)
+    expect(await res.json()).toEqual({ error: code, message: 'The identity backend failed.' })
+  })
+
+  it("a script's ValidationError borrowing an end-user code keeps its status but not its text", async () => {
+    const res = await post(await appFor(SCRIPTS.borrowedCode), '/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
+    expect(res.status).toBe(401)
+    const body = await res.json() as { error: string; message: string }
+    expect(body.error).toBe('invalid_user_password')
+    expect(body.message).not.toContain('shop_users')
+  })
+
+  it('an UnauthorizedError is 403 with its message, meant for the end user', async () => {
+    const res = await post(await appFor(SCRIPTS.blocked), '/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toEqual({ error: 'unauthorized', message: 'Your account is suspended; call support.' })
+  })
+
+  it('answers signup and forgot before the mail is sent: onMail runs off the request path', async () => {
+    const store = await openStore(storeUrl('sqlite'))
+    const connection = new BuiltinConnection({ name: uniqueName('http-mail'), store, bcryptCost: 4 })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const started: MailRequest['kind'][] = []
+    const app = await serveHandler(adapter, createHandler({ connection, onMail: async (m) => { started.push(m.kind); await held } }))
+    try {
+      expect((await post(app, '/auth/signup', { email: 'ada@example.com', password: PASSWORD })).status).toBe(201)
+      expect((await post(app, '/auth/password/forgot', { email: 'ada@example.com' })).status).toBe(202)
+      // Both answers came back while every mail is still being "sent".
+      await expect.poll(() => started.slice().sort()).toEqual(['reset_password', 'verify_email'])
+    } finally {
+      release()
+      await app.close()
+      await store.close()
+    }
+  })
+})
