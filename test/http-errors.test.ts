@@ -5,6 +5,7 @@ import { openStore } from '@latchkey/adapters'
 import { createHandler, type MailRequest } from '@latchkey/http'
 import { storeUrl, uniqueName } from './support/dialects.js'
 import { HTTP_ADAPTERS, serveHandler, type RunningApp } from './support/http-adapters.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const runner = new QuickJsRunner({ workers: 1 })
@@ -74,7 +75,7 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
 
   it('answers signup and forgot before the mail is sent: onMail runs off the request path', async () => {
     const store = await openStore(storeUrl('sqlite'))
-    const connection = new BuiltinConnection({ name: uniqueName('http-mail'), store, bcryptCost: 4 })
+    const connection = new BuiltinConnection({ name: uniqueName('http-mail'), store, ...TEST_COST })
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
     const started: MailRequest['kind'][] = []
