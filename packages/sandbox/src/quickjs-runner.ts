@@ -74,6 +74,7 @@ export class QuickJsRunner implements ScriptRunner {
       scriptName,
       configurationJson: JSON.stringify(o.configuration ?? {}),
       globalJson: (o.global && this.globals.get(o.global)) || '{}',
+      ...(o.global ? { connection: o.global } : {}),
       egress: o.egress?.allow ?? [],
       redact: secrets,
       timeoutMs: o.timeoutMs ?? this.timeoutMs,

@@ -99,10 +99,25 @@ function networkOf(run: ScriptRun): RunNetwork {
   return network
 }
 
+/**
+ * The token cache lives on the main thread, shared by every worker. The envelope (which
+ * connection, which egress list) comes from the run's job, never from the script. The
+ * secret is redacted from the moment it is used, the token from the moment it exists.
+ */
+async function clientCredentialsToken(args: Record<string, unknown>, run: ScriptRun): Promise<unknown> {
+  const { redact } = run.job
+  if (typeof args['clientSecret'] === 'string' && args['clientSecret'] !== '') redact.push(args['clientSecret'])
+  const grant = await viaMain('client-credentials', 'token', { request: args, connection: run.job.connection, egress: run.job.egress })
+  const token = (grant as { accessToken?: unknown }).accessToken
+  if (typeof token === 'string') redact.push(token)
+  return grant
+}
+
 const services: HostServices = {
   modules: REQUIRABLE,
   async call(module, op, args, run) {
     if (module === 'bcrypt') return viaMain(module, op, args)
+    if (module === 'client-credentials' && op === 'token') return clientCredentialsToken(args, run)
     if (module === 'crypto') return cryptoAsync(op, args)
     if (module === 'http' && op === 'send') return networkOf(run).http.send(args as unknown as HttpRequestArgs)
     if (module === 'mysql' || module === 'pg') {
@@ -153,8 +168,13 @@ port.on('message', (message: ToWorker) => {
   const pending = hostCalls.get(message.id)
   if (!pending) return
   hostCalls.delete(message.id)
-  if (message.ok) pending.resolve(message.value)
-  else pending.reject(new Error(message.message))
+  if (message.ok) {
+    pending.resolve(message.value)
+    return
+  }
+  const error = new Error(message.message)
+  if (message.name) error.name = message.name
+  pending.reject(error)
 })
 
 // Warm one module so the first run finds a sandbox ready.

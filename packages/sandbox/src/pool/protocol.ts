@@ -7,6 +7,8 @@ export interface RunJob {
   scriptName: string
   configurationJson: string
   globalJson: string
+  /** The run's `global` handle: it scopes host-side state of the connection (the token cache). */
+  connection?: string
   egress: string[]
   redact: string[]
   /** Absolute deadline, ms since the epoch. */
@@ -33,7 +35,7 @@ export interface GuestError {
 export type ToWorker =
   | { type: 'run'; id: number; job: RunJob }
   | { type: 'host-result'; id: number; ok: true; value: unknown }
-  | { type: 'host-result'; id: number; ok: false; message: string }
+  | { type: 'host-result'; id: number; ok: false; message: string; name?: string }
 
 export type FromWorker =
   | { type: 'done'; id: number; outcome: RunOutcome }

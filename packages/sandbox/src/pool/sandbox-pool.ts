@@ -5,6 +5,8 @@ import { bcryptCompare, bcryptHash } from '@latchkey/core/internal'
 import { BRIDGE_LIMITS, RUN_LIMITS } from '../limits.js'
 import type { FromWorker, RunJob, RunOutcome, ToWorker, WorkerConfig } from './protocol.js'
 import { scriptLabel } from '../guest/script-run.js'
+import { TokenCache } from '../client-credentials/token-cache.js'
+import { tokenRequestSchema } from '../client-credentials/token-request.js'
 
 interface Active {
   job: RunJob
@@ -36,6 +38,8 @@ export class SandboxPool {
   private nextId = 1
   private wasm: Promise<WebAssembly.Module> | null = null
   private closed = false
+  /** Client-credentials tokens of every connection on this runner, shared by its workers. */
+  private readonly tokens = new TokenCache()
   /** Worker start-ups and hard kills so far, for benchmarks and diagnostics. */
   readonly stats = { started: 0, killed: 0 }
 
@@ -51,6 +55,7 @@ export class SandboxPool {
 
   async close(): Promise<void> {
     this.closed = true
+    this.tokens.clear()
     for (const q of this.queue.splice(0)) q.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
     await Promise.all(this.workers.splice(0).map((w) => this.kill(w, 'The script runner was closed.')))
   }
@@ -107,9 +112,14 @@ export class SandboxPool {
       return
     }
     if (message.type === 'host-call') {
-      hostCall(message.module, message.op, message.args).then(
+      hostCall(message.module, message.op, message.args, this.tokens).then(
         (value) => this.send(entry, { type: 'host-result', id: message.id, ok: true, value }),
-        (error: unknown) => this.send(entry, { type: 'host-result', id: message.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) => this.send(entry, {
+          type: 'host-result', id: message.id, ok: false,
+          message: error instanceof Error ? error.message : String(error),
+          // The name lets an egress denial on the main thread surface as EgressDeniedError.
+          ...(error instanceof Error ? { name: error.name } : {}),
+        }),
       )
     }
   }
@@ -150,9 +160,22 @@ async function loadWasm(): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await readFile(path))
 }
 
-/** Bridge calls served on the main thread. bcrypt runs on core's process-wide hash pool. */
-async function hostCall(module: string, op: string, args: unknown): Promise<unknown> {
+/**
+ * Bridge calls served on the main thread. bcrypt runs on core's process-wide hash pool;
+ * client-credentials tokens come from the runner's cache.
+ */
+async function hostCall(module: string, op: string, args: unknown, tokens: TokenCache): Promise<unknown> {
   const a = (args ?? {}) as Record<string, unknown>
+  if (module === 'client-credentials' && op === 'token') {
+    const parsed = tokenRequestSchema.safeParse(a['request'])
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new TypeError(`getAccessToken: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`)
+    }
+    const connection = typeof a['connection'] === 'string' ? a['connection'] : undefined
+    const egress = Array.isArray(a['egress']) ? a['egress'].map(String) : []
+    return tokens.get(connection, parsed.data, egress)
+  }
   if (module === 'bcrypt' && op === 'hash') {
     const cost = a['cost']
     if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 4 || cost > BRIDGE_LIMITS.bcryptMaxCost) {

@@ -1,5 +1,6 @@
 import { BCRYPT_MODULE_SOURCE } from './bcrypt-module.js'
 import { BUFFER_MODULE_SOURCE } from './buffer-module.js'
+import { CLIENT_CREDENTIALS_MODULE_SOURCE } from './client-credentials-module.js'
 import { CRYPTO_MODULE_SOURCE } from './crypto-module.js'
 import { HTTP_MODULE_SOURCE } from './http-module.js'
 import { MYSQL_MODULE_SOURCE } from './mysql-module.js'
@@ -13,7 +14,8 @@ export const GUEST_MODULE_SOURCES: Record<string, string> = {
   http: HTTP_MODULE_SOURCE,
   mysql: MYSQL_MODULE_SOURCE,
   pg: PG_MODULE_SOURCE,
+  '@latchkey/client-credentials': CLIENT_CREDENTIALS_MODULE_SOURCE,
 }
 
 /** What `require` accepts, in the order its error message lists them. */
-export const REQUIRABLE = ['bcrypt', 'crypto', 'request', 'mysql', 'pg']
+export const REQUIRABLE = ['bcrypt', 'crypto', 'request', 'mysql', 'pg', '@latchkey/client-credentials']

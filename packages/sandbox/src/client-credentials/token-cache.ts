@@ -1,0 +1,64 @@
+import { requestToken } from './token-endpoint.js'
+import type { TokenGrant } from './token-grant.js'
+import { tokenCacheKey, type TokenRequest } from './token-request.js'
+
+/** A token is served from the cache until this long before it expires. */
+export const TOKEN_EXPIRY_MARGIN_MS = 60_000
+const MAX_ENTRIES = 1000
+
+interface Cached {
+  accessToken: string
+  /** When the cache stops serving it: its expiry, less the margin. */
+  until: number
+}
+
+/**
+ * Access tokens of the client-credentials grant, kept on the host per connection (the
+ * run's `global` handle), then per token URL, client, audience, scopes and secret.
+ *
+ * Concurrent runs asking for the same token share one request. That request belongs to
+ * the cache, not to the run that started it, so a run that ends (or times out) while it is
+ * in flight does not abort it for the others. Failed grants are never cached.
+ */
+export class TokenCache {
+  private readonly tokens = new Map<string, Cached>()
+  private readonly inFlight = new Map<string, Promise<TokenGrant>>()
+
+  /**
+   * A token for `request`: from the cache, from a request already in flight, or from a new
+   * one. `connection` scopes the cache; without it nothing is shared between runs.
+   */
+  get(connection: string | undefined, request: TokenRequest, egress: readonly string[]): Promise<TokenGrant> {
+    if (connection === undefined) return requestToken(request, egress)
+    // The egress list is part of the key: a run may only use a token its own list let it fetch.
+    const key = tokenCacheKey(`${connection}\n${[...egress].sort().join(',')}`, request)
+    if (request.forceRefresh) this.tokens.delete(key)
+    const cached = this.tokens.get(key)
+    if (cached && Date.now() < cached.until) return Promise.resolve({ ok: true, accessToken: cached.accessToken, expiresIn: Math.floor((cached.until + TOKEN_EXPIRY_MARGIN_MS - Date.now()) / 1000) })
+    const pending = this.inFlight.get(key)
+    if (pending) return pending
+    const sentAt = Date.now()
+    const grant = requestToken(request, egress).then((result) => {
+      if (result.ok && result.expiresIn !== null) this.store(key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
+      return result
+    }).finally(() => this.inFlight.delete(key))
+    this.inFlight.set(key, grant)
+    return grant
+  }
+
+  clear(): void {
+    this.tokens.clear()
+  }
+
+  private store(key: string, entry: Cached): void {
+    if (entry.until <= Date.now()) return
+    this.tokens.delete(key)
+    if (this.tokens.size >= MAX_ENTRIES) {
+      const now = Date.now()
+      for (const [k, v] of this.tokens) if (v.until <= now) this.tokens.delete(k)
+      // Still full: drop the oldest insertion.
+      if (this.tokens.size >= MAX_ENTRIES) this.tokens.delete(this.tokens.keys().next().value!)
+    }
+    this.tokens.set(key, entry)
+  }
+}
