@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CustomScriptConnection, EgressDeniedError, ScriptError, ScriptTimeoutError, type LatchkeyEvent } from '@latchkey/core'
 import { createLegacyIdentityRouter, getAccessToken, requireAccessToken, type Middleware } from '@latchkey/legacy-api'
 import { QuickJsRunner } from '@latchkey/sandbox'
-import { oidcServer } from './support/oidc-server.js'
+import { startAuthorizationServer } from '../examples/legacy-api/authorization-server.js'
 import { httpServer } from './support/servers.js'
 import { uniqueName } from './support/dialects.js'
 
@@ -17,7 +17,7 @@ const A = { clientId: 'legacy-scripts', clientSecret: 'cc-secret-Qw7e-Rt5y-Ui3o'
 const B = { clientId: 'reporting', clientSecret: 'cc-secret-Zx1c-Vb2n-Mm4k', audiences: ['https://other-api.test'] }
 const PASSWORD = 'Tr0ub4dor-horse-42'
 
-let idp: Awaited<ReturnType<typeof oidcServer>>
+let idp: Awaited<ReturnType<typeof startAuthorizationServer>>
 let api: { port: number; url: string; close(): Promise<void>; revoked: Set<string>; calls: number; refusedTokens: number; lastJti: string | undefined }
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 
@@ -31,7 +31,7 @@ const notRevoked = (revoked: Set<string>, seen: { lastJti?: string; refusedToken
 }
 
 beforeAll(async () => {
-  idp = await oidcServer({ clients: [A, B] })
+  idp = await startAuthorizationServer({ clients: [A, B] })
   const revoked = new Set<string>()
   const state: { calls: number; refusedTokens: number; lastJti?: string } = { calls: 0, refusedTokens: 0 }
   const chain: Middleware[] = [

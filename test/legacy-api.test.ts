@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createLegacyIdentityRouter, InvalidOptionsError, ipAllowList, requireAccessToken, type LegacyUser, type Middleware,
 } from '@latchkey/legacy-api'
-import { oidcServer } from './support/oidc-server.js'
+import { startAuthorizationServer } from '../examples/legacy-api/authorization-server.js'
 
 // The legacy identity API kit against a real authorization server (oidc-provider): JWT
 // access tokens by client credentials with resource indicators. Only client A may obtain
@@ -19,7 +19,7 @@ const B = { clientId: 'reporting', clientSecret: 'b-secret-Hy7c-4nR1-3wEe', audi
 const C = { clientId: 'too-generous', clientSecret: 'c-secret-Jk2d-8sT5-6yUu', audiences: [AUDIENCE] }
 const PASSWORD = 'Tr0ub4dor-horse-42'
 
-let idp: Awaited<ReturnType<typeof oidcServer>>
+let idp: Awaited<ReturnType<typeof startAuthorizationServer>>
 const servers: { close(): Promise<void> }[] = []
 /** Every response body any test received: none may carry a password hash. */
 const bodies: string[] = []
@@ -27,7 +27,7 @@ const users = new Map<string, { id: number; email: string; password_hash: string
 const serverErrors: Error[] = []
 
 beforeAll(async () => {
-  idp = await oidcServer({ clients: [A, B, C] })
+  idp = await startAuthorizationServer({ clients: [A, B, C] })
   users.set('ada@example.com', { id: 7, email: 'ada@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Ada' })
   users.set('leaky@example.com', {
     id: 8, email: 'leaky@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Leaky',

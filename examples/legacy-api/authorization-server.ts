@@ -3,19 +3,22 @@ import type net from 'node:net'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import Provider, { errors } from 'oidc-provider'
 
-/** One client of the test authorization server: its id, secret and the audiences it may obtain. */
-export interface TestClient {
+/** One client of the authorization server: its id, secret and the audiences it may obtain. */
+export interface OAuthClient {
   clientId: string
   clientSecret: string
   audiences: string[]
 }
 
 /**
- * A real OAuth 2.0 authorization server (oidc-provider) on 127.0.0.1 that issues JWT access
+ * An OAuth 2.0 authorization server (oidc-provider) on 127.0.0.1 that issues JWT access
  * tokens (RFC 9068) by the client-credentials grant with resource indicators (RFC 8707).
- * Each audience goes only to the clients listed for it; anyone else gets `invalid_target`.
+ * Each audience goes only to the clients listed for it; anyone else gets `invalid_target`:
+ * the issuer-side half of "only one specific client may obtain the legacy API's audience".
+ * A stand-in for your identity provider, for the demo and the tests; its keys and grants
+ * live in memory.
  */
-export async function oidcServer(opts: { clients: TestClient[]; scope?: string; accessTokenTtlSeconds?: number }) {
+export async function startAuthorizationServer(opts: { clients: OAuthClient[]; scope?: string; accessTokenTtlSeconds?: number }) {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
   const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' }
   let tokenRequests = 0
