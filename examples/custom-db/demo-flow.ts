@@ -1,17 +1,19 @@
 import { LatchkeyError, type CustomScriptConnection } from '@latchkey/core'
 
+/** Runs one demo step and prints its result, or the code and message of the LatchkeyError it threw. */
+export async function step(label: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    const result = await work()
+    console.log(`  ${label}: ${result === undefined ? 'ok' : JSON.stringify(result)}`)
+  } catch (error) {
+    if (!(error instanceof LatchkeyError)) throw error
+    console.log(`  ${label}: ${error.code} (${error.message})`)
+  }
+}
+
 /** Walks a custom-script connection through every method, printing each step. */
 export async function demoFlow(users: CustomScriptConnection): Promise<void> {
   const ctx = { ip: '203.0.113.9' }
-  const step = async (label: string, work: () => Promise<unknown>) => {
-    try {
-      const result = await work()
-      console.log(`  ${label}: ${result === undefined ? 'ok' : JSON.stringify(result)}`)
-    } catch (error) {
-      if (!(error instanceof LatchkeyError)) throw error
-      console.log(`  ${label}: ${error.code} (${error.message})`)
-    }
-  }
   await step('signup ada@example.com', () => users.signup({ email: 'ada@example.com', password: 'first-password', username: 'ada' }, ctx))
   await step('signup again', () => users.signup({ email: 'ada@example.com', password: 'first-password' }, ctx))
   await step('login by email', () => users.login({ identifier: 'ada@example.com', password: 'first-password' }, ctx))

@@ -3,10 +3,11 @@
 //   LEGACY_MYSQL_URL=mysql://user:pass@127.0.0.1:3306/legacy npx -y pnpm@10 demo:legacy-api
 // It creates a throwaway users table, starts an authorization server and the API on
 // 127.0.0.1, walks through login, getUser and changePassword, and cleans up.
-import { closeHashPool, LatchkeyError } from '@latchkey/core'
+import { closeHashPool } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { demoDatabaseUrl } from '../custom-db/database-url.js'
+import { step } from '../custom-db/demo-flow.js'
 import { startAuthorizationServer } from './authorization-server.js'
 import { startIdentityApi } from './identity-api.js'
 import { legacyApiConnection } from './legacy-connection.js'
@@ -29,15 +30,6 @@ const users = legacyApiConnection({
 })
 
 const ctx = { ip: '203.0.113.9' }
-const step = async (label: string, work: () => Promise<unknown>) => {
-  try {
-    const result = await work()
-    console.log(`  ${label}: ${result === undefined ? 'ok' : JSON.stringify(result)}`)
-  } catch (error) {
-    if (!(error instanceof LatchkeyError)) throw error
-    console.log(`  ${label}: ${error.code} (${error.message})`)
-  }
-}
 const status = async (path: string, init: RequestInit = {}) => (await fetch(`${api.url}${path}`, { method: 'POST', ...init })).status
 
 try {

@@ -1,3 +1,4 @@
+import { RunResources } from '../bridges/run-resources.js'
 import { requestToken } from './token-endpoint.js'
 import type { TokenGrant } from './token-grant.js'
 import { tokenCacheKey, type TokenRequest } from './token-request.js'
@@ -23,13 +24,15 @@ interface Cached {
 export class TokenCache {
   private readonly tokens = new Map<string, Cached>()
   private readonly inFlight = new Map<string, Promise<TokenGrant>>()
+  /** The sockets of requests in flight, closed when the runner closes. */
+  private readonly open = new Set<RunResources>()
 
   /**
    * A token for `request`: from the cache, from a request already in flight, or from a new
    * one. `connection` scopes the cache; without it nothing is shared between runs.
    */
   get(connection: string | undefined, request: TokenRequest, egress: readonly string[]): Promise<TokenGrant> {
-    if (connection === undefined) return requestToken(request, egress)
+    if (connection === undefined) return this.request(request, egress)
     // The egress list is part of the key: a run may only use a token its own list let it fetch.
     const key = tokenCacheKey(`${connection}\n${[...egress].sort().join(',')}`, request)
     if (request.forceRefresh) this.tokens.delete(key)
@@ -38,7 +41,7 @@ export class TokenCache {
     const pending = this.inFlight.get(key)
     if (pending) return pending
     const sentAt = Date.now()
-    const grant = requestToken(request, egress).then((result) => {
+    const grant = this.request(request, egress).then((result) => {
       if (result.ok && result.expiresIn !== null) this.store(key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
       return result
     }).finally(() => this.inFlight.delete(key))
@@ -46,8 +49,17 @@ export class TokenCache {
     return grant
   }
 
-  clear(): void {
+  /** Forgets every token and aborts the requests in flight (the runner is closing). */
+  close(): void {
     this.tokens.clear()
+    for (const resources of this.open) void resources.closeAll()
+    this.open.clear()
+  }
+
+  private request(request: TokenRequest, egress: readonly string[]): Promise<TokenGrant> {
+    const resources = new RunResources()
+    this.open.add(resources)
+    return requestToken(request, egress, resources).finally(() => this.open.delete(resources))
   }
 
   private store(key: string, entry: Cached): void {

@@ -21,9 +21,9 @@ const errorCode = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/
  * `client_secret_basic` authentication and the audience as RFC 8707 `resource` (or
  * `audience`). The URL goes through the connection's egress allow-list like any request a
  * script makes, and a redirect is never followed: it would carry the secret elsewhere.
+ * Closing `resources` aborts the request.
  */
-export async function requestToken(request: TokenRequest, egress: readonly string[]): Promise<TokenGrant> {
-  const resources = new RunResources()
+export async function requestToken(request: TokenRequest, egress: readonly string[], resources = new RunResources()): Promise<TokenGrant> {
   const http = new HttpBridge(new EgressPolicy(egress), resources, Date.now() + TOKEN_REQUEST_TIMEOUT_MS)
   // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined.
   const basic = Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')

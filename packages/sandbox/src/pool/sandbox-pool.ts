@@ -55,7 +55,7 @@ export class SandboxPool {
 
   async close(): Promise<void> {
     this.closed = true
-    this.tokens.clear()
+    this.tokens.close()
     for (const q of this.queue.splice(0)) q.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
     await Promise.all(this.workers.splice(0).map((w) => this.kill(w, 'The script runner was closed.')))
   }
