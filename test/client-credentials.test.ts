@@ -5,7 +5,7 @@ import { CustomScriptConnection, EgressDeniedError, ScriptError, ScriptTimeoutEr
 import { createLegacyIdentityRouter, getAccessToken, requireAccessToken, type Middleware } from '@latchkey/legacy-api'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { startAuthorizationServer } from '../examples/legacy-api/authorization-server.js'
-import { httpServer } from './support/servers.js'
+import { eventually, httpServer } from './support/servers.js'
 import { uniqueName } from './support/dialects.js'
 
 // require('@latchkey/client-credentials') in scripts, against a real oidc-provider and a
@@ -194,6 +194,23 @@ describe('the token cache', () => {
       expect((await run(waiter, [], { global: other, egress })).value).toBe(20)
       expect(slow.seen).toHaveLength(2)
     } finally {
+      await slow.close()
+    }
+  })
+
+  it('a runner that closes aborts its token requests in flight', async () => {
+    const slow = await fakeTokenEndpoint({ status: 200, body: { access_token: 'never-delivered-1', token_type: 'Bearer', expires_in: 3600 } }, 20_000)
+    const own = new QuickJsRunner({ timeoutMs: 15_000, workers: 1 })
+    try {
+      const waiter = `async function login() { return require('@latchkey/client-credentials').getAccessToken({ tokenUrl: '${slow.tokenUrl}',
+        clientId: 'c', clientSecret: 's3cret-Closing', audience: 'aud' }) }`
+      const pending = own.run(waiter, [], { global: uniqueName('close'), egress: { allow: [`127.0.0.1:${slow.port}`] } }).catch((e: Error) => e)
+      await eventually(() => slow.seen.length === 1, 10_000)
+      await own.close()
+      await eventually(() => slow.openSockets === 0, 5000)
+      expect(await pending).toBeInstanceOf(ScriptError)
+    } finally {
+      await own.close()
       await slow.close()
     }
   })

@@ -5,7 +5,8 @@ import { tokenCacheKey, type TokenRequest } from './token-request.js'
 
 /** A token is served from the cache until this long before it expires. */
 export const TOKEN_EXPIRY_MARGIN_MS = 60_000
-const MAX_ENTRIES = 1000
+/** Tokens kept per connection; past it, expired ones go first, then the oldest. */
+const MAX_TOKENS_PER_CONNECTION = 256
 
 interface Cached {
   accessToken: string
@@ -22,7 +23,7 @@ interface Cached {
  * in flight does not abort it for the others. Failed grants are never cached.
  */
 export class TokenCache {
-  private readonly tokens = new Map<string, Cached>()
+  private readonly tokens = new Map<string, Map<string, Cached>>()
   private readonly inFlight = new Map<string, Promise<TokenGrant>>()
   /** The sockets of requests in flight, closed when the runner closes. */
   private readonly open = new Set<RunResources>()
@@ -35,18 +36,26 @@ export class TokenCache {
     if (connection === undefined) return this.request(request, egress)
     // The egress list is part of the key: a run may only use a token its own list let it fetch.
     const key = tokenCacheKey(`${connection}\n${[...egress].sort().join(',')}`, request)
-    if (request.forceRefresh) this.tokens.delete(key)
-    const cached = this.tokens.get(key)
-    if (cached && Date.now() < cached.until) return Promise.resolve({ ok: true, accessToken: cached.accessToken, expiresIn: Math.floor((cached.until + TOKEN_EXPIRY_MARGIN_MS - Date.now()) / 1000) })
+    const tokens = this.tokens.get(connection)
+    if (request.forceRefresh) tokens?.delete(key)
+    const cached = tokens?.get(key)
+    if (cached && Date.now() < cached.until) {
+      return Promise.resolve({ ok: true, accessToken: cached.accessToken, expiresIn: Math.floor((cached.until + TOKEN_EXPIRY_MARGIN_MS - Date.now()) / 1000) })
+    }
     const pending = this.inFlight.get(key)
     if (pending) return pending
     const sentAt = Date.now()
     const grant = this.request(request, egress).then((result) => {
-      if (result.ok && result.expiresIn !== null) this.store(key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
+      if (result.ok && result.expiresIn !== null) this.store(connection, key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
       return result
     }).finally(() => this.inFlight.delete(key))
     this.inFlight.set(key, grant)
     return grant
+  }
+
+  /** Drops every token of one connection (it closed). */
+  forget(connection: string): void {
+    this.tokens.delete(connection)
   }
 
   /** Forgets every token and aborts the requests in flight (the runner is closing). */
@@ -62,15 +71,16 @@ export class TokenCache {
     return requestToken(request, egress, resources).finally(() => this.open.delete(resources))
   }
 
-  private store(key: string, entry: Cached): void {
-    if (entry.until <= Date.now()) return
-    this.tokens.delete(key)
-    if (this.tokens.size >= MAX_ENTRIES) {
-      const now = Date.now()
-      for (const [k, v] of this.tokens) if (v.until <= now) this.tokens.delete(k)
-      // Still full: drop the oldest insertion.
-      if (this.tokens.size >= MAX_ENTRIES) this.tokens.delete(this.tokens.keys().next().value!)
+  private store(connection: string, key: string, entry: Cached): void {
+    const now = Date.now()
+    if (entry.until <= now) return
+    let tokens = this.tokens.get(connection)
+    if (!tokens) this.tokens.set(connection, (tokens = new Map()))
+    tokens.delete(key)
+    if (tokens.size >= MAX_TOKENS_PER_CONNECTION) {
+      for (const [k, v] of tokens) if (v.until <= now) tokens.delete(k)
+      if (tokens.size >= MAX_TOKENS_PER_CONNECTION) tokens.delete(tokens.keys().next().value!)
     }
-    this.tokens.set(key, entry)
+    tokens.set(key, entry)
   }
 }

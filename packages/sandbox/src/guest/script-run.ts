@@ -103,6 +103,14 @@ export class ScriptRun {
     }
   }
 
+  /**
+   * Adds a secret the run came to hold through a host call (a client secret it passed, a
+   * token it was given): from now on it is scrubbed like the secrets the run started with.
+   */
+  addSecret(secret: string): void {
+    if (secret.length > 0 && !this.job.redact.includes(secret)) this.job.redact.push(secret)
+  }
+
   /** Text a guest produced, with the run's secrets scrubbed. */
   scrub(text: string): string {
     return redact(text, this.jobValue?.redact ?? [])

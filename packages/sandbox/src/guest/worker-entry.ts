@@ -105,11 +105,10 @@ function networkOf(run: ScriptRun): RunNetwork {
  * secret is redacted from the moment it is used, the token from the moment it exists.
  */
 async function clientCredentialsToken(args: Record<string, unknown>, run: ScriptRun): Promise<unknown> {
-  const { redact } = run.job
-  if (typeof args['clientSecret'] === 'string' && args['clientSecret'] !== '') redact.push(args['clientSecret'])
+  if (typeof args['clientSecret'] === 'string') run.addSecret(args['clientSecret'])
   const grant = await viaMain('client-credentials', 'token', { request: args, connection: run.job.connection, egress: run.job.egress })
   const token = (grant as { accessToken?: unknown }).accessToken
-  if (typeof token === 'string') redact.push(token)
+  if (typeof token === 'string') run.addSecret(token)
   return grant
 }
 
