@@ -29,6 +29,14 @@ const serverErrors: Error[] = []
 beforeAll(async () => {
   idp = await startAuthorizationServer({ clients: [A, B, C] })
   users.set('ada@example.com', { id: 7, email: 'ada@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Ada' })
+  users.set('traveller@example.com', {
+    id: 10, email: 'traveller@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Traveller',
+    user_metadata: { passport_country: 'NZ', hashtags: ['#travel'], compass: 'north', bypass_lane: true },
+  })
+  users.set('camel@example.com', {
+    id: 11, email: 'camel@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Camel',
+    user_metadata: { legacy: { passwordHash: 'a1b2c3d4e5f6' } },
+  })
   users.set('leaky@example.com', {
     id: 8, email: 'leaky@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Leaky',
     user_metadata: { previous: { hash: bcrypt.hashSync('an-0ld-passw0rd!', 4) } },
@@ -260,6 +268,9 @@ describe('requireAccessToken', () => {
     await refusedAsInvalid(api.port, await issuerSigned({ client_id: A.clientId, azp: C.clientId }))
     await refusedAsInvalid(api.port, await issuerSigned({ client_id: undefined }))
     await refusedAsInvalid(api.port, await issuerSigned({ client_id: B.clientId }))
+    await refusedAsInvalid(api.port, await issuerSigned({ client_id: [A.clientId] }))
+    await refusedAsInvalid(api.port, await issuerSigned({ client_id: undefined, azp: [A.clientId] }))
+    await refusedAsInvalid(api.port, await issuerSigned({ azp: { id: A.clientId } }))
     expect((await call(api.port, '/get-user', { token: await issuerSigned({ client_id: undefined, azp: A.clientId }), body: { identifier: 'ada@example.com' } })).status).toBe(200)
     expect((await call(api.port, '/get-user', { token: await issuerSigned({ azp: A.clientId }), body: { identifier: 'ada@example.com' } })).status).toBe(200)
   })
@@ -435,6 +446,16 @@ describe('createLegacyIdentityRouter', () => {
     expect(answer.status).toBe(500)
     expect(answer.body).toEqual({ error: 'server_error' })
     expect(serverErrors.slice(before).map((e) => e.message).join()).toMatch(/user_metadata\.previous\.hash/)
+  })
+
+  it('tells credential fields from look-alikes: passport and hashtags pass, passwordHash does not', async () => {
+    const ok = await call(api.port, '/get-user', { token: bearer, body: { identifier: 'traveller@example.com' } })
+    expect(ok.status).toBe(200)
+    expect(ok.body['user']).toMatchObject({ user_metadata: { passport_country: 'NZ', hashtags: ['#travel'], compass: 'north', bypass_lane: true } })
+    const refused = await call(api.port, '/get-user', { token: bearer, body: { identifier: 'camel@example.com' } })
+    expect(refused.status).toBe(500)
+    expect(refused.text).not.toContain('a1b2c3d4e5f6')
+    expect(serverErrors.at(-1)?.message).toMatch(/user_metadata\.legacy\.passwordHash/)
   })
 
   it('turns a callback that throws into a bare server_error, with the details for onError only', async () => {

@@ -97,8 +97,9 @@ export function requireAccessToken(options: AccessTokenOptions): Middleware {
 
 /** The client a token was issued to, or null when its claims do not name exactly one. */
 function clientOf(claims: JWTPayload): string | null {
-  const clientId = typeof claims['client_id'] === 'string' ? claims['client_id'] : undefined
-  const azp = typeof claims.azp === 'string' ? claims.azp : undefined
+  const { client_id: clientId, azp } = claims as { client_id?: unknown; azp?: unknown }
+  // A claim that is present but not a string is malformed, not absent.
+  if ((clientId !== undefined && typeof clientId !== 'string') || (azp !== undefined && typeof azp !== 'string')) return null
   if (clientId !== undefined && azp !== undefined && clientId !== azp) return null
   return clientId ?? azp ?? null
 }
