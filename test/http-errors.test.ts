@@ -92,3 +92,46 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
     }
   })
 })
+
+describe.each(HTTP_ADAPTERS)('forgot in front of a slow legacy lookup on %s', (adapter) => {
+  it('answers 202 before the lookup ends, for a known and an unknown email alike', async () => {
+    const store = await openStore(storeUrl('sqlite'))
+    const connection = new CustomScriptConnection({
+      name: uniqueName('http-slow'), runner, store, attackProtection: false,
+      scripts: {
+        login: 'function login(email, password, callback) { callback(); }',
+        change_password: 'function changePassword(email, password, callback) { callback(null, true); }',
+        // A legacy lookup that takes a second, and knows only ada.
+        get_user: `function getByEmail(email, callback) {
+          setTimeout(function () { callback(null, email === 'ada@example.com' ? { user_id: '7', email: email } : null); }, 1000);
+        }`,
+      },
+    })
+    // Observes (never replaces) the real lookups, so the test can wait for both to end.
+    let lookupsDone = 0
+    const observed = new Proxy(connection, {
+      get(target, key, receiver) {
+        if (key !== 'createPasswordResetTicket') return Reflect.get(target, key, receiver)
+        return (...args: Parameters<typeof connection.createPasswordResetTicket>) =>
+          connection.createPasswordResetTicket(...args).finally(() => { lookupsDone++ })
+      },
+    })
+    const mails: MailRequest[] = []
+    const app = await serveHandler(adapter, createHandler({ connection: observed, onMail: (m) => { mails.push(m) } }))
+    try {
+      const answers: string[] = []
+      for (const email of ['ada@example.com', 'nobody@example.com']) {
+        const res = await post(app, '/auth/password/forgot', { email })
+        expect(res.status).toBe(202)
+        answers.push(await res.text())
+        expect(mails).toEqual([]) // the lookup behind this answer has not finished
+      }
+      expect(answers[1]).toBe(answers[0])
+      await expect.poll(() => lookupsDone, { timeout: 15_000 }).toBe(2)
+      expect(mails.map((m) => m.to)).toEqual(['ada@example.com'])
+    } finally {
+      await app.close()
+      await store.close()
+    }
+  })
+})
