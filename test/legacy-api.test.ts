@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type net from 'node:net'
 import bcrypt from 'bcryptjs'
+import express from 'express'
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -470,6 +471,22 @@ describe('createLegacyIdentityRouter', () => {
     const answer = await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'hammered@example.com', password: PASSWORD } })
     expect(answer.status).toBe(429)
     expect(answer.headers['retry-after']).toBe('42')
+  })
+
+  it('works as Express middleware, mounted under a path and behind express.json()', async () => {
+    const app = express()
+    app.use('/legacy', ipAllowList(['127.0.0.1/32']), requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] }),
+      express.json(), legacyRouter())
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+    servers.push({ close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }) })
+    const port = (server.address() as net.AddressInfo).port
+    const answer = await call(port, '/legacy/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: PASSWORD } })
+    expect(answer.status).toBe(200)
+    expect(answer.body['user']).toMatchObject({ user_id: '7' })
+    expect((await call(port, '/legacy/verify-password', { body: { identifier: 'ada@example.com', password: PASSWORD } })).status).toBe(401)
+    expect((await call(port, '/legacy/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: PASSWORD }, localAddress: '127.0.0.2' })).status).toBe(403)
+    expect((await call(port, '/legacy/get-user', { token: bearer, body: { identifier: 'ada@example.com', extra: 1 } })).status).toBe(400)
   })
 
   it('refuses options without the three callbacks', () => {
