@@ -81,6 +81,50 @@ export async function benchEnumeration(): Promise<boolean> {
     { measure: 'signup of an existing email / a new one', value: `${fmt(ratio(signupExisting, signupNew), 3)} (${fmt(median(signupExisting))} / ${fmt(median(signupNew))} ms)`, target: '0.9 - 1.1', ok: band(ratio(signupExisting, signupNew)) },
   ]
   await store.close()
+  const ticketRows = await ticketTiming()
   await closeHashPool()
-  return report(`enumeration (bcrypt cost ${COST}, SQLite, attack protection on)`, rows)
+  const loginsOk = report(`enumeration (bcrypt cost ${COST}, SQLite, attack protection on)`, rows)
+  return report(ticketRows.title, ticketRows.rows) && loginsOk
+}
+
+/**
+ * Reset-ticket requests in deliver mode (the way to call them from a request): a known
+ * email, one past its issuance limit and an unknown one should take the same time to answer.
+ * On PostgreSQL when LATCHKEY_PG_URL is set (where the difference was measured), else SQLite.
+ * Each sample waits for the previous call's background work, so none overlaps the next.
+ */
+async function ticketTiming(): Promise<{ title: string; rows: Row[] }> {
+  const url = process.env['LATCHKEY_PG_URL'] ?? `sqlite:.tmp/bench-enum-tickets-${Date.now()}.db`
+  const store = await openStore(url)
+  const users = new BuiltinConnection({ name: `bench-tickets-${Date.now()}`, store, bcryptCost: 4, tickets: { perEmailPerHour: 1000 } })
+  const limited = new BuiltinConnection({ name: `bench-tickets-limited-${Date.now()}`, store, bcryptCost: 4, tickets: { perEmailPerHour: 1 } })
+  for (const c of [users, limited]) await c.signup({ email: 'known@example.com', password: 'Right-horse-battery-1' }, { ip: '10.9.9.9' })
+  await limited.createPasswordResetTicket('known@example.com')
+  const settle = () => new Promise((r) => setTimeout(r, 15))
+  const time = async (c: BuiltinConnection, email: string) => {
+    const t0 = performance.now()
+    await c.createPasswordResetTicket(email, { deliver: () => undefined })
+    const ms = performance.now() - t0
+    await settle()
+    return ms
+  }
+  const known: number[] = []
+  const unknown: number[] = []
+  const overLimit: number[] = []
+  for (let i = 0; i < 4 * N; i++) {
+    known.push(await time(users, 'known@example.com'))
+    unknown.push(await time(users, `nobody${i}@example.com`))
+    overLimit.push(await time(limited, 'known@example.com'))
+  }
+  const r1 = median(known) / median(unknown)
+  const r2 = median(overLimit) / median(unknown)
+  const band = (r: number) => r >= 0.9 && r <= 1.1
+  await store.close()
+  return {
+    title: `enumeration: reset tickets in deliver mode (${store.dialect})`,
+    rows: [
+      { measure: 'known email / unknown email', value: `${fmt(r1, 3)} (${fmt(median(known), 3)} / ${fmt(median(unknown), 3)} ms)`, target: '0.9 - 1.1', ok: band(r1) },
+      { measure: 'email past its limit / unknown email', value: `${fmt(r2, 3)} (${fmt(median(overLimit), 3)} ms)`, target: '0.9 - 1.1', ok: band(r2) },
+    ],
+  }
 }

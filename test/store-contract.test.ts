@@ -174,19 +174,30 @@ for (const dialect of DIALECTS) {
       await store.changeEmail(conn, user.user_id, { email: 'moved@x.io', emailNormalized: 'moved@x.io', verified: false, at: t0 })
       expect((await store.redeemVerificationTicket(tok('f' + conn), t0)).result).toBe('invalid_ticket')
       expect((await store.findUser(conn, { userId: user.user_id }))?.email_verified).toBe(false)
-      expect((await store.findTicket(tok('f' + conn)))?.used_at).toBeNull()
     })
 
-    it('counts tickets per email and purpose since a time', async () => {
+    it('voids every open ticket of a user on a credential or email change, so an email round trip revives none', async () => {
       fresh()
       const user = newUser(conn)
       await store.insertUser(user)
-      for (let i = 0; i < 3; i++) {
-        await store.insertTicket({ ...ticket(conn, user, 'reset', tok(`${i}` + conn)), created_at: new Date(t0.getTime() + i * 1000) })
-      }
-      expect(await store.countTickets(conn, 'reset', user.email_normalized!, new Date(t0.getTime() + 1000))).toBe(2)
-      expect(await store.countTickets(conn, 'verify', user.email_normalized!, t0)).toBe(0)
+      const open = (label: string, purpose: 'reset' | 'verify') => store.insertTicket(ticket(conn, user, purpose, tok(label + conn)))
+      await open('rt-v', 'verify')
+      await open('rt-r', 'reset')
+      const back = { email: user.email!, emailNormalized: user.email_normalized!, verified: false }
+      await store.changeEmail(conn, user.user_id, { email: 'b@x.io', emailNormalized: 'b@x.io', verified: false, at: t0 })
+      await store.changeEmail(conn, user.user_id, { ...back, at: t0 }) // A → B → A
+      expect((await store.redeemVerificationTicket(tok('rt-v' + conn), t0)).result).toBe('invalid_ticket')
+      expect(await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('rt-r' + conn) } })).toBe('invalid_ticket')
+      await open('pw-v', 'verify')
+      expect(await store.setPassword(conn, user.user_id, { hash: 'h2', at: t0, historyLimit: 0 })).toBe('ok')
+      expect((await store.redeemVerificationTicket(tok('pw-v' + conn), t0)).result).toBe('invalid_ticket')
+      await open('ow-r', 'reset')
+      await open('ow-v', 'verify')
+      expect(await store.overwriteUser(conn, user.user_id, { ...user, password_hash: 'imported', updated_at: t0 })).toBe(true)
+      expect((await store.findTicket(tok('ow-r' + conn)))?.used_at).not.toBeNull()
+      expect((await store.findTicket(tok('ow-v' + conn)))?.used_at).not.toBeNull()
     })
+
 
     it('consumes a ticket once under concurrency, and can release it', async () => {
       fresh()
@@ -202,14 +213,49 @@ for (const dialect of DIALECTS) {
       expect(await store.consumeTicket(hash, new Date(t0.getTime() + 86_400_001))).toBe(false)
     })
 
-    it('deletes a user with their history', async () => {
+    it('deletes a user with their history and their tickets; the same user_id and email re-inserted revive none', async () => {
       fresh()
       const user = newUser(conn)
       await store.insertUser(user, { historyLimit: 2 })
+      await store.insertTicket(ticket(conn, user, 'reset', tok('del-r' + conn)))
+      await store.insertTicket(ticket(conn, user, 'verify', tok('del-v' + conn)))
       expect(await store.deleteUser(conn, user.user_id)).toBe(true)
       expect(await store.findUser(conn, { userId: user.user_id })).toBeNull()
       expect(await store.passwordHistory(conn, user.user_id, 5)).toEqual([])
+      expect(await store.findTicket(tok('del-r' + conn))).toBeNull()
       expect(await store.deleteUser(conn, user.user_id)).toBe(false)
+      expect(await store.insertUsers([user])).toEqual(['inserted'])
+      expect(await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('del-r' + conn) } })).toBe('invalid_ticket')
+      expect((await store.redeemVerificationTicket(tok('del-v' + conn), t0)).result).toBe('invalid_ticket')
+    })
+
+    it('bulk insert: a record with one user\'s user_id and another\'s email is a user_id clash, on every dialect', async () => {
+      fresh()
+      const x = newUser(conn)
+      const y = newUser(conn)
+      await store.insertUsers([x, y])
+      expect(await store.insertUsers([{ ...newUser(conn), user_id: x.user_id, email: y.email, email_normalized: y.email_normalized }])).toEqual(['user_id'])
+      expect(await store.insertUsers([{ ...newUser(conn), email: y.email, email_normalized: y.email_normalized, username: 'yy' }])).toEqual(['email'])
+    })
+
+    it('bulk insert: two records of one batch with the same user_id, email or username: the later ones are clashes', async () => {
+      fresh()
+      const a = newUser(conn, { username: 'first' })
+      const sameId = { ...newUser(conn), user_id: a.user_id }
+      const sameEmail = { ...newUser(conn), email_normalized: a.email_normalized }
+      const sameName = newUser(conn, { username: 'first' })
+      const b = newUser(conn)
+      expect(await store.insertUsers([a, sameId, sameEmail, sameName, b])).toEqual(['inserted', 'user_id', 'email', 'username', 'inserted'])
+      expect((await store.findUser(conn, { userId: a.user_id }))?.email_normalized).toBe(a.email_normalized)
+    })
+
+    it('names a username clash by its constraint, even for the username "email"', async () => {
+      fresh()
+      await store.insertUser(newUser(conn, { username: 'email' }))
+      expect(await store.insertUser(newUser(conn, { username: 'email' }))).toEqual({ ok: false, conflict: 'username' })
+      expect(await store.insertUsers([newUser(conn, { username: 'email' })])).toEqual(['username'])
+      await store.insertUser(newUser(conn, { username: 'user_id' }))
+      expect(await store.insertUser(newUser(conn, { username: 'user_id' }))).toEqual({ ok: false, conflict: 'username' })
     })
 
     it('creates a per-connection setting once, even when raced', async () => {

@@ -8,7 +8,7 @@ export interface RaceTask {
   url: string
   name: string
   bcryptCost: number
-  op: 'signup' | 'login' | 'changePassword' | 'resetPassword' | 'open'
+  op: 'signup' | 'login' | 'changePassword' | 'resetPassword' | 'resetTicket' | 'open'
   email?: string
   password?: string
   ticket?: string
@@ -32,6 +32,7 @@ const call = (i: number): Promise<unknown> => {
     case 'login': return connection.login({ identifier: task.email!, password: task.password! }, ctx)
     case 'changePassword': return connection.changePassword(task.email!, task.password!, ctx)
     case 'resetPassword': return connection.resetPassword(task.ticket!, `${task.password}-${process.pid}-${i}`, ctx)
+    case 'resetTicket': return connection.createPasswordResetTicket(task.email!)
     case 'open': return Promise.resolve('opened')
   }
 }
@@ -39,7 +40,7 @@ const call = (i: number): Promise<unknown> => {
 process.send!('ready')
 process.once('message', async () => {
   const outcomes = await Promise.all(Array.from({ length: task.times }, (_, i) => call(i).then(
-    () => 'ok',
+    (value) => (value === null ? 'null' : 'ok'),
     (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),
   )))
   process.send!({ outcomes }, async () => {

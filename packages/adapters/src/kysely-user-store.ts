@@ -5,7 +5,7 @@ import type {
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
-import { translateStoreError, uniqueViolation } from './dialects/store-errors.js'
+import { isDeadlock, translateStoreError, uniqueViolation } from './dialects/store-errors.js'
 import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
 
 
@@ -85,9 +85,12 @@ export class KyselyUserStore implements UserStore {
   }
 
   deleteUser(connection: string, userId: string): Promise<boolean> {
-    return this.guard(() => this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+    return this.guard(() => this.transact(async (trx) => {
+      // The user's row first (the lock order of every write), then what hangs off it.
       const result = await trx.deleteFrom('latchkey_users').where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+      // Tickets die with their user: a user re-imported later under the same id and email must not revive them.
+      await trx.deleteFrom('latchkey_tickets').where('connection', '=', connection).where('user_id', '=', userId).execute()
       return result.numDeletedRows > 0n
     }))
   }
@@ -116,38 +119,25 @@ export class KyselyUserStore implements UserStore {
   insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
     return this.guard(async () => {
       if (users.length === 0) return []
-      if (this.dialect === 'postgres') return this.insertUsersOnConflict(users)
-      // SQLite and InnoDB keep a transaction alive after a duplicate-key error, so each
-      // row can report its own clash inside one transaction.
-      return this.db.transaction().execute(async (trx) => {
-        const outcomes: InsertUsersOutcome[] = []
-        for (const user of users) {
-          try {
-            const row = toRow(user)
-            const columns = Object.keys(row) as (keyof UsersTable)[]
-            await this.prepared.execute('insert-user', (slot) => this.db.insertInto('latchkey_users')
-              .values(Object.fromEntries(columns.map((c, i) => [c, slot(i)])) as never), columns.map((c) => row[c]), trx)
-            outcomes.push('inserted')
-          } catch (error) {
-            const clash = uniqueViolation(this.dialect, error)
-            if (!clash) throw error
-            outcomes.push(clash === 'primary' ? 'user_id' : clash)
-          }
-        }
-        return outcomes
-      })
+      // Records of one batch that clash with an earlier one are decided here, the same way on
+      // every dialect (user_id, then email, then username); only the rest reach the database.
+      const outcomes = clashesWithinBatch(users)
+      const fresh = users.filter((_, i) => outcomes[i] === null)
+      const written = fresh.length === 0 ? [] : await this.insertFresh(fresh)
+      return outcomes.map((outcome) => outcome ?? written.shift()!)
     })
   }
 
-  /** PostgreSQL aborts a transaction on the first error, so clashes are skipped and classified after. */
-  private async insertUsersOnConflict(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
-    const inserted = await this.db.insertInto('latchkey_users').values(users.map(toRow))
-      .onConflict((oc) => oc.doNothing()).returning('user_id').execute()
-    const done = new Set(inserted.map((r) => r.user_id))
-    const connection = users[0]!.connection
+  /**
+   * Inserts users that do not clash with each other; each clash with a stored user is then
+   * classified by one lookup, in the order user_id, email, username, so every dialect
+   * reports the same key whichever constraint its database happened to check first.
+   */
+  private async insertFresh(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+    const done = this.dialect === 'postgres' ? await this.insertSkippingClashes(users) : await this.insertEach(users)
     const losers = users.filter((u) => !done.has(u.user_id))
     const existing = losers.length === 0 ? [] : await this.db.selectFrom('latchkey_users')
-      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', connection)
+      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', users[0]!.connection)
       .where((eb) => {
         const emails = losers.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))
         const usernames = losers.flatMap((u) => (u.username ? [u.username] : []))
@@ -167,13 +157,44 @@ export class KyselyUserStore implements UserStore {
     })
   }
 
+  /** PostgreSQL aborts a transaction on the first error, so clashes are skipped in one statement. */
+  private async insertSkippingClashes(users: NewStoredUser[]): Promise<Set<string>> {
+    const inserted = await this.db.insertInto('latchkey_users').values(users.map(toRow))
+      .onConflict((oc) => oc.doNothing()).returning('user_id').execute()
+    return new Set(inserted.map((r) => r.user_id))
+  }
+
+  /** SQLite and InnoDB keep a transaction alive after a duplicate-key error, so each row is tried on its own. */
+  private insertEach(users: NewStoredUser[]): Promise<Set<string>> {
+    return this.db.transaction().execute(async (trx) => {
+      const done = new Set<string>()
+      for (const user of users) {
+        try {
+          const row = toRow(user)
+          const columns = Object.keys(row) as (keyof UsersTable)[]
+          await this.prepared.execute('insert-user', (slot) => this.db.insertInto('latchkey_users')
+            .values(Object.fromEntries(columns.map((c, i) => [c, slot(i)])) as never), columns.map((c) => row[c]), trx)
+          done.add(user.user_id)
+        } catch (error) {
+          if (!uniqueViolation(this.dialect, error)) throw error
+        }
+      }
+      return done
+    })
+  }
+
   overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean> {
     return this.guard(async () => {
       const { connection: _c, user_id: _u, created_at: _created, logins_count: _count, last_login: _last, ...fields } = toRow(user)
       try {
-        const result = await this.db.updateTable('latchkey_users').set(fields)
-          .where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
-        return result.numUpdatedRows > 0n
+        return await this.transact(async (trx) => {
+          const result = await trx.updateTable('latchkey_users').set(fields)
+            .where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+          if (result.numUpdatedRows === 0n) return false
+          // New credentials and email: tickets issued for the old ones are void.
+          await voidOpenTickets(trx, connection, userId, user.updated_at.getTime())
+          return true
+        })
       } catch (error) {
         // Its email or username belongs to yet another user: that is a clash, not a fault.
         if (uniqueViolation(this.dialect, error)) return false
@@ -185,8 +206,16 @@ export class KyselyUserStore implements UserStore {
   setPassword(connection: string, userId: string, change: PasswordChange): Promise<'ok' | 'no_user' | 'invalid_ticket'> {
     return this.guard(() => this.transact(async (trx) => {
       const at = change.at.getTime()
+      // Locks are taken in one order everywhere, the user's row before their tickets, so a
+      // redemption racing an admin change waits instead of deadlocking.
+      const updated = await trx.updateTable('latchkey_users')
+        .set({ password_hash: change.hash, legacy_hash: null, updated_at: at, ...(change.ticket ? { last_password_reset: at } : {}) })
+        .where('connection', '=', connection).where('user_id', '=', userId)
+        .executeTakeFirst()
+      if (updated.numUpdatedRows === 0n) throw new Rollback(change.ticket ? 'invalid_ticket' as const : 'no_user' as const)
       if (change.ticket) {
-        // The conditional UPDATE is the lock: of concurrent redemptions exactly one matches.
+        // The conditional UPDATE is the lock: of concurrent redemptions exactly one matches;
+        // the others roll their password write back.
         const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: at })
           .where('token_hash', '=', change.ticket.tokenHash).where('connection', '=', connection)
           .where('purpose', '=', 'reset').where('user_id', '=', userId)
@@ -194,11 +223,6 @@ export class KyselyUserStore implements UserStore {
           .executeTakeFirst()
         if (consumed.numUpdatedRows === 0n) throw new Rollback('invalid_ticket' as const)
       }
-      const updated = await trx.updateTable('latchkey_users')
-        .set({ password_hash: change.hash, legacy_hash: null, updated_at: at, ...(change.ticket ? { last_password_reset: at } : {}) })
-        .where('connection', '=', connection).where('user_id', '=', userId)
-        .executeTakeFirst()
-      if (updated.numUpdatedRows === 0n) throw new Rollback('no_user' as const)
       if (change.historyLimit > 0) {
         await trx.insertInto('latchkey_password_history')
           .values({ connection, user_id: userId, password_hash: change.hash, created_at: at }).execute()
@@ -212,7 +236,7 @@ export class KyselyUserStore implements UserStore {
             .where('password_hash', 'in', stale.map((r) => r.password_hash)).execute()
         }
       }
-      await voidResetTickets(trx, connection, userId, at)
+      await voidOpenTickets(trx, connection, userId, at)
       return 'ok' as const
     }))
   }
@@ -237,7 +261,7 @@ export class KyselyUserStore implements UserStore {
             .where('connection', '=', connection).where('user_id', '=', userId)
             .executeTakeFirst()
           if (updated.numUpdatedRows === 0n) throw new Rollback('no_user' as const)
-          await voidResetTickets(trx, connection, userId, at)
+          await voidOpenTickets(trx, connection, userId, at)
           return 'ok' as const
         })
       } catch (error) {
@@ -265,31 +289,23 @@ export class KyselyUserStore implements UserStore {
     })
   }
 
-  countTickets(connection: string, purpose: TicketPurpose, emailNormalized: string, since: Date): Promise<number> {
-    return this.guard(async () => {
-      const row = await this.db.selectFrom('latchkey_tickets').select((eb) => eb.fn.countAll().as('n'))
-        .where('connection', '=', connection).where('purpose', '=', purpose)
-        .where('email_normalized', '=', emailNormalized).where('created_at', '>=', since.getTime())
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
-    })
-  }
-
   redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }> {
     return this.guard(() => this.transact(async (trx) => {
       const now = at.getTime()
       const ticket = await trx.selectFrom('latchkey_tickets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
       if (!ticket || ticket.purpose !== 'verify') throw new Rollback({ result: 'invalid_ticket' as const })
-      const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: now })
-        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now)
-        .executeTakeFirst()
+      // The user's row first, then the ticket: the lock order of every other write.
       // A verification ticket verifies only the email it was issued for.
-      const verified = consumed.numUpdatedRows === 0n ? null : await trx.updateTable('latchkey_users')
+      const verified = await trx.updateTable('latchkey_users')
         .set({ email_verified: 1, updated_at: now })
         .where('connection', '=', ticket.connection).where('user_id', '=', ticket.user_id)
         .where('email_normalized', '=', ticket.email_normalized)
         .executeTakeFirst()
-      if (!verified || verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
+      if (verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
+      const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: now })
+        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now)
+        .executeTakeFirst()
+      if (consumed.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
       const user = await this.lookup(ticket.connection, { userId: ticket.user_id }, trx)
       if (!user) throw new Rollback({ result: 'invalid_ticket' as const })
       return { result: 'ok' as const, user }
@@ -422,12 +438,17 @@ export class KyselyUserStore implements UserStore {
     await this.onClose()
   }
 
-  /** Runs `work` in a transaction; a thrown {@link Rollback} rolls back and becomes the result. */
-  private async transact<T, R>(work: (trx: Transaction<LatchkeyDatabase>) => Promise<T>): Promise<T | R> {
+  /**
+   * Runs `work` in a transaction; a thrown {@link Rollback} rolls back and becomes the
+   * result. A transaction the database picked as a deadlock victim wrote nothing and is
+   * run once more; a second deadlock surfaces as StoreUnavailableError (see guard).
+   */
+  private async transact<T, R>(work: (trx: Transaction<LatchkeyDatabase>) => Promise<T>, retried = false): Promise<T | R> {
     try {
       return await this.db.transaction().execute(work)
     } catch (error) {
       if (error instanceof Rollback) return error.outcome as R
+      if (!retried && isDeadlock(this.dialect, error)) return this.transact(work, true)
       throw error
     }
   }
@@ -441,11 +462,31 @@ export class KyselyUserStore implements UserStore {
   }
 }
 
-async function voidResetTickets(trx: Transaction<LatchkeyDatabase>, connection: string, userId: string, at: number): Promise<void> {
+/**
+ * A credential or email change voids every open ticket of the user, reset and verification
+ * alike: a verification ticket must not come back to life when the email returns to what
+ * it was (A → B → A), nor a reset ticket survive the password it was meant to replace.
+ */
+async function voidOpenTickets(trx: Transaction<LatchkeyDatabase>, connection: string, userId: string, at: number): Promise<void> {
   await trx.updateTable('latchkey_tickets').set({ used_at: at })
-    .where('connection', '=', connection).where('user_id', '=', userId)
-    .where('purpose', '=', 'reset').where('used_at', 'is', null)
+    .where('connection', '=', connection).where('user_id', '=', userId).where('used_at', 'is', null)
     .execute()
+}
+
+/** For each user, the key it shares with an earlier user of the same batch, or null. */
+function clashesWithinBatch(users: NewStoredUser[]): (InsertUsersOutcome | null)[] {
+  const seen = { user_id: new Set<string>(), email: new Set<string>(), username: new Set<string>() }
+  return users.map((u) => {
+    const clash = seen.user_id.has(u.user_id) ? 'user_id'
+      : u.email_normalized !== null && seen.email.has(u.email_normalized) ? 'email'
+        : u.username !== null && seen.username.has(u.username) ? 'username' : null
+    if (clash === null) {
+      seen.user_id.add(u.user_id)
+      if (u.email_normalized !== null) seen.email.add(u.email_normalized)
+      if (u.username !== null) seen.username.add(u.username)
+    }
+    return clash
+  })
 }
 
 function toRow(user: NewStoredUser): UsersTable {

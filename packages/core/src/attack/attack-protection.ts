@@ -5,7 +5,7 @@ import type { ConnectionEvents } from '../events/connection-events.js'
 import { invalidInput } from '../input/parse-input.js'
 import type { CounterSpec, UserStore } from '../store/user-store.js'
 import { AttemptsInFlight } from './attempts-in-flight.js'
-import { IpAllowList, normalizeClientIp } from './client-ip.js'
+import { IpAllowList, normalizeClientIp, parseCidr } from './client-ip.js'
 import { LoginLease } from './login-lease.js'
 
 /** Attack protection of a connection. On by default; `false` turns all of it off. */
@@ -13,7 +13,8 @@ export const attackProtectionSchema = z.union([z.literal(false), z.strictObject(
   /** Lets login and signup run without `ctx.ip`; those calls then share no counter. Default false. */
   allowMissingIp: z.boolean().optional(),
   /** IPs and CIDR ranges (IPv4 and IPv6) exempt from every counter, such as your own servers. */
-  allowList: z.array(z.string().max(64)).max(10_000).optional(),
+  allowList: z.array(z.string().max(64).refine((entry) => parseCidr(entry) !== null, 'must be an IP address or a CIDR range such as 10.0.0.0/8'))
+    .max(10_000).optional(),
   /** Per identifier and IP: after `threshold` failed logins (default 10, 1–100) the pair is blocked for `blockSeconds` (default 1 hour), or until a password reset or `unblock`. */
   bruteForce: z.union([z.literal(false), z.strictObject({
     threshold: z.number().int().min(1).max(100).optional(),
@@ -142,13 +143,18 @@ export class AttackProtection {
     }
   }
 
-  /** Lifts every IP pair and the account lock of an identifier. */
-  async unblock(identifier: string, reason: 'admin' | 'password_reset' = 'admin'): Promise<void> {
+  /**
+   * Lifts every IP pair and the account lock of each identifier given (a user's email and
+   * username, say), once per distinct counter key.
+   */
+  async unblockAll(identifiers: readonly (string | null | undefined)[], reason: 'admin' | 'password_reset' = 'admin'): Promise<void> {
     if (!this.store) return
-    const idHash = await this.events.hashIdentifier(identifier)
-    await this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` })
-    await this.store.clearCounters(this.connection, 'account', { key: idHash })
-    this.events.emit('unblock', { identifier_hash: idHash, details: { reason } })
+    const hashes = new Set(await Promise.all(identifiers.filter((id): id is string => !!id).map((id) => this.events.hashIdentifier(id))))
+    for (const idHash of hashes) {
+      await this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` })
+      await this.store.clearCounters(this.connection, 'account', { key: idHash })
+      this.events.emit('unblock', { identifier_hash: idHash, details: { reason } })
+    }
   }
 
 }

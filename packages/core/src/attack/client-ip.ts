@@ -1,82 +1,78 @@
-import { BlockList, isIP } from 'node:net'
+import { isIP } from 'node:net'
+import ipaddr from 'ipaddr.js'
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+/**
+ * An address as a client or an allow-list gives it. node's `isIP` decides what is an
+ * address (strict dotted quads: ipaddr.js alone would also take `10` or `0x0a.1`);
+ * ipaddr.js does the rest. Brackets and a zone index are dropped.
+ */
+function parseAddress(text: string): Address | null {
+  const bare = text.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '')
+  return isIP(bare) === 0 ? null : ipaddr.parse(bare)
+}
+
+/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`, in any spelling) is the IPv4 it carries. */
+function unmapped(address: Address): Address {
+  return address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress() ? address.toIPv4Address() : address
+}
 
 /**
  * The IP a counter is kept for: IPv4-mapped IPv6 becomes IPv4, and IPv6 is aggregated to
  * its /64, since one subscriber usually holds a whole /64. Null when `ip` is not an IP.
  */
 export function normalizeClientIp(ip: string): string | null {
-  const canonical = canonicalIp(ip)
-  if (canonical === null || isIP(canonical) === 4) return canonical
-  return `${expand(canonical).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+  const parsed = parseAddress(ip)
+  if (parsed === null) return null
+  const address = unmapped(parsed)
+  if (address instanceof ipaddr.IPv4) return address.toString()
+  return `${address.parts.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
 }
 
 /**
- * One spelling per address: IPv4-mapped IPv6 (`::ffff:a.b.c.d`, in any form) becomes the
- * IPv4 it carries; IPv6 is lower-cased and compressed. Null when `ip` is not an IP.
+ * One spelling per address: IPv4-mapped IPv6 becomes the IPv4 it carries; IPv6 is
+ * lower-cased and compressed (RFC 5952). Null when `ip` is not an IP.
  */
 export function canonicalIp(ip: string): string | null {
-  const text = ip.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase()
-  const kind = isIP(text)
-  if (kind === 4) return text
-  if (kind !== 6) return null
-  const groups = expand(text)
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`
-  }
-  return compress(groups)
+  const parsed = parseAddress(ip)
+  return parsed === null ? null : unmapped(parsed).toString()
 }
 
-function compress(groups: number[]): string {
-  let bestStart = -1
-  let bestLength = 1
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (bestStart === -1) return hex.join(':')
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
+/**
+ * An allow-list entry: an address, or a CIDR range whose prefix is 0–32 (IPv4) or 0–128
+ * (IPv6) written out in full. Null when malformed: `10.0.0.0/` is not `/0`, and `/33` is
+ * not a range. An IPv4-mapped range of /96 or longer is the IPv4 range it carries.
+ */
+export function parseCidr(entry: string): [Address, number] | null {
+  const m = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(entry.trim())
+  if (!m) return null
+  const address = parseAddress(m[1]!)
+  if (address === null) return null
+  const max = address instanceof ipaddr.IPv4 ? 32 : 128
+  const bits = m[2] === undefined ? max : Number(m[2])
+  if (bits > max) return null
+  if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress() && bits >= 96) return [address.toIPv4Address(), bits - 96]
+  return [address, bits]
 }
 
-function expand(ip: string): number[] {
-  let text = ip
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number]
-    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-  }
-  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, null]
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)))
-  const left = parse(head)
-  const right = tail === null ? [] : parse(tail)
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
-}
-
-/** An allow-list of IPs and CIDR ranges, IPv4 and IPv6. */
+/** An allow-list of IPs and CIDR ranges, IPv4 and IPv6; entries are checked with {@link parseCidr} first. */
 export class IpAllowList {
-  private readonly list = new BlockList()
+  private readonly ranges: [Address, number][]
 
   constructor(entries: readonly string[]) {
-    for (const entry of entries) {
-      const [address, prefix] = entry.trim().split('/') as [string, string | undefined]
-      const kind = isIP(address)
-      if (kind === 0) throw new TypeError(`not an IP or CIDR range: ${entry}`)
-      const family = kind === 4 ? 'ipv4' : 'ipv6'
-      if (prefix === undefined) this.list.addAddress(address, family)
-      else this.list.addSubnet(address, Number(prefix), family)
-    }
+    this.ranges = entries.map((entry) => {
+      const range = parseCidr(entry)
+      if (!range) throw new TypeError('not an IP or CIDR range')
+      return range
+    })
   }
 
   has(ip: string): boolean {
-    const text = ip.trim().replace(/^\[|\]$/g, '')
-    const kind = isIP(text)
-    if (kind === 0) return false
-    const mapped = normalizeClientIp(text)
+    const parsed = parseAddress(ip)
+    if (parsed === null || this.ranges.length === 0) return false
     // An IPv4-mapped address is checked as the IPv4 it carries.
-    if (kind === 6 && mapped !== null && isIP(mapped) === 4) return this.list.check(mapped, 'ipv4')
-    return this.list.check(text, kind === 4 ? 'ipv4' : 'ipv6')
+    const address = unmapped(parsed)
+    return this.ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits))
   }
 }

@@ -21,6 +21,7 @@ import { emailSchema, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import { DEFAULT_USERNAME_MAX_LENGTH, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT, usernameIssues } from '../profile/username.js'
 import type { StoredUser, TicketPurpose, UserStore } from '../store/user-store.js'
+import { issueOffPath } from '../tickets/issue-off-path.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
   ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, IpContextArgs, LoginInput, RequestContext, SignupInput, TicketOptions,
@@ -99,8 +100,8 @@ implements DatabaseConnection {
     this.requireUsername = o.requireUsername ?? false
     this.usernameMaxLength = o.usernameMaxLength ?? DEFAULT_USERNAME_MAX_LENGTH
     this.now = o.now ?? (() => new Date())
-    this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets)
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, this.store)
+    this.tickets = new TicketIssuer(this.name, this.store, this.now, o.tickets, (email) => this.events.hashIdentifier(email))
     this.protection = new AttackProtection(o.attackProtection, this.name, this.store, this.events, this.now)
     this.credentials = new StoredCredentials(this.name, this.store, this.bcryptCost, this.now)
   }
@@ -193,11 +194,14 @@ implements DatabaseConnection {
   }
 
   /**
-   * Lifts every IP pair and the account lock of an identifier (an email or username).
-   * An admin call; a successful password reset does the same.
+   * Lifts every IP pair and the account lock of a user, under each of their identifiers
+   * (email and username), whichever one is given; an identifier that is no user's is
+   * unblocked as given. An admin call; a successful password reset does the same.
    */
   async unblock(identifier: string): Promise<void> {
-    await this.protection.unblock(parseInput(identifierSchema, identifier))
+    const id = parseInput(identifierSchema, identifier)
+    const user = await this.findByIdentifier(id)
+    await this.protection.unblockAll([id, user?.email, user?.username])
   }
 
   /** A user by email or username, or null. */
@@ -396,7 +400,7 @@ implements DatabaseConnection {
     this.emit('scp', { ...context, user_id: user.user_id, ...(ticketHash ? { details: { via: 'reset_ticket' } } : {}) })
     if (ticketHash) {
       // Proving control of the email lifts brute-force blocks on every identifier of the user.
-      for (const id of [user.email, user.username]) if (id) await this.protection.unblock(id, 'password_reset')
+      await this.protection.unblockAll([user.email, user.username], 'password_reset')
     }
     return toUserProfile({ ...user, updated_at: at, ...(ticketHash ? { last_password_reset: at } : {}) })
   }
@@ -411,14 +415,17 @@ implements DatabaseConnection {
 
   private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
-    const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
+    const { ttlSeconds, deliver } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
     this.tickets.checkTtl(ttlSeconds)
-    const user = await this.findByEmail(address)
-    if (!user || user.email_normalized === null) return null
-    const issued = await this.tickets.issue(purpose, { userId: user.user_id, emailNormalized: user.email_normalized }, ttlSeconds)
-    if (issued && purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
-    return issued
+    const issue = async () => {
+      const user = await this.findByEmail(address)
+      if (!user || user.email_normalized === null) return null
+      const issued = await this.tickets.issue(purpose, { userId: user.user_id, email: user.email ?? address, emailNormalized: user.email_normalized }, ttlSeconds)
+      if (issued && purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
+      return issued
+    }
+    return deliver ? issueOffPath(issue, deliver) : issue()
   }
 
   private findByEmail(email: string): Promise<StoredUser | null> {

@@ -18,6 +18,7 @@ import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import type { ScriptRunner } from '../script/script-runner.js'
 import type { TicketPurpose, UserStore } from '../store/user-store.js'
+import { issueOffPath } from '../tickets/issue-off-path.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import type {
@@ -128,8 +129,8 @@ implements DatabaseConnection {
     this.timeoutMs = o.timeoutMs
     this.store = o.store
     this.now = o.now ?? (() => new Date())
-    this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets) : undefined
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
+    this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets, (email) => this.events.hashIdentifier(email)) : undefined
     this.protection = new AttackProtection(o.attackProtection, this.name, o.store, this.events, this.now)
     this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
     this.calls = this.scriptCalls(this.events)
@@ -148,9 +149,16 @@ implements DatabaseConnection {
     return new ScriptCalls((script, args, secrets, sink) => this.run(script, args, secrets, sink), (script) => this.has(script), events)
   }
 
-  /** Lifts every IP pair and the account lock of an identifier. */
+  /**
+   * Lifts every IP pair and the account lock of an identifier and, with a `get_user`
+   * script, of the user's other identifiers (email and username) too.
+   */
   async unblock(identifier: string): Promise<void> {
-    await this.protection.unblock(parseInput(identifierSchema, identifier))
+    const id = parseInput(identifierSchema, identifier)
+    await this.protection.unblockAll([id])
+    if (!this.has('get_user')) return
+    const profile = await this.calls.getUser(id)
+    if (profile) await this.protection.unblockAll([profile.email, profile.username].filter((other) => other && other !== id))
   }
 
   /** Whether a script for this operation was given. */
@@ -372,7 +380,7 @@ implements DatabaseConnection {
       if (!(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
     }, context)
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
-    for (const id of [profile.email, profile.username]) if (id) await this.protection.unblock(id, 'password_reset')
+    await this.protection.unblockAll([profile.email, profile.username], 'password_reset')
     return profile
   }
 
@@ -406,15 +414,19 @@ implements DatabaseConnection {
 
   private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
-    const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
+    const { ttlSeconds, deliver } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
     const tickets = this.ticketIssuer()
     tickets.checkTtl(ttlSeconds)
-    const profile = await this.calls.getUser(address)
-    if (!profile) return null
-    const issued = await tickets.issue(purpose, { userId: profile.user_id, emailNormalized: normalizeEmail(profile.email ?? address) }, ttlSeconds)
-    if (issued && purpose === 'reset') this.events.emit('scpr', { ...context, user_id: profile.user_id })
-    return issued
+    const issue = async () => {
+      const profile = await this.calls.getUser(address)
+      if (!profile) return null
+      const email = profile.email ?? address
+      const issued = await tickets.issue(purpose, { userId: profile.user_id, email, emailNormalized: normalizeEmail(email) }, ttlSeconds)
+      if (issued && purpose === 'reset') this.events.emit('scpr', { ...context, user_id: profile.user_id })
+      return issued
+    }
+    return deliver ? issueOffPath(issue, deliver) : issue()
   }
 
   /** Checks a ticket against `get_user`, consumes it, and runs `write`; releases it if `write` fails. */

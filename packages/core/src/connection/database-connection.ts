@@ -54,12 +54,24 @@ export interface UserPatch {
 export interface TicketOptions {
   /** Lifetime of the ticket in seconds; capped by the connection. */
   ttlSeconds?: number
+  /**
+   * The way to call ticket creation from a request: the call answers null at once, and the
+   * lookup, the issuance limit and the insert run after it, off the caller's path, so no
+   * timing tells a known email from an unknown or rate-limited one. `deliver` receives the
+   * ticket when one is issued (mail it to `ticket.email`); a failure becomes a process warning.
+   */
+  deliver?: (ticket: IssuedTicket) => unknown
 }
 
 export interface IssuedTicket {
   /** The token to put in the link you mail. Only its SHA-256 is stored. */
   ticket: string
   expiresAt: Date
+  /**
+   * The address the ticket belongs to, as stored for the user. Mail the link here, never
+   * to the address the requester typed: a look-alike spelling must not receive it.
+   */
+  email: string
 }
 
 /**

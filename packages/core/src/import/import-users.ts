@@ -85,7 +85,7 @@ export async function importUsers(
     for (const [i, outcome] of outcomes.entries()) {
       const { index, user } = batch[i]!
       if (outcome === 'inserted') result.imported += 1
-      else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user, outcome))) result.updated += 1
+      else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user))) result.updated += 1
       else fail({ index, ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
     }
     batch = []
@@ -176,10 +176,17 @@ function toStoredUser(connection: BuiltinConnection, record: unknown, caps: Retu
   }
 }
 
-/** Upsert: replace the user that holds this user_id, or else this email. */
-async function overwrite(connection: BuiltinConnection, user: NewStoredUser, clash: 'user_id' | 'email'): Promise<boolean> {
-  const existing: StoredUser | null = clash === 'user_id'
-    ? await connection.store.findUser(connection.name, { userId: user.user_id })
-    : await connection.store.findUser(connection.name, { emailNormalized: user.email_normalized! })
+/**
+ * Upsert: replace the user that holds this user_id, or else this email. A record whose
+ * user_id and email belong to two different users names no single user, so it replaces
+ * neither (reported as `user_exists`), whichever clash the database reported first.
+ */
+async function overwrite(connection: BuiltinConnection, user: NewStoredUser): Promise<boolean> {
+  const [byId, byEmail] = await Promise.all([
+    connection.store.findUser(connection.name, { userId: user.user_id }),
+    user.email_normalized === null ? null : connection.store.findUser(connection.name, { emailNormalized: user.email_normalized }),
+  ])
+  if (byId && byEmail && byId.user_id !== byEmail.user_id) return false
+  const existing: StoredUser | null = byId ?? byEmail
   return existing !== null && connection.store.overwriteUser(connection.name, existing.user_id, user)
 }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { emailSchema } from '../profile/email.js'
 import { MAX_PASSWORD_INPUT } from '../password/password-text.js'
 import { metadataSchema, text } from './text.js'
+import type { IssuedTicket } from '../connection/database-connection.js'
 
 /** A password as typed. Policy, NFKC and the 72-byte rule are applied later. */
 export const passwordSchema = text(MAX_PASSWORD_INPUT)
@@ -51,6 +52,7 @@ export const userPatchSchema = z.strictObject({
 
 export const ticketOptionsSchema = z.strictObject({
   ttlSeconds: z.number().int().positive().optional(),
+  deliver: z.custom<(ticket: IssuedTicket) => unknown>((v) => typeof v === 'function', 'must be a function').optional(),
 })
 
 export const changeEmailOptionsSchema = z.strictObject({

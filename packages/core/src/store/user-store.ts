@@ -20,15 +20,20 @@ export interface UserStore {
   insertUser(user: NewStoredUser, opts?: { historyLimit?: number }): Promise<InsertUserResult>
   /**
    * Inserts many users in one go (bulk import), insert-only: each result says whether
-   * that user was inserted or which unique key it clashed on. Users clashing with each
-   * other within the batch are reported too.
+   * that user was inserted or which unique key it clashed on. A user that clashes on
+   * several keys reports the first of user_id, email, username, on every dialect. Of users
+   * clashing with each other within the batch, the first is inserted and the later ones
+   * are reported as clashes.
    */
   insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]>
-  /** Replaces an existing user's profile and credentials (upsert import). False when no such user. */
+  /**
+   * Replaces an existing user's profile and credentials (upsert import), voiding every open
+   * ticket of the user. False when no such user, or when the new email or username is another's.
+   */
   overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean>
   /** Applies a profile patch. `null` when no such user. */
   updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null>
-  /** Deletes a user and their password history. False when no such user. */
+  /** Deletes a user, their password history and their tickets. False when no such user. */
   deleteUser(connection: string, userId: string): Promise<boolean>
 
   /**
@@ -39,7 +44,7 @@ export interface UserStore {
 
   /**
    * Sets a new password in one transaction: writes the hash (clearing any legacy hash),
-   * appends to the history and trims it, and voids the user's open reset tickets.
+   * appends to the history and trims it, and voids every open ticket of the user.
    * With `ticket`, that reset ticket is consumed first and must be unused, unexpired and
    * the user's; otherwise nothing is written and the result is 'invalid_ticket'.
    */
@@ -47,13 +52,11 @@ export interface UserStore {
   /** The newest `limit` password hashes, newest first. The current one is included. */
   passwordHistory(connection: string, userId: string, limit: number): Promise<string[]>
 
-  /** Changes the email and its verified flag, and voids open reset tickets, in one transaction. */
+  /** Changes the email and its verified flag, and voids every open ticket of the user, in one transaction. */
   changeEmail(connection: string, userId: string, change: EmailChange): Promise<'ok' | 'no_user' | 'conflict'>
 
   insertTicket(ticket: TicketRecord): Promise<void>
   findTicket(tokenHash: string): Promise<TicketRecord | null>
-  /** Tickets issued for this email and purpose at or after `since`, used or not. */
-  countTickets(connection: string, purpose: TicketPurpose, emailNormalized: string, since: Date): Promise<number>
   /**
    * Consumes a verification ticket and marks its email verified, in one transaction.
    * 'invalid_ticket' when it is used, expired, or the user's email is no longer the one

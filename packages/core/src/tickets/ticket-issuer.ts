@@ -4,6 +4,7 @@ import type { TicketPurpose, TicketRecord, UserStore } from '../store/user-store
 import { newTicketToken, ticketTokenHash } from './ticket-token.js'
 
 const DAY = 24 * 60 * 60
+const HOUR_MS = 3600_000
 
 /** Ticket settings of a connection. */
 export const ticketSettingsSchema = z.strictObject({
@@ -28,7 +29,14 @@ export class TicketIssuer {
   private readonly maxTtl: number
   private readonly perHour: number
 
-  constructor(private readonly connection: string, private readonly store: UserStore, private readonly now: () => Date, settings: TicketSettings = {}) {
+  constructor(
+    private readonly connection: string,
+    private readonly store: UserStore,
+    private readonly now: () => Date,
+    settings: TicketSettings = {},
+    /** The counter key of an email: the connection's keyed HMAC, so the counters table holds no address. */
+    private readonly counterKey: (emailNormalized: string) => Promise<string>,
+  ) {
     this.ttl = { verify: settings.verifyTtlSeconds ?? 5 * DAY, reset: settings.resetTtlSeconds ?? DAY }
     this.maxTtl = settings.maxTtlSeconds ?? 30 * DAY
     this.perHour = settings.perEmailPerHour ?? 5
@@ -39,19 +47,35 @@ export class TicketIssuer {
     if (ttlSeconds !== undefined && ttlSeconds > this.maxTtl) invalidInput(['ttlSeconds'], `must be at most ${this.maxTtl}`, 'too_big')
   }
 
-  /** A new ticket, or null when this email is past its hourly limit for the purpose. */
-  async issue(purpose: TicketPurpose, subject: { userId: string; emailNormalized: string; legacyId?: string }, ttlSeconds?: number): Promise<{ ticket: string; expiresAt: Date } | null> {
+  /**
+   * A new ticket, or null when this email is past its hourly limit for the purpose. The
+   * issuance slot is taken atomically in the store, as attack protection takes its counter
+   * slots, so concurrent requests (in any number of processes) never issue more than the
+   * limit. The allowance comes back an hour after the last ticket issued.
+   */
+  async issue(
+    purpose: TicketPurpose,
+    subject: { userId: string; email: string; emailNormalized: string; legacyId?: string },
+    ttlSeconds?: number,
+  ): Promise<{ ticket: string; expiresAt: Date; email: string } | null> {
     this.checkTtl(ttlSeconds)
     const at = this.now()
-    const issued = await this.store.countTickets(this.connection, purpose, subject.emailNormalized, new Date(at.getTime() - 3600_000))
-    if (issued >= this.perHour) return null
+    const slot = { kind: `ticket_${purpose}`, key: await this.counterKey(subject.emailNormalized) }
+    const taken = await this.store.takeCounterSlot(this.connection, { ...slot, capacity: this.perHour, mode: 'window', resetMs: HOUR_MS }, at)
+    if (!taken.ok) return null
     const ticket = newTicketToken()
     const expiresAt = new Date(at.getTime() + 1000 * (ttlSeconds ?? this.ttl[purpose]))
-    await this.store.insertTicket({
-      token_hash: ticketTokenHash(ticket), connection: this.connection, purpose, user_id: subject.userId,
-      email_normalized: subject.emailNormalized, legacy_id: subject.legacyId ?? null, created_at: at, expires_at: expiresAt, used_at: null,
-    })
-    return { ticket, expiresAt }
+    try {
+      await this.store.insertTicket({
+        token_hash: ticketTokenHash(ticket), connection: this.connection, purpose, user_id: subject.userId,
+        email_normalized: subject.emailNormalized, legacy_id: subject.legacyId ?? null, created_at: at, expires_at: expiresAt, used_at: null,
+      })
+    } catch (error) {
+      // No ticket was issued, so its slot goes back.
+      await this.store.settleCounters(this.connection, [{ ...slot, reset: false }]).catch(() => undefined)
+      throw error
+    }
+    return { ticket, expiresAt, email: subject.email }
   }
 
   /** The ticket if it exists, is this connection's, has this purpose, is unused and unexpired. */
