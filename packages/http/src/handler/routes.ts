@@ -54,7 +54,9 @@ export const routes: Record<RouteName, (call: RouteCall) => Promise<RouteOutcome
     // neither the answer nor its timing says whether the account exists.
     const after = async () => {
       const issued = await connection.createPasswordResetTicket(email, {}, ctx)
-      if (issued && onMail) await onMail({ kind: 'reset_password', to: email, ...issued })
+      // Mailed to the address stored for the user, never the one typed: a look-alike
+      // spelling of someone's address must not receive their link.
+      if (issued && onMail) await onMail({ kind: 'reset_password', ...issued, to: issued.email })
     }
     return { status: 202, body: { ...FORGOT_ANSWER }, after }
   },
