@@ -162,10 +162,10 @@ for (const dialect of DIALECTS) {
     })
 
     it('two reset redemptions racing an admin password change end typed, never in a raw deadlock', async () => {
-      const c = connect()
+      const c = connect({ tickets: { perEmailPerHour: 1000 } }) // the issuance limit is not under test here
       await c.signup({ email: 'dl@x.io', password: PASSWORD }, { ip: '192.0.2.34' })
       for (let round = 0; round < 8; round++) {
-        const t1 = await c.createPasswordResetTicket('dl@x.io', { ttlSeconds: 3600 })
+        const t1 = await c.createPasswordResetTicket('dl@x.io')
         const t2 = await c.createPasswordResetTicket('dl@x.io')
         const outcomes = await Promise.all([
           outcome(c.resetPassword(t1!.ticket, `R3set-one-horse-${round}`)),
@@ -174,7 +174,6 @@ for (const dialect of DIALECTS) {
         ])
         for (const o of outcomes) expect(['ok', 'invalid_ticket', 'store_unavailable']).toContain(o)
         expect(outcomes[2]).not.toBe('invalid_ticket')
-        await store.db.deleteFrom('latchkey_counters').where('connection', '=', c.name).execute() // keep the issuance limit out of it
       }
     })
 
