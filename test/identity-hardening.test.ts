@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import bcrypt from 'bcryptjs'
 import {
-  BuiltinConnection, closeHashPool, importUsers, InvalidInputError, InvalidTicketError, normalizeEmail, TooManyAttemptsError,
+  BuiltinConnection, closeHashPool, importUsers, InvalidInputError, InvalidTicketError, TooManyAttemptsError,
   WrongUsernameOrPasswordError, type BuiltinConnectionOptions, type IssuedTicket,
 } from '@latchkey/core'
+import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
 import { race } from './support/race.js'
