@@ -15,7 +15,7 @@ const TARGET = 4.5
 
 export async function benchCaps(): Promise<boolean> {
   const store = await openStore(`sqlite:.tmp/bench-caps-${Date.now()}.db`)
-  const users = new BuiltinConnection({ name: `bench-caps-${Date.now()}`, store, bcryptCost: COST, attackProtection: false })
+  const users = new BuiltinConnection({ name: `bench-caps-${Date.now()}`, store, bcryptCost: COST, unsafeLowCostForTests: COST < 10, attackProtection: false })
   const records = recordsAtCaps()
   const result = await importUsers(users, records.map(([, hash], i) => ({ email: `cap${i}@example.com`, ...hash })))
   if (result.imported !== records.length) throw new Error(`bench/caps: ${JSON.stringify(result.failures)}`)

@@ -96,8 +96,8 @@ export async function benchEnumeration(): Promise<boolean> {
 async function ticketTiming(): Promise<{ title: string; rows: Row[] }> {
   const url = process.env['LATCHKEY_PG_URL'] ?? `sqlite:.tmp/bench-enum-tickets-${Date.now()}.db`
   const store = await openStore(url)
-  const users = new BuiltinConnection({ name: `bench-tickets-${Date.now()}`, store, bcryptCost: 4, tickets: { perEmailPerHour: 1000 } })
-  const limited = new BuiltinConnection({ name: `bench-tickets-limited-${Date.now()}`, store, bcryptCost: 4, tickets: { perEmailPerHour: 1 } })
+  const users = new BuiltinConnection({ name: `bench-tickets-${Date.now()}`, store, bcryptCost: 4, unsafeLowCostForTests: true, tickets: { perEmailPerHour: 1000 } })
+  const limited = new BuiltinConnection({ name: `bench-tickets-limited-${Date.now()}`, store, bcryptCost: 4, unsafeLowCostForTests: true, tickets: { perEmailPerHour: 1 } })
   for (const c of [users, limited]) await c.signup({ email: 'known@example.com', password: 'Right-horse-battery-1' }, { ip: '10.9.9.9' })
   await limited.createPasswordResetTicket('known@example.com')
   const settle = () => new Promise((r) => setTimeout(r, 15))

@@ -12,6 +12,7 @@ import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
 import { race } from './support/race.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const KELVIN = '\u212A' // lower-cases to ASCII 'k'
@@ -34,7 +35,7 @@ describe('allow-list entries are parsed strictly', () => {
   let store: OpenedStore
   beforeAll(async () => { store = await openStore('sqlite::memory:') })
   afterAll(async () => { await store.close() })
-  const connect = (allowList: string[]) => new BuiltinConnection({ name: uniqueName('al'), store, attackProtection: { allowList } })
+  const connect = (allowList: string[]) => new BuiltinConnection({ name: uniqueName('al'), store, ...TEST_COST, attackProtection: { allowList } })
   for (const entry of ['10.0.0.0/', '2001:db8::/', '10.0.0.0/33', '2001:db8::/129', '/8', '10.0.0.0/8/8', '10/8', '10.0.0.0 /8', '10.0.0.0/-1', 'example.com', '10.0.0.0/0x8']) {
     it(`refuses ${JSON.stringify(entry)} with InvalidInputError`, () => {
       const error = (() => { try { connect([entry]) } catch (e) { return e } })()
@@ -49,7 +50,7 @@ for (const dialect of DIALECTS) {
     let store: OpenedStore
     beforeAll(async () => { store = await openTestStore(dialect) })
     afterAll(async () => { await store.close() })
-    const connect = (opts: Partial<BuiltinConnectionOptions> = {}) => new BuiltinConnection({ name: uniqueName('ih'), store, bcryptCost: 4, ...opts })
+    const connect = (opts: Partial<BuiltinConnectionOptions> = {}) => new BuiltinConnection({ name: uniqueName('ih'), store, ...TEST_COST, ...opts })
 
     it('a reset ticket asked for with the Kelvin spelling is not kate\'s, and every ticket names its stored address', async () => {
       const c = connect()
@@ -117,7 +118,7 @@ for (const dialect of DIALECTS) {
       const name = uniqueName('ihp')
       const url = storeUrl(dialect) // one database all the processes share (a fresh file on SQLite)
       const shared = await openStore(url)
-      await new BuiltinConnection({ name, store: shared, bcryptCost: 4 }).signup({ email: 'bomb@x.io', password: PASSWORD }, { ip: '192.0.2.31' })
+      await new BuiltinConnection({ name, store: shared, ...TEST_COST }).signup({ email: 'bomb@x.io', password: PASSWORD }, { ip: '192.0.2.31' })
       const outcomes = (await race([1, 2, 3].map(() => ({ url, name, bcryptCost: 4, op: 'resetTicket' as const, email: 'bomb@x.io', times: 7 })))).flat()
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(5)
       expect(outcomes.filter((o) => o === 'null')).toHaveLength(16)
