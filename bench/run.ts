@@ -4,12 +4,13 @@
 import { mkdirSync } from 'node:fs'
 import { benchCaps } from './caps.js'
 import { benchEnumeration } from './enumeration.js'
+import { benchHttp } from './http.js'
 import { benchImport } from './import.js'
 import { benchLoad } from './load.js'
 import { benchLogin } from './login.js'
 import { benchSandbox } from './sandbox.js'
 
-const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox, import: benchImport, enumeration: benchEnumeration, caps: benchCaps, load: benchLoad }
+const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox, import: benchImport, enumeration: benchEnumeration, caps: benchCaps, load: benchLoad, http: benchHttp }
 const chosen = process.argv.slice(2)
 mkdirSync('.tmp', { recursive: true })
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
-import { BuiltinConnection, closeHashPool, type BuiltinConnectionOptions } from '@latchkey/core'
+import { BuiltinConnection, closeHashPool, InvalidInputError, type BuiltinConnectionOptions } from '@latchkey/core'
 import { createHandler, type HandlerOptions, type MailRequest } from '@latchkey/http'
 import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
@@ -280,5 +280,18 @@ describe.runIf(serverDialect)('the handler when the store is down', () => {
     const res = await s.post('/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
     expect(res.status).toBe(503)
     expect(await res.json()).toEqual({ error: 'store_unavailable', message: 'The service is unavailable. Try again shortly.' })
+  })
+})
+
+describe('handler options', () => {
+  it('refuses form pages that are not paths on this site, as InvalidInputError', async () => {
+    const store = await openStore(storeUrl('sqlite'))
+    cleanups.push(() => store.close())
+    const connection = new BuiltinConnection({ name: uniqueName('http-opts'), store, ...TEST_COST })
+    for (const failure of ['https://evil.example/', '//evil.example/', '/\\evil.example/', 'login']) {
+      expect(() => createHandler({ connection, forms: { login: { failure } } })).toThrow(InvalidInputError)
+    }
+    expect(() => createHandler({ connection, trustProxy: -1 })).toThrow(InvalidInputError)
+    expect(createHandler({ connection, forms: { login: { failure: '/login?x=1' } } }).paths).toContain('/auth/login')
   })
 })

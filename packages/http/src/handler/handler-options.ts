@@ -39,7 +39,8 @@ export interface MailRequest {
 export type HeadersInit = ConstructorParameters<typeof Headers>[0]
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`)
-const pagePath = z.string().min(1).max(2048).refine((p) => p.startsWith('/') && !p.startsWith('//'), 'must be a path on this site')
+// A browser reads `/\host` as `//host`, another site: neither is a path on this one.
+const pagePath = z.string().min(1).max(2048).refine((p) => p.startsWith('/') && !/^\/[\\/]/.test(p), 'must be a path on this site')
 const formPages = z.strictObject({ success: pagePath.optional(), failure: pagePath.optional() })
 
 /** Options of {@link createHandler}; validated when the handler is created. */
