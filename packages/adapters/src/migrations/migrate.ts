@@ -29,13 +29,29 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName)
   }
 }
 
-async function migrateOnce(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
-  const migrator = new Migrator({
+/** One schema migration this version ships, and when it was applied (`null`: pending). */
+export interface SchemaMigration {
+  name: string
+  executedAt: Date | null
+}
+
+/** Every migration this version ships, in order, with when each was applied. */
+export async function listMigrations(db: Kysely<unknown>, dialect: DialectName): Promise<SchemaMigration[]> {
+  const infos = await migratorOf(db, dialect).getMigrations()
+  return infos.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }))
+}
+
+function migratorOf(db: Kysely<unknown>, dialect: DialectName): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   })
+}
+
+async function migrateOnce(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
+  const migrator = migratorOf(db, dialect)
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
