@@ -78,7 +78,7 @@ describe('every hash format: import, login, wrong password, rehash, second login
     store = await openStore('sqlite::memory:')
     connection = new BuiltinConnection({ name: uniqueName('imp'), store, ...TEST_COST, onEvent: (e) => events.push(e) })
     const result = await importUsers(connection, cases.map(([, , hash], i) => ({ email: `user${i}@example.com`, ...hash })))
-    expect(result).toEqual({ imported: cases.length, updated: 0, failed: 0, failures: [] })
+    expect(result).toEqual({ imported: cases.length, updated: 0, skipped: 0, failed: 0, failures: [], processed: cases.length, stopped: false })
   })
   afterAll(async () => { await store.close() })
 
@@ -182,11 +182,24 @@ describe('streaming, progress and failures', () => {
   })
   afterAll(async () => { await store.close() })
 
-  it('reads an NDJSON byte stream, reporting bad lines by index', async () => {
-    const lines = [JSON.stringify({ email: 'a@example.com' }), '{not json', '', JSON.stringify({ email: 'b@example.com' })].join('\n')
+  it('reads an NDJSON byte stream, reporting bad lines by index and 1-based line, blank lines counted', async () => {
+    const lines = [JSON.stringify({ email: 'a@example.com' }), '{not json', '', JSON.stringify({ email: 'b@example.com' }), JSON.stringify({ email: 'nope' })].join('\n')
     const result = await importUsers(connection, Readable.from([Buffer.from(lines)]))
-    expect(result.imported).toBe(2)
-    expect(result.failures).toEqual([{ index: 1, code: 'invalid_json', message: expect.any(String) }])
+    expect(result).toMatchObject({ imported: 2, processed: 4, line: 5, stopped: false })
+    expect(result.failures).toEqual([
+      { index: 1, line: 2, code: 'invalid_json', message: expect.any(String) },
+      { index: 3, line: 5, email: 'nope', code: 'invalid_record', message: expect.any(String) },
+    ])
+  })
+  it('stops at a batch boundary when its signal aborts: what was read is written, the rest is not read', async () => {
+    const stop = new AbortController()
+    let read = 0
+    function* gen() { for (let i = 0; i < 100; i++) { read += 1; yield { email: `stop${i}@example.com` } } }
+    const result = await importUsers(connection, gen(), { batchSize: 10, onProgress: (p) => { if (p.processed === 20) stop.abort() }, signal: stop.signal })
+    expect(result).toMatchObject({ stopped: true, processed: 20, imported: 20, failed: 0 })
+    expect(read).toBe(21) // the 21st was pulled from the source, then dropped unwritten and uncounted
+    expect(await connection.getUser('stop19@example.com')).not.toBeNull()
+    expect(await connection.getUser('stop20@example.com')).toBeNull()
   })
   it('reads an async iterable and reports progress per batch', async () => {
     const progress: number[] = []
@@ -231,13 +244,34 @@ for (const dialect of DIALECTS) {
       await expect(connection.login({ identifier: 'a@example.com', password: 'exported' }, ctx)).resolves.toMatchObject({ name: 'Ada' })
     })
 
+    it('with skipExisting, counts what an earlier run imported as skipped, and still fails real clashes', async () => {
+      const connection = new BuiltinConnection({ name: uniqueName('skip'), store, bcryptCost: 4 })
+      const hash = bcrypt.hashSync('exported-password-1', 4)
+      const records = [
+        { user_id: 'legacy-1', email: 'a@example.com', password_hash: hash },
+        { email: 'b@example.com', password_hash: hash },
+        { user_id: 'legacy-3', email: 'c@example.com', password_hash: hash },
+      ]
+      expect(await importUsers(connection, records.slice(0, 2))).toMatchObject({ imported: 2, failed: 0 })
+      await connection.signup({ email: 'signed-up@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+      await connection.changePassword('a@example.com', 'changed-after-import-1', ctx)
+      const again = await importUsers(connection, [
+        ...records,
+        { user_id: 'legacy-9', email: 'b@example.com', password_hash: hash },    // another user with b's email
+        { email: 'signed-up@example.com', password_hash: hash },                 // a user who signed up, not imported
+      ], { skipExisting: true })
+      expect(again).toMatchObject({ imported: 1, skipped: 2, failed: 2 })
+      expect(again.failures.map((f) => [f.index, f.code])).toEqual([[3, 'user_exists'], [4, 'user_exists']])
+      await expect(connection.login({ identifier: 'a@example.com', password: 'changed-after-import-1' }, ctx)).resolves.toBeTruthy()
+    })
+
     it(`imports ${dialect === 'sqlite' ? '100,000' : '5,000'} pre-hashed users, counted, with a sample of logins`, async () => {
       const n = dialect === 'sqlite' ? 100_000 : 5_000
       const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('bulk-password', 4)
       function* records() { for (let i = 0; i < n; i++) yield { email: `bulk${i}@example.com`, password_hash: hash, user_metadata: { n: i } } }
       const result = await importUsers(connection, records())
-      expect(result).toEqual({ imported: n, updated: 0, failed: 0, failures: [] })
+      expect(result).toEqual({ imported: n, updated: 0, skipped: 0, failed: 0, failures: [], processed: n, stopped: false })
       const count = await store.db.selectFrom('latchkey_users').select((eb) => eb.fn.countAll().as('n')).where('connection', '=', connection.name).executeTakeFirstOrThrow()
       expect(Number(count.n)).toBe(n)
       for (const i of [0, 1, Math.floor(n / 2), n - 1]) {

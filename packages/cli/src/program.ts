@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { closeHashPool } from '@latchkey/core'
 import { EXIT } from './command-error.js'
 import { dbCommand } from './commands/db.js'
+import { importCommand } from './commands/import.js'
 import { usersCommand } from './commands/users.js'
 import { example } from './help.js'
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .description('latchkey from the terminal: migrate the store, try a custom script, import users, manage users')
     .version(version)
     .addCommand(dbCommand())
+    .addCommand(importCommand())
     .addCommand(usersCommand())
     .addHelpText('after', `
 The store comes from --store URL or $LATCHKEY_STORE_URL; a connection's settings from --config FILE.

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { UserNotFoundError, type UserProfile } from '@latchkey/core'
+import { UserNotFoundError, type BuiltinConnection, type UserProfile } from '@latchkey/core'
 import { builtinConnection, connectionOption, findUser } from '../builtin-target.js'
 import { configOption } from '../connection-config.js'
 import { example } from '../help.js'
@@ -19,8 +19,7 @@ export function usersCommand(): Command {
     .description('print a user\'s profile (never a password or hash)')
     .addHelpText('after', example('latchkey users get ada@example.com --connection users --store sqlite:users.db'))
     .action((identifier: string, opts: UsersOptions) => runCommand(opts, (out) => withStore(opts.store, async (store) => {
-      const profile = await findUser(builtinConnection(opts.connection, store, opts.config), identifier)
-      if (!profile) throw new UserNotFoundError(`no user ${identifier} on connection ${opts.connection}`)
+      const profile = await existingUser(builtinConnection(opts.connection, store, opts.config), identifier)
       out.result(profile, () => profileLines(out, profile))
     })))
 
@@ -29,8 +28,7 @@ export function usersCommand(): Command {
     .addHelpText('after', example('latchkey users block ada@example.com --connection users'))
     .action((identifier: string, opts: UsersOptions) => runCommand(opts, (out) => withStore(opts.store, async (store) => {
       const connection = builtinConnection(opts.connection, store, opts.config)
-      const profile = await findUser(connection, identifier)
-      if (!profile) throw new UserNotFoundError(`no user ${identifier} on connection ${opts.connection}`)
+      const profile = await existingUser(connection, identifier)
       const updated = await connection.updateUser(profile.user_id, { blocked: true })
       out.result(updated, (s) => [out.human ? `${s.bad('blocked')} ${identifier} (${updated.user_id})` : `blocked: ${updated.user_id}`])
     })))
@@ -52,6 +50,12 @@ export function usersCommand(): Command {
       ])
     })))
   return users
+}
+
+async function existingUser(connection: BuiltinConnection, identifier: string): Promise<UserProfile> {
+  const profile = await findUser(connection, identifier)
+  if (!profile) throw new UserNotFoundError(`no user ${identifier} on connection ${connection.name}`)
+  return profile
 }
 
 function profileLines(out: Output, profile: UserProfile): string[] {

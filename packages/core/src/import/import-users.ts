@@ -30,9 +30,31 @@ export const importRecordSchema = z.strictObject({
 }).refine((r) => r.password_hash === undefined || r.custom_password_hash === undefined, 'give password_hash or custom_password_hash, not both')
 export type ImportRecord = z.input<typeof importRecordSchema>
 
-export interface ImportProgress { processed: number; imported: number; updated: number; failed: number }
-export interface ImportFailure { index: number; email?: string; code: string; message: string }
-export interface ImportResult { imported: number; updated: number; failed: number; failures: ImportFailure[] }
+export interface ImportProgress {
+  processed: number
+  imported: number
+  updated: number
+  /** Records already there from an earlier run (with `skipExisting`). */
+  skipped: number
+  failed: number
+  /** The last line of an NDJSON source read and written so far (1-based). */
+  line?: number
+}
+/** A record that was not imported: its 0-based `index` among the records and, from NDJSON, its 1-based `line`. */
+export interface ImportFailure { index: number; line?: number; email?: string; code: string; message: string }
+export interface ImportResult {
+  imported: number
+  updated: number
+  skipped: number
+  failed: number
+  failures: ImportFailure[]
+  /** Records read (every one was imported, updated, skipped or failed). */
+  processed: number
+  /** True when `signal` stopped the import before the end of the records. */
+  stopped: boolean
+  /** The last line of an NDJSON source that was read (1-based). */
+  line?: number
+}
 
 /** Options of {@link importUsers}. */
 export const importOptionsSchema = z.strictObject({
@@ -46,6 +68,14 @@ export const importOptionsSchema = z.strictObject({
   onFailure: z.custom<(f: ImportFailure) => void>((v) => typeof v === 'function').optional(),
   /** Key-derivation caps; see the README for the defaults. */
   caps: importCapsSchema.optional(),
+  /**
+   * Count a record that an earlier run imported already as `skipped` instead of failing it:
+   * the store holds an imported user with its email (and its user_id, if the record has one).
+   * For running an interrupted import again. A duplicate within one file also counts as skipped.
+   */
+  skipExisting: z.boolean().optional(),
+  /** Stops the import at the next batch boundary: the records read so far are written, the rest are not read. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
 })
 export type ImportOptions = z.input<typeof importOptionsSchema>
 
@@ -70,58 +100,74 @@ export async function importUsers(
   const o = parseInput(importOptionsSchema, options)
   const caps = resolveCaps(o.caps ?? {})
   const batchSize = o.batchSize ?? 1000
-  const result: ImportResult = { imported: 0, updated: 0, failed: 0, failures: [] }
+  const result: ImportResult = { imported: 0, updated: 0, skipped: 0, failed: 0, failures: [], processed: 0, stopped: false }
   let processed = 0
+  let line: number | undefined
   const fail = (failure: ImportFailure) => {
     result.failed += 1
     if (result.failures.length < KEPT_FAILURES) result.failures.push(failure)
     o.onFailure?.(failure)
   }
 
-  let batch: { index: number; user: NewStoredUser }[] = []
+  let batch: { index: number; line: number | undefined; user: NewStoredUser; givenId: boolean }[] = []
   const flush = async () => {
-    if (batch.length === 0) return
-    const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
-    for (const [i, outcome] of outcomes.entries()) {
-      const { index, user } = batch[i]!
-      if (outcome === 'inserted') result.imported += 1
-      else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user))) result.updated += 1
-      else fail({ index, ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
+    const wrote = batch.length > 0
+    if (wrote) {
+      const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
+      for (const [i, outcome] of outcomes.entries()) {
+        const { index, line: at, user, givenId } = batch[i]!
+        if (outcome === 'inserted') result.imported += 1
+        else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user))) result.updated += 1
+        else if (!o.upsert && o.skipExisting && (await importedBefore(connection, user, givenId))) result.skipped += 1
+        else fail({ index, ...lineOf(at), ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
+      }
+      batch = []
     }
-    batch = []
-    o.onProgress?.({ processed, imported: result.imported, updated: result.updated, failed: result.failed })
+    result.processed = processed
+    if (line !== undefined) result.line = line
+    if (wrote) o.onProgress?.({ processed, imported: result.imported, updated: result.updated, skipped: result.skipped, failed: result.failed, ...lineOf(line) })
   }
 
   for await (const item of recordsOf(records)) {
-    const index = processed++
-    if (item.kind === 'bad_json') {
-      fail({ index, code: 'invalid_json', message: 'the line is not valid JSON' })
-      continue
+    if (o.signal?.aborted) {
+      result.stopped = true
+      break
     }
-    const prepared = toStoredUser(connection, item.record, caps)
-    if ('code' in prepared) fail({ index, ...prepared })
-    else batch.push({ index, user: prepared })
+    const index = processed++
+    line = item.line
+    if (item.kind === 'bad_json') {
+      fail({ index, ...lineOf(item.line), code: 'invalid_json', message: 'the line is not valid JSON' })
+    } else {
+      const prepared = toStoredUser(connection, item.record, caps)
+      if ('code' in prepared) fail({ index, ...lineOf(item.line), ...prepared })
+      else batch.push({ index, line: item.line, user: prepared, givenId: hasUserId(item.record) })
+    }
     if (batch.length >= batchSize) await flush()
   }
   await flush()
   return result
 }
 
-type Item = { kind: 'record'; record: unknown } | { kind: 'bad_json' }
+const lineOf = (line: number | undefined) => (line === undefined ? {} : { line })
+const hasUserId = (record: unknown) => typeof record === 'object' && record !== null && (record as { user_id?: unknown }).user_id !== undefined
+
+type Item = { kind: 'record'; record: unknown; line?: number } | { kind: 'bad_json'; line?: number }
 
 async function* recordsOf(records: AsyncIterable<unknown> | Iterable<unknown> | NodeJS.ReadableStream): AsyncGenerator<Item> {
   if (typeof (records as Readable).pipe === 'function') {
     const lines = createInterface({ input: records as Readable, crlfDelay: Infinity })
-    for await (const line of lines) {
-      if (line.trim() === '') continue
+    let line = 0
+    for await (const text of lines) {
+      line += 1
+      if (text.trim() === '') continue
       let record: unknown
       try {
-        record = JSON.parse(line)
+        record = JSON.parse(text)
       } catch {
-        yield { kind: 'bad_json' }
+        yield { kind: 'bad_json', line }
         continue
       }
-      yield { kind: 'record', record }
+      yield { kind: 'record', record, line }
     }
     return
   }
@@ -174,6 +220,14 @@ function toStoredUser(connection: BuiltinConnection, record: unknown, caps: Retu
     updated_at: at,
     origin: 'import',
   }
+}
+
+/** Whether the store holds this record's user from an earlier import: same email, and same user_id if the record gave one. */
+async function importedBefore(connection: BuiltinConnection, user: NewStoredUser, givenId: boolean): Promise<boolean> {
+  const existing = givenId
+    ? await connection.store.findUser(connection.name, { userId: user.user_id })
+    : await connection.store.findUser(connection.name, { emailNormalized: user.email_normalized! })
+  return existing !== null && existing.origin === 'import' && existing.email_normalized === user.email_normalized
 }
 
 /**
