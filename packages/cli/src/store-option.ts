@@ -1,5 +1,4 @@
 import { Option } from 'commander'
-import { LatchkeyError, StoreUnavailableError } from '@latchkey/core'
 import { openStore, schemaMigrations, type OpenedStore } from '@latchkey/adapters'
 import { CommandError } from './command-error.js'
 
@@ -18,11 +17,7 @@ export async function withStore<T>(url: string | undefined, use: (store: OpenedS
   if (url === undefined || url === '') {
     throw new CommandError('store_required', 'no store given: pass --store URL or set LATCHKEY_STORE_URL', { exitCode: 2 })
   }
-  const store = await openStore(url, { migrate: false }).catch((error: unknown) => {
-    // SQLite opens at once and its driver throws plain errors (a missing directory, say).
-    if (error instanceof LatchkeyError) throw error
-    throw new StoreUnavailableError(`cannot open the store: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-  })
+  const store = await openStore(url, { migrate: false })
   try {
     if (schema === 'current') {
       const pending = (await schemaMigrations(store)).filter((m) => m.executedAt === null)
