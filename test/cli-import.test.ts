@@ -9,6 +9,7 @@ import { BuiltinConnection, closeHashPool } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { runCli, startCli } from './support/cli.js'
 import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '203.0.113.61' }
 const HASH = bcrypt.hashSync('Exported-pass-2024', 4)
@@ -59,7 +60,7 @@ for (const dialect of DIALECTS) {
       expect(failures[3]).toMatchObject({ email: 'user7@example.com', message: expect.stringContaining('exists already') })
       expect(readFileSync(report, 'utf8')).not.toContain(HASH)
       expect(await count(name)).toBe(3)
-      const users = new BuiltinConnection({ name, store, bcryptCost: 4 })
+      const users = new BuiltinConnection({ name, store, ...TEST_COST })
       await expect(users.login({ identifier: 'user4@example.com', password: 'Exported-pass-2024' }, ctx)).resolves.toBeTruthy()
 
       const json = await runCli(['import', file, '--connection', name, '--store', url, '--json'])

@@ -7,6 +7,7 @@ import { BuiltinConnection, closeHashPool } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { runCli } from './support/cli.js'
 import { DIALECTS, freshDatabaseUrl, uniqueName } from './support/dialects.js'
+import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const ctx = { ip: '203.0.113.16' }
@@ -89,7 +90,7 @@ for (const dialect of DIALECTS) {
     })
     it('users get prints a profile, never a hash; an unknown user exits 1', async () => {
       store = await openStore(url)
-      const users = new BuiltinConnection({ name, store, bcryptCost: 4 })
+      const users = new BuiltinConnection({ name, store, ...TEST_COST })
       const ada = await users.signup({ email: 'ada@example.com', password: PASSWORD, username: 'ada' }, ctx)
       const r = await runCli(['users', 'get', 'ada', '--connection', name, '--store', url])
       expect(r.code).toBe(0)
@@ -101,7 +102,7 @@ for (const dialect of DIALECTS) {
       expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: `latchkey: user_not_found: no user nobody@example.com on connection ${name}\n` })
     })
     it('users block refuses logins; users unblock lifts it and the attack-protection block', async () => {
-      const users = new BuiltinConnection({ name, store, bcryptCost: 4 })
+      const users = new BuiltinConnection({ name, store, ...TEST_COST })
       expect((await runCli(['users', 'block', 'ada@example.com', '--connection', name, '--store', url])).code).toBe(0)
       await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({ code: 'unauthorized' })
       for (let i = 0; i < 10; i++) await users.login({ identifier: 'ada@example.com', password: 'not-the-password-1' }, ctx).catch(() => undefined)

@@ -1,9 +1,6 @@
 // The custom-script connection through the shipped templates, against a legacy schema in
 // the real MariaDB and PostgreSQL, and against a real HTTP legacy API.
-import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import mysql from 'mysql2/promise'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   closeHashPool, CustomScriptConnection, InvalidTicketError, NotSupportedError, PasswordLeakedError, PasswordPolicyError, ScriptError,
@@ -13,12 +10,11 @@ import {
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { loadScripts } from '../examples/custom-db/load-scripts.js'
-import { startLegacyApi } from '../examples/custom-db/web-service/legacy-api-server.js'
-import { DIALECTS, uniqueName } from './support/dialects.js'
+import { uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
 import { legacyInGlobal } from './support/legacy-in-global.js'
+import { legacyStores, type LegacyStore } from './support/legacy-stores.js'
 import { tcpCounter } from './support/servers.js'
-import { TEST_COST } from './support/test-cost.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 5000, workers: 2 })
 const ctx = { ip: '203.0.113.70' }
@@ -32,57 +28,8 @@ afterAll(async () => {
   await closeHashPool()
 })
 
-interface Legacy {
-  scripts: CustomScripts
-  configuration: Record<string, string>
-  egress: { allow: string[] }
-  secret: string
-  teardown(): Promise<void>
-}
-
-const LEGACIES: Record<string, () => Promise<Legacy>> = {
-  'web service': async () => {
-    const api = await startLegacyApi({ user: 'latchkey', password: 'api-secret-value', ...TEST_COST })
-    return {
-      scripts: template('web-service'),
-      configuration: { API_URL: api.url, API_USER: 'latchkey', API_PASSWORD: 'api-secret-value' },
-      egress: { allow: [`127.0.0.1:${api.port}`] }, secret: 'api-secret-value', teardown: api.close,
-    }
-  },
-}
-if (DIALECTS.includes('mysql')) {
-  LEGACIES['MariaDB'] = async () => {
-    const url = new URL(process.env['LATCHKEY_MYSQL_URL']!)
-    const table = `legacy_${randomBytes(4).toString('hex')}`
-    const admin = await mysql.createConnection(url.toString())
-    await admin.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE, username VARCHAR(64) UNIQUE,
-      password VARCHAR(255) NOT NULL, nickname VARCHAR(255), email_verified TINYINT(1) NOT NULL DEFAULT 0)`)
-    return {
-      scripts: template('mysql'),
-      configuration: { DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: decodeURIComponent(url.username), DB_PASSWORD: decodeURIComponent(url.password), DB_NAME: url.pathname.slice(1), USERS_TABLE: table },
-      egress: { allow: [`${url.hostname}:${url.port}`] }, secret: decodeURIComponent(url.password),
-      teardown: async () => { await admin.query(`DROP TABLE ${table}`); await admin.end() },
-    }
-  }
-}
-if (DIALECTS.includes('postgres')) {
-  LEGACIES['PostgreSQL'] = async () => {
-    const url = new URL(process.env['LATCHKEY_PG_URL']!)
-    const table = `legacy_${randomBytes(4).toString('hex')}`
-    const admin = new pg.Client({ connectionString: url.toString() })
-    await admin.connect()
-    await admin.query(`CREATE TABLE ${table} (id SERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE, username TEXT UNIQUE,
-      password TEXT NOT NULL, name TEXT, email_verified BOOLEAN NOT NULL DEFAULT FALSE)`)
-    // The templates read a secret-bearing URL; make it one the redaction test can look for.
-    const secretUrl = `${url.toString()}${url.search ? '&' : '?'}application_name=legacy-secret-marker`
-    return {
-      scripts: template('postgres'),
-      configuration: { DB_URL: secretUrl, USERS_TABLE: table },
-      egress: { allow: [`${url.hostname}:${url.port}`] }, secret: 'legacy-secret-marker',
-      teardown: async () => { await admin.query(`DROP TABLE ${table}`); await admin.end() },
-    }
-  }
-}
+type Legacy = LegacyStore
+const LEGACIES = legacyStores()
 
 for (const [label, setUp] of Object.entries(LEGACIES)) {
   describe(`templates against a ${label} legacy store`, () => {

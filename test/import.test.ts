@@ -245,7 +245,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('with skipExisting, counts what an earlier run imported as skipped, and still fails real clashes', async () => {
-      const connection = new BuiltinConnection({ name: uniqueName('skip'), store, bcryptCost: 4 })
+      const connection = new BuiltinConnection({ name: uniqueName('skip'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('exported-password-1', 4)
       const records = [
         { user_id: 'legacy-1', email: 'a@example.com', password_hash: hash },

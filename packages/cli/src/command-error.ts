@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { LatchkeyError } from '@latchkey/core'
 
 /**
@@ -33,4 +34,13 @@ export function unreadable(what: string, path: string, error: unknown): CommandE
     : (error as { code?: unknown }).code === 'EACCES' ? 'permission denied'
       : (error as { code?: unknown }).code === 'EISDIR' ? 'it is a directory' : 'it cannot be read'
   return new CommandError('file_unreadable', `cannot read the ${what} ${path}: ${reason}`, { cause: error })
+}
+
+/** A text file's contents, or a typed `file_unreadable` error naming `what` it is. */
+export function readText(what: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw unreadable(what, path, error)
+  }
 }

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { Option } from 'commander'
 import { z } from 'zod'
 import {
   builtinConnectionOptionsSchema, customScriptConnectionOptionsSchema, InvalidInputError, type BuiltinConnectionOptions,
 } from '@latchkey/core'
-import { unreadable } from './command-error.js'
+import { readText } from './command-error.js'
 
 /** The names of a custom-script connection's scripts, in the order of SPEC §3. */
 export const SCRIPT_NAMES = ['login', 'create', 'verify', 'change_password', 'get_user', 'delete', 'change_email'] as const
@@ -51,12 +50,7 @@ export function configOption(): Option {
 /** Reads and validates a config file; no file gives the defaults. */
 export function loadConfig(path: string | undefined): ConnectionConfig {
   if (path === undefined) return { scripts: {} }
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw unreadable('config file', path, error)
-  }
+  const text = readText('config file', path)
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -70,12 +64,7 @@ export function loadConfig(path: string | undefined): ConnectionConfig {
   const base = dirname(resolve(path))
   const scripts: Partial<Record<ScriptName, string>> = {}
   for (const [name, file] of Object.entries(parsed.data.scripts ?? {}) as [ScriptName, string][]) {
-    const full = resolve(base, file)
-    try {
-      scripts[name] = readFileSync(full, 'utf8')
-    } catch (error) {
-      throw unreadable(`${name} script`, full, error)
-    }
+    scripts[name] = readText(`${name} script`, resolve(base, file))
   }
   return { ...parsed.data, scripts }
 }

@@ -4,6 +4,7 @@ import { closeHashPool } from '@latchkey/core'
 import { EXIT } from './command-error.js'
 import { dbCommand } from './commands/db.js'
 import { importCommand } from './commands/import.js'
+import { tryCommand } from './commands/try.js'
 import { usersCommand } from './commands/users.js'
 import { example } from './help.js'
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description('latchkey from the terminal: migrate the store, try a custom script, import users, manage users')
     .version(version)
     .addCommand(dbCommand())
+    .addCommand(tryCommand())
     .addCommand(importCommand())
     .addCommand(usersCommand())
     .addHelpText('after', `
