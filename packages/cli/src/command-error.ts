@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { LatchkeyError } from '@latchkey/core'
 
+/** The codes of the command's own failures. */
+export type CommandErrorCode = 'file_unreadable' | 'file_unwritable' | 'store_required' | 'schema_outdated' | 'migration_in_progress'
+
 /**
  * A failure of the command itself (a file it cannot read, a store that needs migrating,
  * an interrupted import), with a stable `code` like every other latchkey error.
  */
-export class CommandError extends LatchkeyError {
+export class CommandError extends LatchkeyError<CommandErrorCode> {
   static override readonly kind = 'CommandError'
   /** The process exit status this failure gives. */
   readonly exitCode: number
-  constructor(code: string, message: string, opts: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(code: CommandErrorCode, message: string, opts: { exitCode?: number; cause?: unknown } = {}) {
     super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.exitCode = opts.exitCode ?? EXIT.error
   }

@@ -55,7 +55,7 @@ export function loadConfig(path: string | undefined): ConnectionConfig {
   try {
     json = JSON.parse(text)
   } catch {
-    throw new InvalidInputError([{ path: ['config'], code: 'invalid_json', message: `${path} is not valid JSON` }])
+    throw new InvalidInputError([{ path: ['config'], code: 'invalid_format', message: `${path} is not valid JSON` }])
   }
   const parsed = connectionConfigSchema.safeParse(json)
   if (!parsed.success) {

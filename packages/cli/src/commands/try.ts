@@ -39,7 +39,7 @@ ${example(
       try {
         json = JSON.parse(opts.args)
       } catch {
-        throw new InvalidInputError([{ path: ['args'], code: 'invalid_json', message: '--args is not valid JSON' }])
+        throw new InvalidInputError([{ path: ['args'], code: 'invalid_format', message: '--args is not valid JSON' }])
       }
       const args = checkArgs(op, json, TRY_CONNECTION)
       const config = loadConfig(opts.config)

@@ -38,7 +38,7 @@ export function checkArgs(op: ScriptName, args: unknown, connection: string): un
     throw new InvalidInputError([{ path: ['args'], code: 'invalid_type', message: `must be a JSON array: ${signature}` }])
   }
   if (args.length !== spec.params.length) {
-    throw new InvalidInputError([{ path: ['args'], code: 'invalid_arguments', message: `${signature} takes ${spec.params.length} argument(s), got ${args.length}` }])
+    throw new InvalidInputError([{ path: ['args'], code: args.length < spec.params.length ? 'too_small' : 'too_big', message: `${signature} takes ${spec.params.length} argument(s), got ${args.length}` }])
   }
   const parsed = spec.args.safeParse(args)
   if (!parsed.success) {
