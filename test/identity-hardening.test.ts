@@ -4,8 +4,9 @@
 // entries that must not silently widen, and unblock under either identifier of a user.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import bcrypt from 'bcryptjs'
+import { QuickJsRunner } from '@latchkey/sandbox'
 import {
-  BuiltinConnection, closeHashPool, importUsers, InvalidInputError, InvalidTicketError, TooManyAttemptsError,
+  BuiltinConnection, closeHashPool, CustomScriptConnection, importUsers, InvalidInputError, InvalidTicketError, TooManyAttemptsError,
   WrongUsernameOrPasswordError, type BuiltinConnectionOptions, type IssuedTicket,
 } from '@latchkey/core'
 import { normalizeEmail } from '@latchkey/core/internal'
@@ -198,3 +199,25 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+describe('unblock on a custom-script connection with get_user', () => {
+  it('lifts the blocks of the user\'s other identifier too', async () => {
+    const store = await openTestStore('sqlite')
+    const runner = new QuickJsRunner({ timeoutMs: 5000 })
+    const kate = "{ user_id: 'u1', email: 'kate@x.io', username: 'kate' }"
+    const c = new CustomScriptConnection({
+      name: uniqueName('csub'), runner, store, attackProtection: { bruteForce: { threshold: 2 } },
+      scripts: {
+        login: `function login(id, password, cb) { cb(null, password === '${PASSWORD}' && (id === 'kate' || id === 'kate@x.io') ? ${kate} : null) }`,
+        get_user: `function get_user(id, cb) { var k = id.toLowerCase(); cb(null, k === 'kate' || k === 'kate@x.io' ? ${kate} : null) }`,
+      },
+    })
+    const A = { ip: '198.51.100.70' }
+    for (let i = 0; i < 2; i++) await outcome(c.login({ identifier: 'kate', password: 'Wrong-guess-at-all-9' }, A))
+    await expect(c.login({ identifier: 'kate', password: PASSWORD }, A)).rejects.toBeInstanceOf(TooManyAttemptsError)
+    await c.unblock('KATE@x.io')
+    await expect(c.login({ identifier: 'kate', password: PASSWORD }, A)).resolves.toMatchObject({ user_id: 'u1' })
+    await runner.close()
+    await store.close()
+  })
+})
