@@ -4,6 +4,7 @@
 // A wrong password on a legacy hash also pays one dummy compare, so the ratio counts it.
 import { performance } from 'node:perf_hooks'
 import { BuiltinConnection, closeHashPool, importUsers } from '@latchkey/core'
+import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore } from '@latchkey/adapters'
 import { recordsAtCaps } from './support/legacy-records.js'
 import { fmt, median, report, type Row } from './support/stats.js'
@@ -39,7 +40,8 @@ export async function benchCaps(): Promise<boolean> {
     const ratio = median(samples[i]!) / base
     rows.push({ measure: `wrong password, ${label}`, value: `${fmt(ratio)} (${fmt(median(samples[i]!))} ms)`, target: `<= ${TARGET} compares`, ok: ratio <= TARGET })
   }
+  const engine = hashPoolStats().engine
   await store.close()
   await closeHashPool()
-  return report(`caps: the dearest record each format imports (bcrypt cost ${COST}, SQLite)`, rows)
+  return report(`caps: the dearest record each format imports (bcrypt cost ${COST} on ${engine}, SQLite)`, rows)
 }
