@@ -84,7 +84,7 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
       expect((await post(app, '/auth/signup', { email: 'ada@example.com', password: PASSWORD })).status).toBe(201)
       expect((await post(app, '/auth/password/forgot', { email: 'ada@example.com' })).status).toBe(202)
       // Both answers came back while every mail is still being "sent".
-      await expect.poll(() => started.slice().sort()).toEqual(['reset_password', 'verify_email'])
+      await expect.poll(() => started.slice().sort(), { timeout: 15_000 }).toEqual(['reset_password', 'verify_email'])
     } finally {
       release()
       await app.close()

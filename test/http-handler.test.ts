@@ -65,7 +65,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const { user } = await res.json() as { user: { email: string; user_metadata?: unknown } }
     expect(user.email).toBe('Ada@Example.com')
     expect(user.user_metadata ?? {}).toEqual({}) // fields beyond the route's are dropped
-    await eventually(() => s.mails.length === 1)
+    await eventually(() => s.mails.length === 1, 15_000)
     expect(s.mails[0]).toMatchObject({ kind: 'verify_email', to: 'Ada@Example.com' })
 
     const again = await s.post('/auth/signup', { email: 'ada@example.com', password: OTHER_PASSWORD })
@@ -133,7 +133,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
   it('forgot: 202 with the same answer for a known and an unknown email, a mail only for the known, 429 per IP', async () => {
     const s = await setup(adapter, { handler: { forgotLimit: { requests: 3, perSeconds: 600 } } })
     await signup(s, 'ada@example.com')
-    await eventually(() => s.mails.length === 1)
+    await eventually(() => s.mails.length === 1, 15_000)
     const known = await s.post('/auth/password/forgot', { email: 'ada@example.com' })
     const unknown = await s.post('/auth/password/forgot', { email: 'nobody@example.com' })
     expect(known.status).toBe(202)
@@ -141,7 +141,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const strip = (h: Headers) => [...h].filter(([n]) => n !== 'date')
     expect(strip(unknown.headers)).toEqual(strip(known.headers))
     expect(await unknown.text()).toBe(await known.text())
-    await eventually(() => s.mails.length === 2)
+    await eventually(() => s.mails.length === 2, 15_000)
     expect(s.mails[1]).toMatchObject({ kind: 'reset_password', to: 'ada@example.com' })
 
     expect((await s.post('/auth/password/forgot', { email: 'ada@example.com' })).status).toBe(202)
@@ -156,7 +156,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const s = await setup(adapter)
     await signup(s, 'ada@example.com')
     await s.post('/auth/password/forgot', { email: 'ada@example.com' })
-    await eventually(() => s.mails.some((m) => m.kind === 'reset_password'))
+    await eventually(() => s.mails.some((m) => m.kind === 'reset_password'), 15_000)
     const { ticket } = s.mails.find((m) => m.kind === 'reset_password')!
 
     const bad = await s.post('/auth/password/reset', { ticket: 'x'.repeat(43), password: OTHER_PASSWORD })
@@ -173,7 +173,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
   it('verify: 400 for a bad ticket, 200 with the verified user for the mailed one', async () => {
     const s = await setup(adapter)
     await signup(s, 'ada@example.com')
-    await eventually(() => s.mails.length === 1)
+    await eventually(() => s.mails.length === 1, 15_000)
     const bad = await s.post('/auth/email/verify', { ticket: 'y'.repeat(43) })
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ error: 'invalid_ticket' })
