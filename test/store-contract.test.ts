@@ -249,6 +249,23 @@ for (const dialect of DIALECTS) {
       expect((await store.findUser(conn, { userId: a.user_id }))?.email_normalized).toBe(a.email_normalized)
     })
 
+    it('bulk insert: batches larger than one multi-row statement, racing each other, insert every user exactly once', async () => {
+      fresh()
+      // 1,200 users, mostly new, some stored already; three overlapping batches at once.
+      const users = Array.from({ length: 1200 }, (_, i) => newUser(conn, i % 7 === 0 ? { username: `n${i}` } : {}))
+      expect(await store.insertUsers(users.slice(0, 50))).toEqual(users.slice(0, 50).map(() => 'inserted'))
+      const batches = [users.slice(0, 800), users.slice(400, 1200), users.slice(200, 1000)]
+      const outcomes = await Promise.all(batches.map((batch) => store.insertUsers(batch)))
+      const inserted = new Map<string, number>()
+      outcomes.forEach((batch, b) => batch.forEach((outcome, i) => {
+        expect(['inserted', 'user_id']).toContain(outcome)
+        if (outcome === 'inserted') inserted.set(batches[b]![i]!.user_id, (inserted.get(batches[b]![i]!.user_id) ?? 0) + 1)
+      }))
+      expect(inserted.size).toBe(1150)
+      expect([...inserted.values()].every((n) => n === 1)).toBe(true)
+      for (const user of [users[0]!, users[777]!, users[1199]!]) expect((await store.findUser(conn, { userId: user.user_id }))?.email_normalized).toBe(user.email_normalized)
+    })
+
     it('names a username clash by its constraint, even for the username "email"', async () => {
       fresh()
       await store.insertUser(newUser(conn, { username: 'email' }))

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
   CounterSpec, EmailChange, InsertUserResult, InsertUsersOutcome, LoginRecord, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
   TicketRecord, UserLookup, UserStore,
@@ -134,19 +134,10 @@ export class KyselyUserStore implements UserStore {
    * reports the same key whichever constraint its database happened to check first.
    */
   private async insertFresh(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
-    const done = this.dialect === 'postgres' ? await this.insertSkippingClashes(users) : await this.insertEach(users)
+    const connection = users[0]!.connection
+    const done = this.dialect === 'postgres' ? await this.insertSkippingClashes(users) : await this.insertBatched(users)
     const losers = users.filter((u) => !done.has(u.user_id))
-    const existing = losers.length === 0 ? [] : await this.db.selectFrom('latchkey_users')
-      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', users[0]!.connection)
-      .where((eb) => {
-        const emails = losers.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))
-        const usernames = losers.flatMap((u) => (u.username ? [u.username] : []))
-        return eb.or([
-          eb('user_id', 'in', losers.map((u) => u.user_id)),
-          ...(emails.length > 0 ? [eb('email_normalized', 'in', emails)] : []),
-          ...(usernames.length > 0 ? [eb('username', 'in', usernames)] : []),
-        ])
-      }).execute()
+    const existing = await this.storedClashes(this.db, connection, losers)
     const ids = new Set(existing.map((r) => r.user_id))
     const emails = new Set(existing.map((r) => r.email_normalized))
     return users.map((u) => {
@@ -157,6 +148,21 @@ export class KyselyUserStore implements UserStore {
     })
   }
 
+  /**
+   * Stored users of `connection` that hold a user_id, email or username of `users`: one
+   * lookup per unique index, since an OR across the three columns scans the connection.
+   */
+  private async storedClashes(via: Kysely<LatchkeyDatabase>, connection: string, users: NewStoredUser[]) {
+    const lookups = ([
+      ['user_id', users.map((u) => u.user_id)],
+      ['email_normalized', users.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))],
+      ['username', users.flatMap((u) => (u.username ? [u.username] : []))],
+    ] as const).filter(([, values]) => values.length > 0)
+    const found = await Promise.all(lookups.map(([column, values]) => via.selectFrom('latchkey_users')
+      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', connection).where(column, 'in', values).execute()))
+    return found.flat()
+  }
+
   /** PostgreSQL aborts a transaction on the first error, so clashes are skipped in one statement. */
   private async insertSkippingClashes(users: NewStoredUser[]): Promise<Set<string>> {
     const inserted = await this.db.insertInto('latchkey_users').values(users.map(toRow))
@@ -164,23 +170,43 @@ export class KyselyUserStore implements UserStore {
     return new Set(inserted.map((r) => r.user_id))
   }
 
-  /** SQLite and InnoDB keep a transaction alive after a duplicate-key error, so each row is tried on its own. */
-  private insertEach(users: NewStoredUser[]): Promise<Set<string>> {
-    return this.db.transaction().execute(async (trx) => {
+  /**
+   * SQLite and MySQL, in one transaction: users that clash with a stored one are left out
+   * by one lookup, the rest go in as multi-row INSERTs. Only if one of those still clashes
+   * (a writer raced this batch) is each row tried on its own; SQLite and InnoDB undo just
+   * the failed statement and keep the transaction, so the rows before it stay written.
+   */
+  private insertBatched(users: NewStoredUser[]): Promise<Set<string>> {
+    // Racing batches can deadlock on InnoDB's unique-index locks; a batch is safe to redo whole.
+    return this.transact<Set<string>, never>(async (trx) => {
+      const stored = await this.storedClashes(trx, users[0]!.connection, users)
+      const taken = new Set(stored.flatMap((r) => [`u${r.user_id}`, `e${r.email_normalized}`, `n${r.username}`]))
+      const fresh = users.filter((u) => !taken.has(`u${u.user_id}`)
+        && (u.email_normalized === null || !taken.has(`e${u.email_normalized}`)) && (u.username === null || !taken.has(`n${u.username}`)))
       const done = new Set<string>()
-      for (const user of users) {
+      for (let i = 0; i < fresh.length; i += MULTI_ROW_INSERT) {
+        const chunk = fresh.slice(i, i + MULTI_ROW_INSERT)
         try {
-          const row = toRow(user)
-          const columns = Object.keys(row) as (keyof UsersTable)[]
-          await this.prepared.execute('insert-user', (slot) => this.db.insertInto('latchkey_users')
-            .values(Object.fromEntries(columns.map((c, i) => [c, slot(i)])) as never), columns.map((c) => row[c]), trx)
-          done.add(user.user_id)
+          await trx.executeQuery(multiRowInsert(chunk.map(toRow)))
+          for (const u of chunk) done.add(u.user_id)
         } catch (error) {
           if (!uniqueViolation(this.dialect, error)) throw error
+          for (const user of chunk) if (await this.insertOne(trx, user)) done.add(user.user_id)
         }
       }
       return done
-    })
+    }, 5)
+  }
+
+  /** One row inside `trx`; false when it clashes with a unique key. */
+  private async insertOne(trx: Transaction<LatchkeyDatabase>, user: NewStoredUser): Promise<boolean> {
+    try {
+      await trx.executeQuery(multiRowInsert([toRow(user)]))
+      return true
+    } catch (error) {
+      if (!uniqueViolation(this.dialect, error)) throw error
+      return false
+    }
   }
 
   overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean> {
@@ -443,12 +469,12 @@ export class KyselyUserStore implements UserStore {
    * result. A transaction the database picked as a deadlock victim wrote nothing and is
    * run once more; a second deadlock surfaces as StoreUnavailableError (see guard).
    */
-  private async transact<T, R>(work: (trx: Transaction<LatchkeyDatabase>) => Promise<T>, retried = false): Promise<T | R> {
+  private async transact<T, R>(work: (trx: Transaction<LatchkeyDatabase>) => Promise<T>, deadlockRetries = 1): Promise<T | R> {
     try {
       return await this.db.transaction().execute(work)
     } catch (error) {
       if (error instanceof Rollback) return error.outcome as R
-      if (!retried && isDeadlock(this.dialect, error)) return this.transact(work, true)
+      if (deadlockRetries > 0 && isDeadlock(this.dialect, error)) return this.transact(work, deadlockRetries - 1)
       throw error
     }
   }
@@ -474,6 +500,26 @@ async function voidOpenTickets(trx: Transaction<LatchkeyDatabase>, connection: s
 }
 
 /** For each user, the key it shares with an earlier user of the same batch, or null. */
+/** Rows per multi-row INSERT: 22 parameters each stays under SQLite's 32,766 and MySQL's 65,535. */
+const MULTI_ROW_INSERT = 500
+const USER_COLUMNS = Object.keys(toRow({
+  connection: '', user_id: '', email: null, email_normalized: null, email_verified: false, username: null, password_hash: null,
+  legacy_hash: null, name: null, given_name: null, family_name: null, nickname: null, picture: null, user_metadata: {},
+  app_metadata: {}, blocked: false, created_at: new Date(0), updated_at: new Date(0), origin: '',
+})) as (keyof UsersTable)[]
+const multiRowSql = new Map<number, string>()
+
+/** `insert into latchkey_users (…) values (?, …), …` for these rows, its text built once per row count. */
+function multiRowInsert(rows: UsersTable[]): CompiledQuery {
+  let text = multiRowSql.get(rows.length)
+  if (text === undefined) {
+    const tuple = `(${USER_COLUMNS.map(() => '?').join(', ')})`
+    text = `insert into latchkey_users (${USER_COLUMNS.join(', ')}) values ${Array.from({ length: rows.length }, () => tuple).join(', ')}`
+    multiRowSql.set(rows.length, text)
+  }
+  return CompiledQuery.raw(text, rows.flatMap((row) => USER_COLUMNS.map((c) => row[c])))
+}
+
 function clashesWithinBatch(users: NewStoredUser[]): (InsertUsersOutcome | null)[] {
   const seen = { user_id: new Set<string>(), email: new Set<string>(), username: new Set<string>() }
   return users.map((u) => {
