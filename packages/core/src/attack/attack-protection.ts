@@ -21,6 +21,15 @@ export const attackProtectionSchema = z.union([z.literal(false), z.strictObject(
     blockSeconds: z.number().int().positive().optional(),
     /** Also lock the account after this many failures from all IPs together. Off by default. */
     accountLockout: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * Per account, from every IP together, on by default (NIST SP 800-63B §3.2.2): growing delays rather than a
+     * lock, so an attacker cannot lock a user out cheaply. After `slowAfter` failures (default 20) one attempt a
+     * minute, after `maxFailures` (default 100) one every 15 minutes, both refilling steadily; a success resets them.
+     */
+    accountThrottling: z.union([z.literal(false), z.strictObject({
+      maxFailures: z.number().int().min(1).max(10_000).optional(),
+      slowAfter: z.number().int().min(1).max(10_000).optional(),
+    })]).optional(),
   })]).optional(),
   /** Per IP: at most `maxFailures` failed logins per `windowSeconds` (default 100 per 24 h), refilling steadily. */
   ipThrottling: z.union([z.literal(false), z.strictObject({
@@ -46,6 +55,8 @@ export class AttackProtection {
   private readonly allowList: IpAllowList
   private readonly pair: { capacity: number; resetMs: number } | null
   private readonly account: { capacity: number; resetMs: number } | null
+  /** The growing delays per account: a gentle tier, then the cap. */
+  private readonly accountTiers: { kind: string; capacity: number; resetMs: number }[]
   private readonly ip: { capacity: number; resetMs: number } | null
   private readonly signup: { capacity: number; resetMs: number } | null
   private readonly inFlight: AttemptsInFlight | null
@@ -67,6 +78,14 @@ export class AttackProtection {
     const blockMs = (brute?.blockSeconds ?? 3600) * 1000
     this.pair = brute ? { capacity: brute.threshold ?? 10, resetMs: blockMs } : null
     this.account = brute?.accountLockout ? { capacity: brute.accountLockout, resetMs: blockMs } : null
+    const throttle = !brute || brute.accountThrottling === false ? null : brute.accountThrottling ?? {}
+    const maxFailures = throttle?.maxFailures ?? 100
+    const slowAfter = throttle?.slowAfter ?? 20
+    this.accountTiers = !throttle ? [] : [
+      // Leaky buckets: after `capacity` failures, one more every resetMs / capacity.
+      ...(slowAfter < maxFailures ? [{ kind: 'account_delay', capacity: slowAfter, resetMs: slowAfter * 60_000 }] : []),
+      { kind: 'account_cap', capacity: maxFailures, resetMs: maxFailures * 15 * 60_000 },
+    ]
     const ip = o?.ipThrottling === false ? null : o?.ipThrottling ?? {}
     this.ip = ip ? { capacity: ip.maxFailures ?? 100, resetMs: (ip.windowSeconds ?? 24 * 3600) * 1000 } : null
     const signup = o?.signupThrottling === false ? null : o?.signupThrottling ?? {}
@@ -97,15 +116,20 @@ export class AttackProtection {
    * settle, since a success among them resets the pair; so exactly `threshold` of many
    * concurrent wrong attempts are judged, and a right password is never refused because
    * others were in flight. The caller reports the outcome on the returned lease.
+   *
+   * `userId` names a known user: the per-identifier counters are then the user's, so a
+   * user's email and username share them. An unknown identifier keeps its own, counted
+   * the same way, so the counters reveal nothing about which accounts exist.
    */
-  async begin(identifier: string, ctx: RequestContext): Promise<LoginLease> {
+  async begin(identifier: string, ctx: RequestContext, userId: string | null = null): Promise<LoginLease> {
     const ip = this.clientIp(ctx)
     if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return LoginLease.free()
-    const idHash = await this.events.hashIdentifier(identifier)
+    const idHash = userId === null ? await this.events.hashIdentifier(identifier) : await this.events.hashUser(userId)
     const wanted: { kind: string; key: string; limit: { capacity: number; resetMs: number }; mode: CounterSpec['mode']; event: 'limit_wc' | 'limit_mu' }[] = []
     if (this.ip) wanted.push({ kind: 'ip', key: ip, limit: this.ip, mode: 'leak', event: 'limit_mu' })
     if (this.pair) wanted.push({ kind: 'pair', key: `${idHash}|${ip}`, limit: this.pair, mode: 'window', event: 'limit_wc' })
     if (this.account) wanted.push({ kind: 'account', key: idHash, limit: this.account, mode: 'window', event: 'limit_wc' })
+    for (const tier of this.accountTiers) wanted.push({ kind: tier.kind, key: idHash, limit: tier, mode: 'leak', event: 'limit_wc' })
     for (;;) {
       // Registered before taking, so a racer refused meanwhile sees this attempt as in flight.
       const leave = this.inFlight!.enter(wanted)
@@ -144,16 +168,21 @@ export class AttackProtection {
   }
 
   /**
-   * Lifts every IP pair and the account lock of each identifier given (a user's email and
-   * username, say), once per distinct counter key.
+   * Lifts every IP pair, the account lock and the account's delays of each identifier given (a
+   * user's email and username, say) and, when `userId` names their user, of that user (the
+   * counters every identifier of a known user shares), once per distinct counter key.
    */
-  async unblockAll(identifiers: readonly (string | null | undefined)[], reason: 'admin' | 'password_reset' = 'admin'): Promise<void> {
+  async unblockAll(identifiers: readonly (string | null | undefined)[], reason: 'admin' | 'password_reset' = 'admin',
+    userId: string | null = null): Promise<void> {
     if (!this.store) return
     const hashes = new Set(await Promise.all(identifiers.filter((id): id is string => !!id).map((id) => this.events.hashIdentifier(id))))
-    for (const idHash of hashes) {
-      await this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` })
-      await this.store.clearCounters(this.connection, 'account', { key: idHash })
-      this.events.emit('unblock', { identifier_hash: idHash, details: { reason } })
+    const userHash = userId === null ? null : await this.events.hashUser(userId)
+    for (const idHash of [...hashes, ...(userHash === null ? [] : [userHash])]) {
+      await Promise.all([
+        this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` }),
+        ...['account', 'account_delay', 'account_cap'].map((kind) => this.store!.clearCounters(this.connection, kind, { key: idHash })),
+      ])
+      this.events.emit('unblock', { identifier_hash: idHash, ...(idHash === userHash ? { user_id: userId! } : {}), details: { reason } })
     }
   }
 

@@ -166,12 +166,10 @@ implements DatabaseConnection {
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
-    // The user lookup needs no counter, so it overlaps taking the slots.
-    const found = this.credentials.find(identifier)
-    found.catch(() => undefined) // awaited below, or dropped if the attempt is refused
-    const lease = await this.protection.begin(identifier, context)
+    // A known user's counters are the user's, whichever identifier was typed, so the lookup comes first.
+    const user = await this.credentials.find(identifier)
+    const lease = await this.protection.begin(identifier, context, user?.user_id ?? null)
     try {
-      const user = await found
       const verdict = await this.credentials.verify(user, password)
       if (!verdict.matches) {
         lease.wrongPassword()
@@ -194,14 +192,15 @@ implements DatabaseConnection {
   }
 
   /**
-   * Lifts every IP pair and the account lock of a user, under each of their identifiers
-   * (email and username), whichever one is given; an identifier that is no user's is
-   * unblocked as given. An admin call; a successful password reset does the same.
+   * Lifts every IP pair, the account lock and the account's delays of a user, under each of
+   * their identifiers (email and username) and the counters they share, whichever one is
+   * given; an identifier that is no user's is unblocked as given. An admin call; a
+   * successful password reset does the same.
    */
   async unblock(identifier: string): Promise<void> {
     const id = parseInput(identifierSchema, identifier)
     const user = await this.findByIdentifier(id)
-    await this.protection.unblockAll([id, user?.email, user?.username])
+    await this.protection.unblockAll([id, user?.email, user?.username], 'admin', user?.user_id ?? null)
   }
 
   /** A user by email or username, or null. */
@@ -264,13 +263,13 @@ implements DatabaseConnection {
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)
-    const found = this.credentials.find(identifier)
-    found.catch(() => undefined) // awaited below, or dropped if the attempt is refused
-    const lease = await this.protection.begin(identifier, context)
+    // The same counters as login: a known user's, whichever identifier was typed.
+    const user = await this.credentials.find(identifier)
+    const lease = await this.protection.begin(identifier, context, user?.user_id ?? null)
     try {
-      const user = await found
-      if (!user || !(await this.credentials.verify(user, currentPassword)).matches) {
-        if (!user) await this.credentials.payDummyCompare(normalizePassword(currentPassword))
+      // An unknown user pays the dummy compare inside verify, as at login.
+      const verdict = await this.credentials.verify(user, currentPassword)
+      if (!user || !verdict.matches) {
         lease.wrongPassword()
         const who = user ? { user_id: user.user_id } : { identifier_hash: await this.hashIdentifier(identifier) }
         this.emit('fcp', { ...context, ...who, details: { reason: 'invalid_user_password' } })
@@ -400,7 +399,7 @@ implements DatabaseConnection {
     this.emit('scp', { ...context, user_id: user.user_id, ...(ticketHash ? { details: { via: 'reset_ticket' } } : {}) })
     if (ticketHash) {
       // Proving control of the email lifts brute-force blocks on every identifier of the user.
-      await this.protection.unblockAll([user.email, user.username], 'password_reset')
+      await this.protection.unblockAll([user.email, user.username], 'password_reset', user.user_id)
     }
     return toUserProfile({ ...user, updated_at: at, ...(ticketHash ? { last_password_reset: at } : {}) })
   }

@@ -27,10 +27,22 @@ export class ConnectionEvents {
   }
 
   async hashIdentifier(identifier: string): Promise<string> {
+    const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
+    return this.hmac(normalized)
+  }
+
+  /**
+   * The keyed HMAC that names a known user's attack-protection counters, so that every identifier of the user
+   * (email, username) shares them. The NUL separator keeps it apart from any identifier's hash: no identifier has one.
+   */
+  hashUser(userId: string): Promise<string> {
+    return this.hmac(`user\u0000${userId}`)
+  }
+
+  private async hmac(text: string): Promise<string> {
     this.key ??= this.store
       ? this.store.getOrCreateSetting(this.connection, 'identifier_hmac_key', () => randomBytes(32).toString('base64url'))
       : Promise.resolve(randomBytes(32).toString('base64url'))
-    const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
-    return createHmac('sha256', await this.key).update(normalized, 'utf8').digest('hex').slice(0, 32)
+    return createHmac('sha256', await this.key).update(text, 'utf8').digest('hex').slice(0, 32)
   }
 }
