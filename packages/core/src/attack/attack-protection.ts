@@ -133,6 +133,7 @@ export class AttackProtection {
     for (;;) {
       // Registered before taking, so a racer refused meanwhile sees this attempt as in flight.
       const leave = this.inFlight!.enter(wanted)
+      const settledBefore = wanted.map((w) => this.inFlight!.settlementsOf(w))
       // The counters are independent rows, so their slots are taken together.
       const at = this.now()
       let results: Awaited<ReturnType<UserStore['takeCounterSlot']>>[]
@@ -148,8 +149,14 @@ export class AttackProtection {
       })
       const refusedAt = results.findIndex((r) => !r.ok)
       if (refusedAt === -1) return new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('settled'), ip)
+      // Still registered here: an attempt that settled since this one began may have freed the slot (retry at once);
+      // one still in flight may yet free it (wait for it). Both are read before giving the other slots back, since
+      // attempts that settle during that write would otherwise go unseen.
+      const refusedCounter = wanted[refusedAt]!
+      const settledSince = this.inFlight!.settlementsOf(refusedCounter) !== settledBefore[refusedAt]
+      const oneSettles = this.inFlight!.settledOne(refusedCounter)
       await new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('refused'), ip).release()
-      if (await this.inFlight!.settledOne(wanted[refusedAt]!)) continue
+      if (settledSince || await oneSettles) continue
       const refused = results[refusedAt] as { ok: false; retryAfterMs: number }
       this.events.emit(wanted[refusedAt]!.event, { ip, identifier_hash: idHash, details: { refused: true } })
       throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))

@@ -10,14 +10,20 @@ export type Departure = 'settled' | 'refused'
  * resets the pair). Keyed by store, so two connection objects of one name share it.
  */
 const registries = new WeakMap<UserStore, Map<string, Set<Promise<Departure>>>>()
+/** How many attempts settled on each counter while any attempt was registered on it. */
+const settlements = new WeakMap<UserStore, Map<string, number>>()
 
 export class AttemptsInFlight {
   private readonly held: Map<string, Set<Promise<Departure>>>
+  private readonly settled: Map<string, number>
 
   constructor(store: UserStore, private readonly connection: string) {
     let registry = registries.get(store)
     if (!registry) registries.set(store, (registry = new Map()))
     this.held = registry
+    let counts = settlements.get(store)
+    if (!counts) settlements.set(store, (counts = new Map()))
+    this.settled = counts
   }
 
   /** Registers one attempt on these counters; call the returned function once, when it leaves. */
@@ -37,7 +43,12 @@ export class AttemptsInFlight {
       for (const key of keys) {
         const set = this.held.get(key)
         set?.delete(departed)
-        if (set?.size === 0) this.held.delete(key)
+        if (how === 'settled') this.settled.set(key, (this.settled.get(key) ?? 0) + 1)
+        // Kept only while someone is registered, so the maps stay as small as the attempts in flight.
+        if (set?.size === 0) {
+          this.held.delete(key)
+          this.settled.delete(key)
+        }
       }
       done(how)
     }
@@ -54,6 +65,14 @@ export class AttemptsInFlight {
       if (!set || set.size === 0) return false
       if ((await Promise.race(set)) === 'settled') return true
     }
+  }
+
+  /**
+   * How many attempts have settled on this counter so far. Read by an attempt that is registered on it (so the
+   * count cannot be dropped in between): a change tells it that a slot may have been freed since it took its own.
+   */
+  settlementsOf(counter: { kind: string; key: string }): number {
+    return this.settled.get(this.keyOf(counter)) ?? 0
   }
 
   private keyOf(counter: { kind: string; key: string }): string {
