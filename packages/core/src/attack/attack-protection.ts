@@ -184,12 +184,13 @@ export class AttackProtection {
     if (!this.store) return
     const hashes = new Set(await Promise.all(identifiers.filter((id): id is string => !!id).map((id) => this.events.hashIdentifier(id))))
     const userHash = userId === null ? null : await this.events.hashUser(userId)
-    for (const idHash of [...hashes, ...(userHash === null ? [] : [userHash])]) {
-      await Promise.all([
-        this.store.clearCounters(this.connection, 'pair', { keyPrefix: `${idHash}|` }),
-        ...['account', 'account_delay', 'account_cap'].map((kind) => this.store!.clearCounters(this.connection, kind, { key: idHash })),
-      ])
-      this.events.emit('unblock', { identifier_hash: idHash, ...(idHash === userHash ? { user_id: userId! } : {}), details: { reason } })
+    await Promise.all([...hashes, ...(userHash === null ? [] : [userHash])].flatMap((hash) => [
+      this.store!.clearCounters(this.connection, 'pair', { keyPrefix: `${hash}|` }),
+      ...['account', 'account_delay', 'account_cap'].map((kind) => this.store!.clearCounters(this.connection, kind, { key: hash })),
+    ]))
+    // One event per identifier, as before counters were the user's; the user is named on them when known.
+    for (const idHash of hashes) {
+      this.events.emit('unblock', { identifier_hash: idHash, ...(userId === null ? {} : { user_id: userId }), details: { reason } })
     }
   }
 
