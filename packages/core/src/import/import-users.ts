@@ -114,11 +114,15 @@ export async function importUsers(
     const wrote = batch.length > 0
     if (wrote) {
       const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
+      // A resumed import clashes on every record it wrote before: look them all up at once, not one round trip each.
+      const before = !o.upsert && o.skipExisting
+        ? await Promise.all(outcomes.map((outcome, i) => outcome !== 'inserted' && importedBefore(connection, batch[i]!.user, batch[i]!.givenId)))
+        : []
       for (const [i, outcome] of outcomes.entries()) {
-        const { index, line: at, user, givenId } = batch[i]!
+        const { index, line: at, user } = batch[i]!
         if (outcome === 'inserted') result.imported += 1
         else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user))) result.updated += 1
-        else if (!o.upsert && o.skipExisting && (await importedBefore(connection, user, givenId))) result.skipped += 1
+        else if (before[i]) result.skipped += 1
         else fail({ index, ...lineOf(at), ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
       }
       batch = []
