@@ -8,8 +8,7 @@ import {
   type CustomScripts, type LatchkeyEvent,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
-import { QuickJsRunner } from '@latchkey/sandbox'
-import { loadScripts } from '../examples/custom-db/load-scripts.js'
+import { loadScripts, QuickJsRunner } from '@latchkey/sandbox'
 import { uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
 import { legacyInGlobal } from './support/legacy-in-global.js'

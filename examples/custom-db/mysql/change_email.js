@@ -1,3 +1,11 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} email
+ * @param {string} newEmail
+ * @param {boolean} verified
+ * @param {ChangeEmailCallback} callback
+ */
 function changeEmail(email, newEmail, verified, callback) {
   const mysql = require('mysql');
 

@@ -1,3 +1,9 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {LatchkeyNewUser} user
+ * @param {CreateCallback} callback
+ */
 function create(user, callback) {
   const mysql = require('mysql');
   const bcrypt = require('bcrypt');

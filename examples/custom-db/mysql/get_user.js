@@ -1,3 +1,9 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} identifier
+ * @param {GetUserCallback} callback
+ */
 function getByEmail(identifier, callback) {
   const mysql = require('mysql');
 

@@ -1,3 +1,9 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} email
+ * @param {VerifyCallback} callback
+ */
 function verify(email, callback) {
   const mysql = require('mysql');
 

@@ -1,3 +1,10 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} email
+ * @param {string} newPassword
+ * @param {ChangePasswordCallback} callback
+ */
 function changePassword(email, newPassword, callback) {
   const bcrypt = require('bcrypt');
   const postgres = require('pg');

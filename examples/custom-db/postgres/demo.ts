@@ -6,10 +6,9 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { closeHashPool, CustomScriptConnection } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
-import { QuickJsRunner } from '@latchkey/sandbox'
+import { loadScripts, QuickJsRunner } from '@latchkey/sandbox'
 import { demoDatabaseUrl } from '../database-url.js'
 import { demoFlow } from '../demo-flow.js'
-import { loadScripts } from '../load-scripts.js'
 
 const url = demoDatabaseUrl(['LEGACY_PG_URL', 'LATCHKEY_PG_URL'], 'postgres://user:pass@127.0.0.1:5432/legacy')
 const table = `users_demo_${randomBytes(3).toString('hex')}`

@@ -1,3 +1,10 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} identifier
+ * @param {string} password
+ * @param {LoginCallback} callback
+ */
 function login(identifier, password, callback) {
   const bcrypt = require('bcrypt');
   const postgres = require('pg');

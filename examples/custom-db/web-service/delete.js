@@ -1,3 +1,9 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/**
+ * @param {string} id
+ * @param {DeleteCallback} callback
+ */
 function remove(id, callback) {
   const request = require('request');
 

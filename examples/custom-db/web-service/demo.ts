@@ -3,9 +3,8 @@
 import { fileURLToPath } from 'node:url'
 import { closeHashPool, CustomScriptConnection } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
-import { QuickJsRunner } from '@latchkey/sandbox'
+import { loadScripts, QuickJsRunner } from '@latchkey/sandbox'
 import { demoFlow } from '../demo-flow.js'
-import { loadScripts } from '../load-scripts.js'
 import { startLegacyApi } from './legacy-api-server.js'
 
 const api = await startLegacyApi({ user: 'latchkey', password: 'api-secret' })

@@ -2,3 +2,4 @@
 export { QuickJsRunner, scriptRunOptionsSchema } from './quickjs-runner.js'
 export { quickJsRunnerOptionsSchema, RUN_LIMITS, BRIDGE_LIMITS } from './limits.js'
 export type { QuickJsRunnerOptions } from './limits.js'
+export { loadScripts } from './load-scripts.js'
