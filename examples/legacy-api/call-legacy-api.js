@@ -1,7 +1,14 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
 // Calls the legacy identity API with a client-credentials token (cached by latchkey between
 // runs); a 401 for the token itself is retried once with a fresh one.
+/**
+ * @param {string} path
+ * @param {unknown} body
+ */
 async function callLegacyApi(path, body) {
   const { getAccessToken } = require('@latchkey/client-credentials');
+  /** @param {boolean} forceRefresh */
   const send = async (forceRefresh) => fetch(configuration.API_URL + path, {
     method: 'POST',
     headers: {

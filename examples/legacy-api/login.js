@@ -1,3 +1,11 @@
+// @ts-check
+/// <reference types="@latchkey/sandbox/script-globals" />
+/// <reference path="./call-legacy-api.d.ts" />
+/**
+ * @param {string} identifier
+ * @param {string} password
+ * @returns {Promise<LatchkeyScriptProfile>}
+ */
 async function login(identifier, password) {
   const res = await callLegacyApi('/verify-password', { identifier: identifier, password: password });
   if (res.status === 401) throw new WrongUsernameOrPasswordError(identifier);

@@ -258,6 +258,28 @@ interface LatchkeyPg {
   connect(config: LatchkeyPgConfig, callback: (error: Error | null, client: LatchkeyPgClient, done: () => void) => void): void
 }
 
+interface LatchkeyClientCredentialsOptions {
+  tokenUrl: string
+  clientId: string
+  clientSecret: string
+  /** The API's resource indicator (RFC 8707), sent as `audienceParam` (default `resource`). */
+  audience?: string
+  scope?: string
+  audienceParam?: string
+  /** Skip the cached token, after the API refused it. */
+  forceRefresh?: boolean
+}
+/** A grant the token endpoint refused: `code` is its `error` (`invalid_client`, `invalid_target`, …). */
+declare class LatchkeyClientCredentialsError extends Error {
+  readonly code: string
+  readonly status: number
+}
+interface LatchkeyClientCredentials {
+  getAccessToken(options: LatchkeyClientCredentialsOptions): Promise<string>
+  getAccessToken(options: LatchkeyClientCredentialsOptions, callback: NodeStyleCallback<string>): void
+  ClientCredentialsError: typeof LatchkeyClientCredentialsError
+}
+
 // `const mysql = require('mysql')` in a checked script file resolves through these modules; a
 // name with no module here is a compile error, as it is a ScriptError at run time. Check
 // scripts with a tsconfig of their own (`"types": []`), apart from the host's Node code.
@@ -268,6 +290,7 @@ declare module 'bcrypt' { const bcrypt: LatchkeyBcrypt; export = bcrypt }
 declare module 'bcryptjs' { const bcrypt: LatchkeyBcrypt; export = bcrypt }
 declare module 'crypto' { const crypto: LatchkeyCrypto; export = crypto }
 declare module 'node:crypto' { const crypto: LatchkeyCrypto; export = crypto }
+declare module '@latchkey/client-credentials' { const clientCredentials: LatchkeyClientCredentials; export = clientCredentials }
 
 /** Loads a compatibility module whose work runs in the host. Any other name is a ScriptError naming it. */
 declare function require(name: 'mysql'): LatchkeyMysql
@@ -275,3 +298,4 @@ declare function require(name: 'pg'): LatchkeyPg
 declare function require(name: 'request'): LatchkeyRequest
 declare function require(name: 'bcrypt' | 'bcryptjs'): LatchkeyBcrypt
 declare function require(name: 'crypto' | 'node:crypto'): LatchkeyCrypto
+declare function require(name: '@latchkey/client-credentials'): LatchkeyClientCredentials
