@@ -12,7 +12,7 @@ import bcryptjs from 'bcryptjs'
 import { BuiltinConnection, closeHashPool, TooManyAttemptsError } from '@latchkey/core'
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
-import { fmt, median, quantile, report, type Row } from './support/stats.js'
+import { fmt, quantile, report, type Row } from './support/stats.js'
 
 const COST = Number(process.env['BENCH_BCRYPT_COST'] ?? 10)
 const PASSWORD = 'Tr0ub4dor-horse-42'

@@ -8,7 +8,7 @@ import native from '@node-rs/bcrypt'
 import bcrypt from 'bcryptjs'
 import { BuiltinConnection, closeHashPool, WrongUsernameOrPasswordError } from '@latchkey/core'
 import { hashPoolStats } from '@latchkey/core/internal'
-import { openStore, type OpenedStore } from '@latchkey/adapters'
+import { openStore } from '@latchkey/adapters'
 import { fmt, median, quantile, report, type Row } from './support/stats.js'
 
 /** The users' password: long enough for the default policy, on no list. */

@@ -1,5 +1,3 @@
-import http from 'node:http'
-import type net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CustomScriptConnection, EgressDeniedError, ScriptError, ScriptTimeoutError, type LatchkeyEvent } from '@latchkey/core'
 import { createLegacyIdentityRouter, getAccessToken, requireAccessToken, type Middleware } from '@latchkey/legacy-api'

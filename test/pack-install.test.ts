@@ -23,7 +23,7 @@ import { QuickJsRunner } from '@latchkey/sandbox'
 
 declare const process: { env: Record<string, string | undefined>; pid: number } // the app has no @types/node
 const store = await openStore(process.env['STORE_URL']!)
-const users = new BuiltinConnection({ name: 'packed-' + process.pid, store, bcryptCost: 4 })
+const users = new BuiltinConnection({ name: 'packed-' + process.pid, store, bcryptCost: 4, unsafeLowCostForTests: true })
 const ctx = { ip: '203.0.113.5' }
 await users.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
 const profile = await users.login({ identifier: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)

@@ -1,6 +1,6 @@
 // What a clone of the repository must carry on its own: a license that matches the
 // packages, and every file the tests read.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -23,5 +23,12 @@ describe('the repository', () => {
     const offenders = files.filter((f) => /\.(ts|js|mjs|cjs|json|sh|ya?ml)$/.test(f) || f.startsWith('.ci/'))
       .filter((f) => outside.test(readFileSync(`${root}/${f}`, 'utf8')))
     expect(offenders).toEqual([])
+  })
+
+  it('passes its linter (Biome, configured once in biome.jsonc), as .ci/run checks', () => {
+    expect(readFileSync(`${root}/.ci/run`, 'utf8')).toContain('pnpm@10 lint')
+    const lint = spawnSync(`${root}/node_modules/.bin/biome`, ['lint', '--error-on-warnings', '.'], { cwd: root, encoding: 'utf8' })
+    expect(lint.status, lint.stderr + lint.stdout).toBe(0)
+    expect(lint.stderr + lint.stdout).toMatch(/Checked \d+ files/)
   })
 })

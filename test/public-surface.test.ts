@@ -23,7 +23,8 @@ describe('@latchkey/core', () => {
       'builtinConnectionOptionsSchema', 'customScriptConnectionOptionsSchema', 'customScriptsSchema', 'passwordPolicyOptionsSchema',
       'attackProtectionSchema', 'breachedPasswordsSchema', 'ticketSettingsSchema', 'egressSchema', 'importRecordSchema',
       'importOptionsSchema', 'customPasswordHashSchema', 'importCapsSchema']
-    for (const name of schemas) expect(typeof (core as unknown as Record<string, { safeParse?: unknown }>)[name]?.safeParse, name).toBe('function')
+    const exported = core as unknown as Record<string, { safeParse?: unknown }>
+    for (const name of schemas) expect(typeof exported[name]?.safeParse, name).toBe('function')
   })
 
   it('documents every DatabaseConnection method with JSDoc and an example', () => {

@@ -15,7 +15,9 @@ const HEADER = '// @ts-check\n/// <reference types="@latchkey/sandbox/script-glo
 
 function scriptsUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === 'node_modules' ? [] : scriptsUnder(join(dir, e.name))) : /\.[cm]?js$/.test(e.name) ? [join(dir, e.name)] : [])
+    e.isDirectory()
+      ? (e.name === 'node_modules' ? [] : scriptsUnder(join(dir, e.name)))
+      : /\.[cm]?js$/.test(e.name) ? [join(dir, e.name)] : [])
 }
 
 /** Type-checks `files` (name → source) the way `pnpm typecheck` checks the examples; returns tsc's output. */

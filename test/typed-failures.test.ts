@@ -82,7 +82,8 @@ describe('openStore', () => {
   })
 
   it('gives every bad argument as InvalidInputError, never a raw TypeError', async () => {
-    for (const args of [[42], [null], [{ kysely: {}, dialect: 'sqlite' }], ['sqlite::memory:', { poolSize: -1 }], ['sqlite::memory:', { nope: 1 }]]) {
+    const bad = [[42], [null], [{ kysely: {}, dialect: 'sqlite' }], ['sqlite::memory:', { poolSize: -1 }], ['sqlite::memory:', { nope: 1 }]]
+    for (const args of bad) {
       const error = await failure(() => openStore(...(args as Parameters<typeof openStore>)))
       expect(error).toBeInstanceOf(InvalidInputError)
     }

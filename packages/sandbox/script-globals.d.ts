@@ -172,7 +172,8 @@ interface LatchkeyCrypto {
   createHmac(algorithm: LatchkeyHashAlgorithm, key: string | Uint8Array): LatchkeyHash
   pbkdf2(password: string | Uint8Array, salt: string | Uint8Array, iterations: number, keylen: number, digest: LatchkeyHashAlgorithm,
     callback: NodeStyleCallback<Buffer>): void
-  pbkdf2Sync(password: string | Uint8Array, salt: string | Uint8Array, iterations: number, keylen: number, digest: LatchkeyHashAlgorithm): Buffer
+  pbkdf2Sync(password: string | Uint8Array, salt: string | Uint8Array, iterations: number, keylen: number,
+    digest: LatchkeyHashAlgorithm): Buffer
   randomBytes(size: number): Buffer
   randomBytes(size: number, callback: NodeStyleCallback<Buffer>): void
   randomUUID(): string

@@ -34,7 +34,9 @@ export async function ipIsOptionalWithoutAttackProtection(store: UserStore, runn
   await off.login(login)
   const relaxed = new BuiltinConnection({ name: 'relaxed', store, attackProtection: { allowMissingIp: true } })
   await relaxed.signup(signup)
-  const legacyOff = new CustomScriptConnection({ name: 'legacy', runner, scripts: { login: 'function login() {}' }, attackProtection: false })
+  const legacyOff = new CustomScriptConnection({
+    name: 'legacy', runner, scripts: { login: 'function login() {}' }, attackProtection: false,
+  })
   await legacyOff.login(login)
   const strict = new BuiltinConnection({ name: 'strict', store, attackProtection: { bruteForce: { threshold: 3 } } })
   // @ts-expect-error attack protection is on: the IP is required

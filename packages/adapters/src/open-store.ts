@@ -5,7 +5,7 @@ import { parseInput } from '@latchkey/core/internal'
 import type { LatchkeyDatabase } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { mysqlKysely } from './dialects/mysql.js'
-import { postgresKysely, type PoolOptions } from './dialects/postgres.js'
+import { postgresKysely } from './dialects/postgres.js'
 import { sqliteKysely, type SqliteOptions } from './dialects/sqlite.js'
 import { unavailableError } from './dialects/store-errors.js'
 import { KyselyUserStore } from './kysely-user-store.js'
@@ -33,7 +33,10 @@ export const openStoreTargetSchema = z.union([
   z.string().min(1).max(4096),
   z.strictObject({
     // Duck-typed: the host's Kysely may be another copy of the package than ours.
-    kysely: z.custom<Kysely<any>>((v) => typeof v === 'object' && v !== null && 'selectFrom' in v && 'destroy' in v, 'must be a Kysely instance'),
+    kysely: z.custom<Kysely<any>>(
+      (v) => typeof v === 'object' && v !== null && 'selectFrom' in v && 'destroy' in v,
+      'must be a Kysely instance',
+    ),
     dialect: z.enum(['sqlite', 'postgres', 'mysql']),
   }),
 ])

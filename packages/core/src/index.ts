@@ -37,7 +37,8 @@ export { latchkeyEventTypes } from './events/events.js'
 export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
 
 export type {
-  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, CounterSpec, PasswordChange,
+  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, CounterSpec,
+  PasswordChange,
   EmailChange, TicketPurpose, TicketRecord,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'

@@ -21,7 +21,8 @@ export function loadScripts(dir: string): CustomScripts {
   try {
     files = readdirSync(folder)
   } catch (error) {
-    throw new InvalidInputError([{ path: ['dir'], code: 'custom', message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` }])
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new InvalidInputError([{ path: ['dir'], code: 'custom', message: `cannot be read (${code})` }])
   }
   const scripts = Object.fromEntries(SCRIPT_NAMES.filter((name) => files.includes(`${name}.js`))
     .map((name) => [name, readFileSync(join(folder, `${name}.js`), 'utf8')]))

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import type { z } from 'zod'
 import { InvalidInputError, type InputIssue, type InputIssueCode } from '../errors/errors.js'
 
 /**
