@@ -16,7 +16,7 @@ export class ProgressDisplay {
 
   constructor(
     private readonly totalBytes: number,
-    private readonly terminal: boolean,
+    terminal: boolean,
     private readonly intervalMs: number,
     private readonly stderr: NodeJS.WriteStream = process.stderr,
   ) {
