@@ -257,10 +257,12 @@ for (const dialect of DIALECTS) {
       const batches = [users.slice(0, 800), users.slice(400, 1200), users.slice(200, 1000)]
       const outcomes = await Promise.all(batches.map((batch) => store.insertUsers(batch)))
       const inserted = new Map<string, number>()
-      outcomes.forEach((batch, b) => batch.forEach((outcome, i) => {
-        expect(['inserted', 'user_id']).toContain(outcome)
-        if (outcome === 'inserted') inserted.set(batches[b]![i]!.user_id, (inserted.get(batches[b]![i]!.user_id) ?? 0) + 1)
-      }))
+      for (const [b, batch] of outcomes.entries()) {
+        for (const [i, outcome] of batch.entries()) {
+          expect(['inserted', 'user_id']).toContain(outcome)
+          if (outcome === 'inserted') inserted.set(batches[b]![i]!.user_id, (inserted.get(batches[b]![i]!.user_id) ?? 0) + 1)
+        }
+      }
       expect(inserted.size).toBe(1150)
       expect([...inserted.values()].every((n) => n === 1)).toBe(true)
       for (const user of [users[0]!, users[777]!, users[1199]!]) expect((await store.findUser(conn, { userId: user.user_id }))?.email_normalized).toBe(user.email_normalized)
