@@ -7,7 +7,8 @@ import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BuiltinConnection, closeHashPool } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
-import { runCli, startCli } from './support/cli.js'
+import { spawnSync } from 'node:child_process'
+import { CLI_BIN, runCli, startCli } from './support/cli.js'
 import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
 import { TEST_COST } from './support/test-cost.js'
 
@@ -25,6 +26,24 @@ function ndjson(name: string, lines: string[]): string {
 }
 
 const user = (i: number, extra: object = {}) => JSON.stringify({ email: `user${i}@example.com`, password_hash: HASH, ...extra })
+
+describe('latchkey import on a terminal', () => {
+  it('draws a progress bar with count, rate and ETA, then a human summary', async () => {
+    const url = storeUrl('sqlite')
+    await runCli(['db', 'migrate', '--store', url])
+    const file = ndjson('tty.ndjson', [...Array.from({ length: 3000 }, (_, i) => user(i)), '{oops'])
+    // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, CLI_BIN, 'import', file, '--connection', uniqueName('tty'), '--store', url, '--batch-size', '500']
+      .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    expect(run.status).toBe(3) // the command's own status: one record failed
+    const screen = run.stdout
+    expect(screen).toMatch(/\d+% \| [\d,]+ records \| [\d,]+\/s \| \d+ failed \| ETA /)
+    expect(screen).toContain('Imported ')
+    expect(screen).toMatch(/records\s+3,001/)
+    expect(screen).toMatch(/line 3001\s+invalid_json/)
+  })
+})
 
 for (const dialect of DIALECTS) {
   describe(`latchkey import on ${dialect}`, () => {
