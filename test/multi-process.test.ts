@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
       expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok'])
       const check = await openStore(fresh, { migrate: false })
       const applied = await check.db.selectFrom('latchkey_migration' as never).select('name' as never).execute()
-      expect(applied).toEqual([{ name: '0001-initial-schema' }])
+      expect(applied).toEqual([{ name: '0001-initial-schema' }, { name: '0002-lazy-migration' }])
       await check.close()
     })
 

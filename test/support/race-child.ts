@@ -1,8 +1,11 @@
 // A separate Node process for the multi-process tests. It opens its own store and
 // connection, says 'ready', waits for 'go' so every process starts together, runs its
 // part concurrently, reports each call's outcome and exits.
-import { BuiltinConnection, closeHashPool, LatchkeyError } from '@latchkey/core'
+import {
+  BuiltinConnection, closeHashPool, CustomScriptConnection, LatchkeyError, MigratingConnection, type CustomScripts, type DatabaseConnection,
+} from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
+import { QuickJsRunner } from '@latchkey/sandbox'
 
 export interface RaceTask {
   url: string
@@ -15,12 +18,21 @@ export interface RaceTask {
   times: number
   /** Every call from this one address (by default each call has its own). */
   fixedIp?: string
+  /** Makes the connection a migrating one over this legacy store. */
+  legacy?: { scripts: CustomScripts; configuration: Record<string, string>; egress: { allow: string[] } }
 }
 
 const task = JSON.parse(process.env['RACE_TASK']!) as RaceTask
 const store = await openStore(task.url)
+const runner = task.legacy ? new QuickJsRunner({ timeoutMs: 30_000, workers: 2 }) : null
 // Costs here are test costs (4–5): under the floor of 10, so the connection must be told.
-const connection = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost, unsafeLowCostForTests: true })
+const builtin = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost, unsafeLowCostForTests: true })
+const connection: DatabaseConnection = task.legacy
+  ? new MigratingConnection({
+    name: task.name, target: builtin,
+    legacy: new CustomScriptConnection({ name: `${task.name}-legacy`, runner: runner!, ...task.legacy, attackProtection: false }),
+  })
+  : builtin
 // Each call comes from its own address (a /64 per process and call), so these races test
 // the store, not the attack-protection counters, which have tests of their own.
 const ipOf = (i: number) => ({ ip: task.fixedIp ?? `2001:db8:${(process.pid % 0xffff).toString(16)}:${i.toString(16)}::1` })
@@ -45,6 +57,7 @@ process.once('message', async () => {
   )))
   process.send!({ outcomes }, async () => {
     await store.close()
+    await runner?.close()
     await closeHashPool()
     process.exit(0)
   })

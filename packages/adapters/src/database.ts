@@ -71,6 +71,23 @@ export interface TombstonesTable {
   deleted_at: Millis
 }
 
+/** Legacy identifiers (email, username, legacy id) of imported users; never deleted. */
+export interface LegacyIdentifiersTable {
+  connection: string
+  kind: string
+  value: string
+  user_id: string
+  at: Millis
+}
+
+/** Legacy users a migration could not import as they were, for an admin to look at. */
+export interface MigrationConflictsTable {
+  connection: string
+  legacy_id: string
+  reason: string
+  at: Millis
+}
+
 export interface SettingsTable {
   connection: string
   setting_key: string
@@ -85,4 +102,6 @@ export interface LatchkeyDatabase {
   latchkey_migration_log: MigrationLogTable
   latchkey_tombstones: TombstonesTable
   latchkey_settings: SettingsTable
+  latchkey_legacy_identifiers: LegacyIdentifiersTable
+  latchkey_migration_conflicts: MigrationConflictsTable
 }

@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
-  CounterSpec, EmailChange, InsertUserResult, InsertUsersOutcome, LoginRecord, NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose,
-  TicketRecord, UserLookup, UserStore,
+  CounterSpec, EmailChange, InsertUserResult, InsertUsersOutcome, LegacyIdentifier, LoginRecord, MigrationImport, MigrationStats,
+  NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose, TicketRecord, UserLookup, UserStore,
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
@@ -437,6 +437,129 @@ export class KyselyUserStore implements UserStore {
       }
       await this.db.deleteFrom('latchkey_counters').where('connection', '=', connection).where('kind', '=', kind)
         .where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`).execute()
+    })
+  }
+
+  importUser(user: NewStoredUser, migration: MigrationImport): Promise<InsertUserResult | { ok: false; conflict: 'tombstone' }> {
+    return this.guard(async () => {
+      const at = migration.at.getTime()
+      try {
+        const refused = await this.transact(async (trx) => {
+          const tombstone = await trx.selectFrom('latchkey_tombstones').select('user_id')
+            .where('connection', '=', user.connection)
+            .where((eb) => eb.or([
+              eb('user_id', '=', user.user_id),
+              ...(user.email_normalized ? [eb('email_normalized', '=', user.email_normalized)] : []),
+            ])).executeTakeFirst()
+          if (tombstone) throw new Rollback('tombstone' as const)
+          await trx.insertInto('latchkey_users').values(toRow(user)).execute()
+          if (migration.historyLimit > 0 && user.password_hash !== null) {
+            await trx.insertInto('latchkey_password_history').values({
+              connection: user.connection, user_id: user.user_id, password_hash: user.password_hash, created_at: at,
+            }).execute()
+          }
+          await trx.insertInto('latchkey_migration_log').values({ connection: user.connection, user_id: user.user_id, flow: migration.flow, at }).execute()
+          for (const id of migration.legacyIdentifiers) {
+            // An identifier already kept (an old email of another imported user) stays with its first owner.
+            const row = { connection: user.connection, kind: id.kind, value: id.value, user_id: user.user_id, at }
+            const insert = trx.insertInto('latchkey_legacy_identifiers').values(row)
+            await (this.dialect === 'mysql'
+              ? insert.onDuplicateKeyUpdate({ at: sql`at` })
+              : insert.onConflict((oc) => oc.doNothing())).execute()
+          }
+          return null
+        })
+        if (refused === 'tombstone') return { ok: false as const, conflict: 'tombstone' as const }
+      } catch (error) {
+        const clash = uniqueViolation(this.dialect, error)
+        if (clash) return { ok: false as const, conflict: clash === 'primary' ? 'user_id' as const : clash }
+        throw error
+      }
+      const stored = await this.lookup(user.connection, { userId: user.user_id })
+      if (!stored) throw new Error('latchkey: imported user vanished before it could be read back')
+      return { ok: true as const, user: stored }
+    })
+  }
+
+  findLegacyIdentifier(connection: string, identifier: LegacyIdentifier): Promise<string | null> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('latchkey_legacy_identifiers').select('user_id')
+        .where('connection', '=', connection).where('kind', '=', identifier.kind).where('value', '=', identifier.value)
+        .executeTakeFirst()
+      return row?.user_id ?? null
+    })
+  }
+
+  isTombstoned(connection: string, by: { userId?: string; emailNormalized?: string }): Promise<boolean> {
+    return this.guard(async () => {
+      if (by.userId === undefined && by.emailNormalized === undefined) return false
+      const row = await this.db.selectFrom('latchkey_tombstones').select('user_id').where('connection', '=', connection)
+        .where((eb) => eb.or([
+          ...(by.userId !== undefined ? [eb('user_id', '=', by.userId)] : []),
+          ...(by.emailNormalized !== undefined ? [eb('email_normalized', '=', by.emailNormalized)] : []),
+        ])).executeTakeFirst()
+      return row !== undefined
+    })
+  }
+
+  deleteUserWithTombstone(connection: string, userId: string, tombstone: { emailNormalized: string | null; at: Date }): Promise<boolean> {
+    return this.guard(() => this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+      const result = await trx.deleteFrom('latchkey_users').where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+      const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
+      const insert = trx.insertInto('latchkey_tombstones').values(row)
+      await (this.dialect === 'mysql'
+        ? insert.onDuplicateKeyUpdate({ deleted_at: row.deleted_at })
+        : insert.onConflict((oc) => oc.columns(['connection', 'user_id']).doUpdateSet({ deleted_at: row.deleted_at }))).execute()
+      return result.numDeletedRows > 0n
+    }))
+  }
+
+  recordMigrationConflict(connection: string, conflict: { legacyId: string; reason: string; at: Date }): Promise<void> {
+    return this.guard(async () => {
+      const row = { connection, legacy_id: conflict.legacyId, reason: conflict.reason, at: conflict.at.getTime() }
+      const insert = this.db.insertInto('latchkey_migration_conflicts').values(row)
+      await (this.dialect === 'mysql'
+        ? insert.onDuplicateKeyUpdate({ at: row.at })
+        : insert.onConflict((oc) => oc.columns(['connection', 'legacy_id', 'reason']).doUpdateSet({ at: row.at }))).execute()
+    })
+  }
+
+  migrationStats(connection: string): Promise<MigrationStats> {
+    return this.guard(async () => {
+      const flows = await this.db.selectFrom('latchkey_migration_log').select((eb) => ['flow', eb.fn.countAll().as('n')])
+        .where('connection', '=', connection).groupBy('flow').execute()
+      // Whole days since the epoch: integer division on every dialect.
+      const dayOf = this.dialect === 'mysql' ? sql<number>`at div 86400000` : sql<number>`at / 86400000`
+      const days = await this.db.selectFrom('latchkey_migration_log').select((eb) => [dayOf.as('day'), eb.fn.countAll().as('n')])
+        .where('connection', '=', connection).groupBy(dayOf).orderBy(dayOf).execute()
+      const tombstones = await this.db.selectFrom('latchkey_tombstones').select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection).executeTakeFirstOrThrow()
+      const conflictCount = await this.db.selectFrom('latchkey_migration_conflicts').select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection).executeTakeFirstOrThrow()
+      const conflicts = await this.db.selectFrom('latchkey_migration_conflicts').selectAll()
+        .where('connection', '=', connection).orderBy('at', 'desc').limit(1000).execute()
+      return {
+        byFlow: Object.fromEntries(flows.map((r) => [r.flow, Number(r.n)])),
+        byDay: days.map((r) => ({ day: new Date(Number(r.day) * 86_400_000).toISOString().slice(0, 10), count: Number(r.n) })),
+        tombstones: Number(tombstones.n),
+        conflicts: conflicts.map((r) => ({ legacyId: r.legacy_id, reason: r.reason, at: date(r.at) })),
+        conflictCount: Number(conflictCount.n),
+      }
+    })
+  }
+
+  getSetting(connection: string, key: string): Promise<string | null> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('latchkey_settings').select('value')
+        .where('connection', '=', connection).where('setting_key', '=', key).executeTakeFirst()
+      return row?.value ?? null
+    })
+  }
+
+  deleteSetting(connection: string, key: string): Promise<void> {
+    return this.guard(async () => {
+      await this.db.deleteFrom('latchkey_settings').where('connection', '=', connection).where('setting_key', '=', key).execute()
     })
   }
 

@@ -5,7 +5,7 @@ export {
   LatchkeyError, WrongUsernameOrPasswordError, UserExistsError, UserNotFoundError, PasswordPolicyError,
   PasswordLeakedError, InvalidInputError, ValidationError, UnauthorizedError, TooManyAttemptsError,
   InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, EgressDeniedError,
-  StoreUnavailableError, MigrationConflictError,
+  StoreUnavailableError, MigrationConflictError, PasswordChangeRequiredError,
 } from './errors/errors.js'
 export type { InputIssue, InputIssueCode, LatchkeyErrorCode, PolicyRuleResult } from './errors/errors.js'
 
@@ -17,6 +17,8 @@ export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/
 export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
 export { CustomScriptConnection, customScriptConnectionOptionsSchema, customScriptsSchema } from './connection/custom-script-connection.js'
 export type { CustomScriptConnectionOptions, CustomScripts } from './connection/custom-script-connection.js'
+export { MigratingConnection, migratingConnectionOptionsSchema } from './connection/migrating-connection.js'
+export type { MigratingConnectionOptions, MigrationStatus } from './connection/migrating-connection.js'
 export { ticketSettingsSchema } from './tickets/ticket-issuer.js'
 export type { TicketSettings } from './tickets/ticket-issuer.js'
 
@@ -39,7 +41,7 @@ export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/e
 export type {
   UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, CounterSpec,
   PasswordChange,
-  EmailChange, TicketPurpose, TicketRecord,
+  EmailChange, TicketPurpose, TicketRecord, LegacyIdentifier, MigrationImport, MigrationStats,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'
 export { egressSchema } from './script/egress-allow.js'

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type MigrationResult } from 'kysely'
 import type { DialectName } from '../dialects/dialect-name.js'
 import { initialSchema } from './0001-initial-schema.js'
+import { lazyMigrationSchema } from './0002-lazy-migration.js'
 
 /** Our own table names, so a host app's Kysely migrations never collide with ours. */
 export const MIGRATION_TABLE = 'latchkey_migration'
@@ -8,7 +9,7 @@ export const MIGRATION_LOCK_TABLE = 'latchkey_migration_lock'
 
 /** Migrations ship in code, named in order. Never edit one that has shipped; add the next. */
 function migrations(dialect: DialectName) {
-  return { '0001-initial-schema': initialSchema(dialect) }
+  return { '0001-initial-schema': initialSchema(dialect), '0002-lazy-migration': lazyMigrationSchema(dialect) }
 }
 
 /**

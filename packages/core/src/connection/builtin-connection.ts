@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
+import type { LoginLease } from '../attack/login-lease.js'
 import {
-  InvalidInputError, InvalidTicketError, UnauthorizedError, UserExistsError,
+  InvalidInputError, InvalidTicketError, LatchkeyError, UnauthorizedError, UserExistsError,
   UserNotFoundError, WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
@@ -28,7 +29,7 @@ import type {
   UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
-import { emitRecordedLogin, StoredCredentials } from './stored-credentials.js'
+import { emitRecordedLogin, StoredCredentials, type StoredVerdict } from './stored-credentials.js'
 import { toUserProfile } from './user-profile.js'
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
@@ -82,16 +83,19 @@ implements DatabaseConnection {
   private readonly requireUsername: boolean
   /** Longest username this connection accepts. */
   readonly usernameMaxLength: number
-  private readonly tickets: TicketIssuer
-  private readonly events: ConnectionEvents
-  private readonly protection: AttackProtection
-  private readonly checks: PasswordChecks
-  private readonly now: () => Date
+  // Shared with a migrating connection over this one, which owns counters, tickets and events under the same name.
+  /** @internal */ readonly tickets: TicketIssuer
+  /** @internal */ readonly events: ConnectionEvents
+  /** @internal */ readonly protection: AttackProtection
+  /** @internal */ readonly checks: PasswordChecks
+  /** @internal */ readonly now: () => Date
+  private readonly options: BuiltinConnectionOptions
   /** The credentials in this connection's store; the migrating connection verifies through them too. */
   readonly credentials: StoredCredentials
 
   constructor(options: BuiltinConnectionOptions & { attackProtection?: Protection }) {
     const o = parseInput(builtinConnectionOptionsSchema, options)
+    this.options = options
     this.name = o.name
     this.store = o.store
     this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
@@ -114,6 +118,16 @@ implements DatabaseConnection {
    */
   signup(input: SignupInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
+    return this.signupWith(input, ctx, async () => undefined)
+  }
+
+  /**
+   * @internal Signup with one more check, `elsewhere`, run after the policy and before the
+   * password is hashed: a migrating connection asks its legacy store there. What it
+   * throws fails the signup.
+   */
+  async signupWith(input: SignupInput, ctx: RequestContext | undefined,
+    elsewhere: (email: string, username: string | null) => Promise<void>): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
     let usernameNormalized: string | null = null
@@ -128,6 +142,12 @@ implements DatabaseConnection {
     const normalized = normalizePassword(password)
     const fail = (reason: string) => this.emit('fs', { ...context, details: { reason } })
     await this.checks.enforce(normalized, { email, username: usernameNormalized, user_metadata: user_metadata ?? null }, fail)
+    try {
+      await elsewhere(email, usernameNormalized)
+    } catch (error) {
+      fail(error instanceof LatchkeyError ? error.code : 'error')
+      throw error
+    }
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
     const result = await this.store.insertUser({
@@ -170,25 +190,43 @@ implements DatabaseConnection {
     const user = await this.credentials.find(identifier)
     const lease = await this.protection.begin(identifier, context, user?.user_id ?? null)
     try {
-      const verdict = await this.credentials.verify(user, password)
-      if (!verdict.matches) {
-        lease.wrongPassword()
-        if (user && verdict.known) this.emit('fp', { ...context, user_id: user.user_id })
-        else this.emit('fu', { ...context, identifier_hash: await this.hashIdentifier(identifier) })
-        throw new WrongUsernameOrPasswordError()
-      }
-      if (user!.blocked) {
-        this.emit('f', { ...context, user_id: user!.user_id, details: { reason: 'blocked' } })
-        throw new UnauthorizedError('user is blocked')
-      }
-      const settled = lease.match()
-      const login = await this.credentials.record(user!, password, verdict)
-      await settled
-      emitRecordedLogin(this.events, user!.user_id, login, context)
-      return login.profile
+      return await this.loginStored(user, identifier, password, context, lease)
     } finally {
       await lease.release()
     }
+  }
+
+  /**
+   * @internal Judges a password against a user of this store (or none: a dummy compare)
+   * under an attempt's lease, and reports the verdict on it.
+   */
+  async loginStored(user: StoredUser | null, identifier: string, password: string, context: RequestContext, lease: LoginLease,
+    known?: StoredVerdict): Promise<UserProfile> {
+    const verdict = known ?? await this.credentials.verify(user, password)
+    if (!verdict.matches) {
+      lease.wrongPassword()
+      if (user && verdict.known) this.emit('fp', { ...context, user_id: user.user_id })
+      else this.emit('fu', { ...context, identifier_hash: await this.hashIdentifier(identifier) })
+      throw new WrongUsernameOrPasswordError()
+    }
+    if (user!.blocked) {
+      this.emit('f', { ...context, user_id: user!.user_id, details: { reason: 'blocked' } })
+      throw new UnauthorizedError('user is blocked')
+    }
+    const settled = lease.match()
+    const login = await this.credentials.record(user!, password, verdict)
+    await settled
+    emitRecordedLogin(this.events, user!.user_id, login, context)
+    return login.profile
+  }
+
+  /**
+   * @internal A connection with this one's store, name and settings whose events go to
+   * `onEvent` instead: a migrating connection's view of its target.
+   */
+  withEventListener(onEvent: EventListener | undefined): BuiltinConnection {
+    const { onEvent: _own, ...rest } = this.options
+    return new BuiltinConnection(onEvent ? { ...rest, onEvent } : rest)
   }
 
   /**

@@ -238,6 +238,20 @@ export class MigrationConflictError extends LatchkeyError<'migration_conflict'> 
   }
 }
 
+/**
+ * A migrated user whose legacy password failed the target's policy or breached list
+ * (`legacyPasswordPolicy: 'require_reset'`) must reset it first. It carries no ticket: the
+ * app sends a reset mail through `createPasswordResetTicket`, under its issuance limit.
+ */
+export class PasswordChangeRequiredError extends LatchkeyError<'password_change_required'> {
+  static override readonly kind = 'PasswordChangeRequiredError'
+  static readonly code = 'password_change_required'
+  static readonly httpStatus = 403
+  constructor(message = 'The password must be changed: use password reset.') {
+    super(PasswordChangeRequiredError.code, message)
+  }
+}
+
 /** `Invalid input: email: expected string, received number (and 1 more)`, saying "Invalid input" once. */
 function describeIssues(issues: readonly InputIssue[]): string {
   const first = issues[0]

@@ -91,10 +91,57 @@ export interface UserStore {
   /** Deletes counters of `kind` whose key equals `key`, or starts with `keyPrefix`. */
   clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void>
 
+  /**
+   * Lazy migration: inserts a user imported from a legacy store in one transaction with
+   * its password-history row (`historyLimit` > 0), its migration-log row and its legacy
+   * identifiers. The primary key guards it: of concurrent imports of one user exactly one
+   * inserts, the others get `user_id`. A tombstone on the id or the email refuses it.
+   */
+  importUser(user: NewStoredUser, migration: MigrationImport): Promise<InsertUserResult | { ok: false; conflict: 'tombstone' }>
+  /** The user_id of the imported user that had this legacy identifier, or null. */
+  findLegacyIdentifier(connection: string, identifier: LegacyIdentifier): Promise<string | null>
+  /** Whether a tombstone names this user id or this normalised email. */
+  isTombstoned(connection: string, by: { userId?: string; emailNormalized?: string }): Promise<boolean>
+  /** Deletes a user (if present) and writes a tombstone, in one transaction. True when a user was deleted. */
+  deleteUserWithTombstone(connection: string, userId: string, tombstone: { emailNormalized: string | null; at: Date }): Promise<boolean>
+  /** Records a legacy user a migration could not import as it was. */
+  recordMigrationConflict(connection: string, conflict: { legacyId: string; reason: string; at: Date }): Promise<void>
+  /** Migration progress, counted in the store so every process agrees. */
+  migrationStats(connection: string): Promise<MigrationStats>
+  /** Reads a per-connection setting; null when absent. */
+  getSetting(connection: string, key: string): Promise<string | null>
+  /** Deletes a per-connection setting, if present. */
+  deleteSetting(connection: string, key: string): Promise<void>
+
   /** Reads a per-connection setting, creating it with `create()` if absent. Every process sees one value. */
   getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string>
 
   close(): Promise<void>
+}
+
+/** A legacy identifier of an imported user: its normalised email, lower-cased username, or legacy id. */
+export interface LegacyIdentifier {
+  kind: 'email' | 'username' | 'id'
+  value: string
+}
+
+/** How a lazily migrated user arrived. */
+export interface MigrationImport {
+  /** 'login', 'reset', 'change_password' or 'bulk'. */
+  flow: string
+  at: Date
+  historyLimit: number
+  legacyIdentifiers: LegacyIdentifier[]
+}
+
+export interface MigrationStats {
+  byFlow: Record<string, number>
+  /** Imports per UTC day, oldest first; `day` is YYYY-MM-DD. */
+  byDay: { day: string; count: number }[]
+  tombstones: number
+  /** The first 1,000 conflicts, newest first. */
+  conflicts: { legacyId: string; reason: string; at: Date }[]
+  conflictCount: number
 }
 
 /** One attack-protection counter and its limit. */

@@ -1,0 +1,74 @@
+// A legacy users table in the real MariaDB or PostgreSQL test server, reached through the
+// shipped custom-db templates: the legacy store of the migration tests.
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { bcryptHash, type CustomScripts } from '@latchkey/core'
+import { loadScripts } from '../../examples/custom-db/load-scripts.js'
+
+export interface LegacyDatabase {
+  label: string
+  scripts: CustomScripts
+  configuration: Record<string, string>
+  egress: { allow: string[] }
+  /** Adds a user with a bcrypt (cost 4) hash of `password`; returns its legacy id. */
+  add(user: { email: string; password: string; username?: string; name?: string; verified?: boolean }): Promise<string>
+  /** Runs SQL on the legacy table, named `$table` in the text. */
+  query(text: string, params?: unknown[]): Promise<void>
+  teardown(): Promise<void>
+}
+
+const template = (name: string) => loadScripts(fileURLToPath(new URL(`../../examples/custom-db/${name}/`, import.meta.url)))
+
+/** The legacy databases this run's DIALECTS give: MariaDB for mysql, PostgreSQL for postgres. */
+export function legacyKinds(dialects: string[]): ('mysql' | 'postgres')[] {
+  return (['mysql', 'postgres'] as const).filter((d) => dialects.includes(d))
+}
+
+export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<LegacyDatabase> {
+  const table = `legacy_${randomBytes(4).toString('hex')}`
+  if (kind === 'mysql') {
+    const url = new URL(process.env['LATCHKEY_MYSQL_URL']!)
+    const admin = await mysql.createConnection(url.toString())
+    await admin.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) UNIQUE, username VARCHAR(64) UNIQUE,
+      password VARCHAR(255) NOT NULL, nickname VARCHAR(255), email_verified TINYINT(1) NOT NULL DEFAULT 0)`)
+    return {
+      label: 'MariaDB',
+      scripts: template('mysql'),
+      configuration: {
+        DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: decodeURIComponent(url.username), DB_PASSWORD: decodeURIComponent(url.password),
+        DB_NAME: url.pathname.slice(1), USERS_TABLE: table,
+      },
+      egress: { allow: [`${url.hostname}:${url.port}`] },
+      async add(u) {
+        const [result] = await admin.query(`INSERT INTO ${table} (email, username, password, nickname, email_verified) VALUES (?, ?, ?, ?, ?)`,
+          [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ? 1 : 0])
+        return String((result as { insertId: number }).insertId)
+      },
+      async query(text, params = []) { await admin.query(text.replaceAll('$table', table), params) },
+      async teardown() { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+    }
+  }
+  const url = new URL(process.env['LATCHKEY_PG_URL']!)
+  const admin = new pg.Client({ connectionString: url.toString() })
+  await admin.connect()
+  await admin.query(`CREATE TABLE ${table} (id SERIAL PRIMARY KEY, email TEXT UNIQUE, username TEXT UNIQUE,
+    password TEXT NOT NULL, name TEXT, email_verified BOOLEAN NOT NULL DEFAULT FALSE)`)
+  return {
+    label: 'PostgreSQL',
+    scripts: template('postgres'),
+    configuration: { DB_URL: url.toString(), USERS_TABLE: table },
+    egress: { allow: [`${url.hostname}:${url.port}`] },
+    async add(u) {
+      const { rows } = await admin.query(`INSERT INTO ${table} (email, username, password, name, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ?? false])
+      return String((rows[0] as { id: number }).id)
+    },
+    async query(text, params = []) {
+      let i = 0
+      await admin.query(text.replaceAll('$table', table).replaceAll('?', () => `$${++i}`), params)
+    },
+    async teardown() { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+  }
+}
