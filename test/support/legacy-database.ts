@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
-import { bcryptHash, type CustomScripts } from '@latchkey/core'
+import type { CustomScripts } from '@latchkey/core'
+import { bcryptHash } from '@latchkey/core/internal'
 import { loadScripts } from '../../examples/custom-db/load-scripts.js'
 
 export interface LegacyDatabase {
