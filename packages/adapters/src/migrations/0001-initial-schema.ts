@@ -1,5 +1,6 @@
-import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely'
+import type { Kysely, Migration } from 'kysely'
 import type { DialectName } from '../dialects/dialect-name.js'
+import { createTable } from './create-table.js'
 
 /**
  * The whole schema, designed at once so later features add no competing migrations:
@@ -12,12 +13,7 @@ import type { DialectName } from '../dialects/dialect-name.js'
  * collations already compare that way.
  */
 export function initialSchema(dialect: DialectName): Migration {
-  const table = <T extends string>(db: Kysely<unknown>, name: T) => {
-    const builder = db.schema.createTable(name)
-    return (dialect === 'mysql'
-      ? builder.modifyEnd(sql`engine = InnoDB default character set utf8mb4 collate utf8mb4_bin`)
-      : builder) as CreateTableBuilder<T, never>
-  }
+  const table = <T extends string>(db: Kysely<unknown>, name: T) => createTable(db, dialect, name)
   const key = (n: number) => `varchar(${n})` as const
 
   return {

@@ -1,5 +1,6 @@
-import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely'
+import type { Kysely, Migration } from 'kysely'
 import type { DialectName } from '../dialects/dialect-name.js'
+import { createTable } from './create-table.js'
 
 /**
  * What a lazy migration needs beyond 0001's migration log and tombstones: the legacy
@@ -7,12 +8,7 @@ import type { DialectName } from '../dialects/dialect-name.js'
  * never sent to the legacy store again), and the conflicts an admin must look at.
  */
 export function lazyMigrationSchema(dialect: DialectName): Migration {
-  const table = <T extends string>(db: Kysely<unknown>, name: T) => {
-    const builder = db.schema.createTable(name)
-    return (dialect === 'mysql'
-      ? builder.modifyEnd(sql`engine = InnoDB default character set utf8mb4 collate utf8mb4_bin`)
-      : builder) as CreateTableBuilder<T, never>
-  }
+  const table = <T extends string>(db: Kysely<unknown>, name: T) => createTable(db, dialect, name)
   return {
     async up(db) {
       await table(db, 'latchkey_legacy_identifiers')
