@@ -156,6 +156,23 @@ for (const kind of legacyKinds(DIALECTS)) {
         expect((await users.getUserById(idA))?.user_id).toBe(idA)
       })
 
+      it('writeThrough also writes the new password to the legacy store; without it legacy keeps the old one', async () => {
+        const plain = connect()
+        const through = connect({ writeThrough: true })
+        const legacyLogin = (identifier: string, password: string) => outcome(new CustomScriptConnection({
+          name: uniqueName('check'), runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+        }).login({ identifier, password }, ctx))
+        const a = email()
+        await legacy.add({ email: a, password: PASSWORD })
+        await plain.users.changePassword(a, 'Only-in-target-31', ctx)
+        expect(await legacyLogin(a, PASSWORD)).toBe('ok')
+        const b = email()
+        await legacy.add({ email: b, password: PASSWORD })
+        await through.users.changePassword(b, 'Written-through-32', ctx)
+        expect(await legacyLogin(b, 'Written-through-32')).toBe('ok')
+        expect(await outcome(through.users.login({ identifier: b, password: 'Written-through-32' }, ctx))).toBe('ok')
+      })
+
       it('finishMigration switches legacy off for every connection object at once', async () => {
         const { users, name } = connect()
         const imported = email()
