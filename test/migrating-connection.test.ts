@@ -173,6 +173,27 @@ for (const kind of legacyKinds(DIALECTS)) {
         expect(await outcome(through.users.login({ identifier: b, password: 'Written-through-32' }, ctx))).toBe('ok')
       })
 
+      it('a legacy store that is down gives a typed error and counts no failure; imported users still log in', async () => {
+        const { users, name } = connect()
+        const imported = email()
+        await legacy.add({ email: imported, password: PASSWORD })
+        await users.login({ identifier: imported, password: PASSWORD }, ctx)
+        const left = email()
+        await legacy.add({ email: left, password: PASSWORD })
+        const down = new MigratingConnection({
+          name, target: new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true, attackProtection: { bruteForce: { threshold: 2 } } }),
+          legacy: new CustomScriptConnection({
+            name: `${name}-legacy`, runner, scripts: legacy.scripts, egress: legacy.egress, attackProtection: false, timeoutMs: 3000,
+            configuration: { ...legacy.configuration, DB_PORT: '1', DB_URL: 'postgres://nobody@127.0.0.1:1/none' },
+          }),
+        })
+        for (let i = 0; i < 3; i++) expect(await outcome(down.login({ identifier: left, password: PASSWORD }, ctx))).toBe('egress_denied')
+        expect(await outcome(down.login({ identifier: imported, password: PASSWORD }, ctx))).toBe('ok')
+        // Nothing was counted against the pair, and nothing was half-written: the working connection imports the user.
+        expect(await outcome(users.login({ identifier: left, password: PASSWORD }, ctx))).toBe('ok')
+        expect((await users.migrationStatus()).imported).toBe(2)
+      }, 30_000)
+
       it('finishMigration switches legacy off for every connection object at once', async () => {
         const { users, name } = connect()
         const imported = email()
