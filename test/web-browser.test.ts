@@ -144,5 +144,9 @@ describe.skipIf(skipReason !== null)(`the web example in a real browser${skipRea
     await logIn(page, WRONG_PASSWORD)
     await poll(() => page.getByRole('alert').innerText()).toBe('Too many attempts. Try again later.')
     await shot(page, 'throttled', 'Log in')
+
+    // The site's own routes refuse other origins too.
+    const crossSite = await fetch(`${base}/logout`, { method: 'POST', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })
+    expect(crossSite.status).toBe(403)
   }, 180_000) // some forty page loads on two shared cores
 })

@@ -83,7 +83,7 @@ export async function createWebApp(opts: WebAppOptions) {
   app.use(session({
     secret: process.env['SESSION_SECRET'] ?? randomBytes(32).toString('hex'),
     name: 'sid', resave: false, saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax' },
+    cookie: { httpOnly: true, sameSite: 'lax' }, // add `secure: true` behind HTTPS
   }))
   app.use(toNodeHandler(auth))
 
@@ -144,9 +144,12 @@ ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor
     }
   })
 
+  /** This site's own pages only: Sec-Fetch-Site, or the Origin of a browser that does not send it yet. */
+  const sameOrigin = (req: ExpressRequest) =>
+    req.get('sec-fetch-site') === 'same-origin' || (req.get('sec-fetch-site') === undefined && req.get('origin') === new URL(baseUrl).origin)
+
   app.post('/logout', (req, res) => {
-    // Only this site's own pages may log a user out.
-    if (req.get('sec-fetch-site') !== 'same-origin') return res.status(403).send(page('Refused', '<p>Cross-site request refused.</p>'))
+    if (!sameOrigin(req)) return res.status(403).send(page('Refused', '<p>Cross-site request refused.</p>'))
     req.session.destroy(() => res.clearCookie('sid').redirect(303, '/login?notice=logged_out'))
   })
 
@@ -173,7 +176,7 @@ ${field({ name: 'password', label: 'New password', type: 'password', error: erro
 
   // The rules as the user types: the policy's own verdict, never the password back, never stored.
   app.post('/password-rules', express.json({ limit: '4kb' }), (req, res) => {
-    if (req.get('sec-fetch-site') !== 'same-origin') return res.status(403).json({ error: 'cross_site_refused' })
+    if (!sameOrigin(req)) return res.status(403).json({ error: 'cross_site_refused' })
     const password: unknown = (req.body as { password?: unknown } | undefined)?.password
     if (typeof password !== 'string' || password.length > 1024) return res.status(400).json({ error: 'invalid_input' })
     res.set('cache-control', 'no-store').json(policy.evaluate(password).map(({ id, verified }) => ({ id, verified })))
