@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 dest=$(mkdir -p "${1:-.tmp/packs}" && cd "${1:-.tmp/packs}" && pwd)
 npx -y pnpm@10 build >&2
 for dir in packages/*/; do
-  (cd "$dir" && npx -y pnpm@10 pack --pack-destination "$dest" >/dev/null)
+  # MIT asks for the notice in every copy: each tarball carries the root LICENSE.
+  cp LICENSE "$dir/LICENSE"
+  (cd "$dir" && npx -y pnpm@10 pack --pack-destination "$dest" >/dev/null) || { rm -f "$dir/LICENSE"; exit 1; }
+  rm -f "$dir/LICENSE"
   name=$(node -p "const p = require('./${dir}package.json'); p.name.replace('@', '').replace('/', '-') + '-' + p.version")
   echo "$dest/$name.tgz"
 done

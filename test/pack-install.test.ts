@@ -45,6 +45,11 @@ describe.runIf(DIALECTS.includes('postgres'))('the packed packages in a fresh ap
     // Every package is packed, so a new one is proven installable too.
     expect(tarballs).toHaveLength(readdirSync(join(root, 'packages')).length)
 
+    for (const tarball of tarballs) {
+      const { stdout: listing } = await run('tar', ['tzf', tarball])
+      expect(listing.split('\n'), tarball).toContain('package/LICENSE')
+    }
+
     const app = mkdtempSync(join(tmpdir(), 'latchkey-app-'))
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'latchkey-app', private: true, type: 'module' }))
     writeFileSync(join(app, 'main.ts'), APP)
