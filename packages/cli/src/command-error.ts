@@ -3,6 +3,7 @@ import { LatchkeyError } from '@latchkey/core'
 
 /** The codes of the command's own failures. */
 export type CommandErrorCode = 'file_unreadable' | 'file_unwritable' | 'store_required' | 'schema_outdated' | 'migration_in_progress'
+  | 'migration_config_required' | 'confirmation_required' | 'not_confirmed'
 
 /**
  * A failure of the command itself (a file it cannot read, a store that needs migrating,

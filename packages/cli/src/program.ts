@@ -4,6 +4,7 @@ import { closeHashPool } from '@latchkey/core'
 import { EXIT } from './command-error.js'
 import { dbCommand } from './commands/db.js'
 import { importCommand } from './commands/import.js'
+import { migrationCommand } from './commands/migration.js'
 import { tryCommand } from './commands/try.js'
 import { usersCommand } from './commands/users.js'
 import { example } from './help.js'
@@ -13,11 +14,12 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** The `latchkey` command and its subcommands, in the order `--help` lists them. */
 export function buildProgram(): Command {
   const program = new Command('latchkey')
-    .description('latchkey from the terminal: migrate the store, try a custom script, import users, manage users')
+    .description('latchkey from the terminal: migrate the store, try a custom script, import users, watch and finish a migration, manage users')
     .version(version)
     .addCommand(dbCommand())
     .addCommand(tryCommand())
     .addCommand(importCommand())
+    .addCommand(migrationCommand())
     .addCommand(usersCommand())
     .addHelpText('after', `
 The store comes from --store URL or $LATCHKEY_STORE_URL; a connection's settings from --config FILE.

@@ -1,9 +1,10 @@
 import { createReadStream, statSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { importUsers, type ImportFailure, type ImportResult } from '@latchkey/core'
+import type { OpenedStore } from '@latchkey/adapters'
 import { builtinConnection, connectionOption } from '../builtin-target.js'
-import { EXIT, unreadable } from '../command-error.js'
-import { configOption } from '../connection-config.js'
+import { CommandError, EXIT, unreadable } from '../command-error.js'
+import { configOption, loadConfig } from '../connection-config.js'
 import { example } from '../help.js'
 import { FailureReport } from '../import/failure-report.js'
 import { ProgressDisplay } from '../import/progress-display.js'
@@ -44,6 +45,7 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
         throw unreadable('import file', file, error)
       }
       const connection = builtinConnection(opts.connection, store, opts.config)
+      if (opts.upsert) await refuseUpsertWhileMigrating(store, opts.connection, opts.config)
       const report = opts.report === undefined ? null : new FailureReport(opts.report)
       const input = createReadStream(file)
       const display = new ProgressDisplay(size, !opts.json && process.stderr.isTTY === true, opts.progressInterval * 1000)
@@ -74,6 +76,21 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
       summarize(out, file, result, seconds, display.rate(result.processed), opts.report)
       return result.stopped ? EXIT.interrupted : result.failed > 0 ? EXIT.someFailed : EXIT.ok
     })))
+}
+
+/**
+ * `--upsert` would overwrite users who moved over at login or reset and changed their password
+ * since, so it is refused on a migrating connection: one whose config names legacy scripts, or
+ * whose store shows users imported by a lazy-migration flow.
+ */
+async function refuseUpsertWhileMigrating(store: OpenedStore, name: string, configPath: string | undefined): Promise<void> {
+  const { byFlow } = await store.migrationStats(name)
+  const moved = Object.entries(byFlow).filter(([flow]) => flow !== 'bulk').reduce((sum, [, n]) => sum + n, 0)
+  const legacy = loadConfig(configPath).scripts.login !== undefined
+  if (moved > 0 || legacy) {
+    throw new CommandError('migration_in_progress', `--upsert is refused on ${name}: it is being migrated (${legacy ? 'its config names legacy scripts' : `${moved} users moved over at login or reset`}), `
+      + 'and upsert would overwrite users who changed their password since. Import without --upsert: existing users are kept.')
+  }
 }
 
 function summarize(out: Output, file: string, r: ImportResult, seconds: number, rate: number, report: string | undefined): void {
