@@ -194,6 +194,22 @@ for (const kind of legacyKinds(DIALECTS)) {
         expect((await users.migrationStatus()).imported).toBe(2)
       }, 30_000)
 
+      it('a first login racing a password reset of one legacy user ends with one user and the reset\'s password', async () => {
+        const { users } = connect()
+        const address = email()
+        await legacy.add({ email: address, password: PASSWORD })
+        const ticket = await users.createPasswordResetTicket(address, {}, ctx)
+        const [login, reset] = await Promise.all([
+          outcome(users.login({ identifier: address, password: PASSWORD }, ctx)),
+          outcome(users.resetPassword(ticket!.ticket, 'Raced-reset-wins-6', ctx)),
+        ])
+        expect(reset).toBe('ok')
+        expect(['ok', 'invalid_user_password']).toContain(login)
+        expect(await outcome(users.login({ identifier: address, password: 'Raced-reset-wins-6' }, ctx))).toBe('ok')
+        expect(await outcome(users.login({ identifier: address, password: PASSWORD }, ctx))).toBe('invalid_user_password')
+        expect((await users.migrationStatus()).imported).toBe(1)
+      })
+
       it('finishMigration switches legacy off for every connection object at once', async () => {
         const { users, name } = connect()
         const imported = email()
