@@ -16,7 +16,8 @@ afterAll(async () => { await closeHashPool() })
 
 describe('latchkey, any store', () => {
   it('prints help with an example for every command', async () => {
-    for (const args of [[], ['db', 'migrate'], ['db', 'status'], ['users', 'get'], ['users', 'block'], ['users', 'unblock']]) {
+    for (const args of [[], ['db', 'migrate'], ['db', 'status'], ['try'], ['import'], ['migration', 'status'], ['migration', 'finish'],
+      ['users', 'get'], ['users', 'block'], ['users', 'unblock']]) {
       const r = await runCli([...args, '--help'])
       expect(r.code, args.join(' ')).toBe(0)
       expect(r.stdout).toMatch(/Example:\n {2}\$ latchkey /)
