@@ -114,13 +114,13 @@ describe('errors, limits and state, seen from the connection', () => {
 
   it('maps UnauthorizedError with its message, and a blocked profile', async () => {
     const c = connect({ login: 'function login(e, p, cb) { cb(new UnauthorizedError("account locked by legacy policy")) }' })
-    await expect(c.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).rejects.toThrow(new UnauthorizedError('account locked by legacy policy'))
+    await expect(c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(new UnauthorizedError('account locked by legacy policy'))
     const blocked = connect({ login: 'function login(e, p, cb) { cb(null, { user_id: 7, blocked: true }) }' })
-    await expect(blocked.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).rejects.toThrow('user is blocked')
+    await expect(blocked.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow('user is blocked')
   })
   it('gives a script that throws as ScriptError, with its logs on error.logs', async () => {
     const c = connect({ login: 'function login(e, p, cb) { console.log("connecting to legacy"); throw new Error("legacy exploded") }' })
-    const error = await c.login({ identifier: 'a@example.com', password: 'pw' }, ctx).catch((e: unknown) => e) as ScriptError
+    const error = await c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx).catch((e: unknown) => e) as ScriptError
     expect(error).toBeInstanceOf(ScriptError)
     expect(error.scriptName).toBe('login')
     expect(error.message).toContain('legacy exploded')
@@ -128,15 +128,15 @@ describe('errors, limits and state, seen from the connection', () => {
   })
   it('validates profiles: a numeric id or `id` becomes a string, a bad field names itself', async () => {
     const numeric = connect({ login: 'function login(e, p, cb) { cb(null, { id: 42, email: e, name: null }) }' })
-    expect(await numeric.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).toEqual({ user_id: '42', email: 'a@example.com' })
+    expect(await numeric.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).toEqual({ user_id: '42', email: 'a@example.com' })
     const bad = connect({ login: 'function login(e, p, cb) { cb(null, { user_id: "1", email_verified: "yes" }) }' })
-    await expect(bad.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).rejects.toThrow(/login script returned a profile whose email_verified is invalid/)
+    await expect(bad.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(/login script returned a profile whose email_verified is invalid/)
     const empty = connect({ login: 'function login(e, p, cb) { cb(null, { email: e }) }' })
-    await expect(empty.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).rejects.toThrow(/user_id/)
+    await expect(empty.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(/user_id/)
   })
   it('throws NotSupportedError for an operation without its script', async () => {
     const c = connect({})
-    await expect(c.signup({ email: 'a@example.com', password: 'pw' }, ctx)).rejects.toBeInstanceOf(NotSupportedError)
+    await expect(c.signup({ email: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toBeInstanceOf(NotSupportedError)
     await expect(c.getUser('a@example.com')).rejects.toBeInstanceOf(NotSupportedError)
     await expect(c.deleteUser('1')).rejects.toBeInstanceOf(NotSupportedError)
     await expect(c.createPasswordResetTicket('a@example.com')).rejects.toBeInstanceOf(NotSupportedError)
@@ -144,7 +144,7 @@ describe('errors, limits and state, seen from the connection', () => {
   it('times out a script with a clear, typed error and no hang', async () => {
     const c = connect({ login: 'function login(e, p, cb) { }' }, { timeoutMs: 300 })
     const started = Date.now()
-    await expect(c.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).rejects.toBeInstanceOf(ScriptTimeoutError)
+    await expect(c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toBeInstanceOf(ScriptTimeoutError)
     expect(Date.now() - started).toBeLessThan(1300)
   })
   it('gives a legacy database that is down as a typed error, quickly', async () => {
@@ -152,11 +152,12 @@ describe('errors, limits and state, seen from the connection', () => {
     await down.close() // the port is now closed: connections are refused
     const c = new CustomScriptConnection({
       name: uniqueName('down'), runner, scripts: template('mysql'), timeoutMs: 3000, attackProtection: false,
-      configuration: { DB_HOST: '127.0.0.1', DB_PORT: String(down.port), DB_USER: 'u', DB_PASSWORD: 'db-secret-1', DB_NAME: 'legacy' },
+      // Every configuration value is a secret; one under 6 characters would withhold the message.
+      configuration: { DB_HOST: '127.0.0.1', DB_PORT: String(down.port).padStart(6, '0'), DB_USER: 'legacy-user', DB_PASSWORD: 'db-secret-1', DB_NAME: 'legacy' },
       egress: { allow: [`127.0.0.1:${down.port}`] },
     })
     const started = Date.now()
-    const error = await c.login({ identifier: 'a@example.com', password: 'pw' }, ctx).catch((e: unknown) => e) as ScriptError
+    const error = await c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx).catch((e: unknown) => e) as ScriptError
     expect(error).toBeInstanceOf(ScriptError)
     expect(error.message).toMatch(/ECONNREFUSED/)
     expect(Date.now() - started).toBeLessThan(2000)
@@ -165,9 +166,9 @@ describe('errors, limits and state, seen from the connection', () => {
     const login = 'function login(e, p, cb) { global.calls = (global.calls || 0) + 1; cb(null, { user_id: "1", nickname: String(global.calls) }) }'
     const a = connect({ login })
     const b = connect({ login })
-    await a.login({ identifier: 'a@example.com', password: 'pw' }, ctx)
-    expect((await a.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).nickname).toBe('2')
-    expect((await b.login({ identifier: 'a@example.com', password: 'pw' }, ctx)).nickname).toBe('1')
+    await a.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+    expect((await a.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).nickname).toBe('2')
+    expect((await b.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).nickname).toBe('1')
   })
   it('keeps configuration secrets and the password out of every error and log', async () => {
     const events: LatchkeyEvent[] = []

@@ -6,7 +6,7 @@ export const quickJsRunnerOptionsSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional(),
   /** Wall-clock limit of a run, host calls included, in ms. Default 20,000. */
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
-  /** Linear memory of one run's QuickJS module, in bytes (32 MiB–1 GiB). Default 64 MiB. */
+  /** Linear memory of one run's QuickJS module (fresh for every run), in bytes (32 MiB–1 GiB). Default 64 MiB. */
   memoryLimitBytes: z.number().int().min(32 * 1024 * 1024).max(1024 * 1024 * 1024).optional(),
   /** Runs one worker interleaves while they await host calls. Default 8. */
   concurrencyPerWorker: z.number().int().min(1).max(64).optional(),
@@ -20,6 +20,10 @@ export const RUN_LIMITS = {
   /** Captured console output per run; past it lines are dropped and one marker is logged. */
   logBytes: 64 * 1024,
   logLines: 500,
+  /** Guest error text (name, message, stack) read whole, so it is scrubbed before it is cut. */
+  guestErrorChars: 256 * 1024,
+  /** An error message as reported, after scrubbing. */
+  errorMessageChars: 4096,
   /** The JSON of a script's result (and of its `global`). */
   resultBytes: 1024 * 1024,
   /** Source text of a script. */
@@ -33,8 +37,6 @@ export const RUN_LIMITS = {
   jobsPerTurn: 1000,
   /** After the deadline, how long the worker gets before it is terminated. */
   hardKillGraceMs: 500,
-  /** A module whose memory grew past this fraction of its cap is replaced after the run. */
-  recycleFraction: 0.5,
 } as const
 
 /** Caps of the host bridges that scripts `require`. */

@@ -7,7 +7,6 @@ import {
 import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
 import { SandboxPool } from './pool/sandbox-pool.js'
 import type { RunOutcome } from './pool/protocol.js'
-import { redact } from './redact.js'
 import { scriptLabel } from './guest/script-run.js'
 
 /** Options of one {@link QuickJsRunner.run}. */
@@ -39,7 +38,7 @@ export const scriptRunOptionsSchema = z.strictObject({
 export class QuickJsRunner implements ScriptRunner {
   private readonly pool: SandboxPool
   private readonly timeoutMs: number
-  /** Each connection's `global`, as JSON: owned here, copied into every run. */
+  /** Each connection's `global`, as JSON, by the connection's handle: owned here, copied into every run. */
   private readonly globals = new Map<string, string>()
 
   constructor(options: QuickJsRunnerOptions = {}) {
@@ -79,13 +78,18 @@ export class QuickJsRunner implements ScriptRunner {
       redact: secrets,
       timeoutMs: o.timeoutMs ?? this.timeoutMs,
     })
-    // The worker already scrubbed; scrubbing again here costs little and survives a bug there.
-    const logs = outcome.logs.map((line) => redact(line, secrets))
+    // Guest text (logs, error fields) was scrubbed once, in the worker, before any cut.
+    const logs = outcome.logs
     if (outcome.kind === 'ok') {
       if (o.global) this.globals.set(o.global, outcome.globalJson)
       return { value: outcome.valueJson === undefined ? undefined : JSON.parse(outcome.valueJson), logs }
     }
-    throw toSdkError(outcome, scriptName, logs, secrets)
+    throw toSdkError(outcome, scriptName, logs)
+  }
+
+  /** Drops the `global` (and any other state) kept for the connection whose handle is `global`. */
+  async forget(global: string): Promise<void> {
+    this.globals.delete(global)
   }
 
   /** Terminates every worker. Runs in flight fail; the runner cannot be used again. */
@@ -93,27 +97,34 @@ export class QuickJsRunner implements ScriptRunner {
     await this.pool.close()
   }
 
-  /** Worker start-ups and hard kills so far. */
-  get stats(): { workersStarted: number; workersKilled: number } {
-    return { workersStarted: this.pool.stats.started, workersKilled: this.pool.stats.killed }
+  /** Worker start-ups and hard kills so far, and how many connections' state is kept. */
+  get stats(): { workersStarted: number; workersKilled: number; connections: number } {
+    return { workersStarted: this.pool.stats.started, workersKilled: this.pool.stats.killed, connections: this.globals.size }
   }
 }
 
-function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: string, logs: string[], secrets: string[]): Error {
+/**
+ * The SDK error a run's outcome maps to (SPEC §3). Guest text in it was scrubbed by the
+ * worker; latchkey's own words around it are never redacted.
+ */
+function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: string, logs: string[]): Error {
+  const label = scriptLabel(scriptName)
   switch (outcome.kind) {
     case 'timeout':
-      return new ScriptTimeoutError(redact(outcome.message, secrets), { scriptName, logs })
+      return new ScriptTimeoutError(outcome.message, { scriptName, logs })
     case 'sandbox_error':
-      return new ScriptError(redact(outcome.message, secrets), { scriptName, logs, retryable: outcome.retryable })
+      return new ScriptError(outcome.message, { scriptName, logs, retryable: outcome.retryable })
     case 'script_error': {
       const e = outcome.error
-      const message = redact(e.message, secrets)
       if (e.kind === 'WrongUsernameOrPasswordError') return new WrongUsernameOrPasswordError()
-      if (e.kind === 'ValidationError') return e.code === 'user_exists' ? new UserExistsError(message) : new ValidationError(e.code ?? 'invalid', message)
-      if (e.kind === 'UnauthorizedError') return new UnauthorizedError(message)
-      if (e.name === 'EgressDeniedError') return new EgressDeniedError(`${scriptLabel(scriptName)}: ${message}`)
+      if (e.kind === 'ValidationError') return e.code === 'user_exists' ? new UserExistsError(e.message || undefined) : new ValidationError(e.code ?? 'invalid', e.message)
+      if (e.kind === 'UnauthorizedError') return new UnauthorizedError(e.message || undefined)
+      if (e.name === 'EgressDeniedError') return new EgressDeniedError(`${label}: ${e.message}`)
+      const what = e.name === 'NonError' ? 'failed with a non-Error value'
+        : e.invalidCode ? 'failed: ValidationError with a code that is not [a-z0-9_]{1,64}'
+          : e.name === 'Error' ? 'failed' : `failed: ${e.name}`
       const where = e.line === undefined ? '' : ` (line ${e.line})`
-      return new ScriptError(`${scriptLabel(scriptName)} failed: ${e.name === 'Error' || e.name === 'NonError' ? '' : `${e.name}: `}${message}${where}`, {
+      return new ScriptError(`${label} ${what}${e.message === '' ? '' : `: ${e.message}`}${where}`, {
         scriptName, logs, ...(e.line === undefined ? {} : { line: e.line }),
       })
     }

@@ -1,16 +1,54 @@
+/** What replaces each occurrence of a secret in guest text. */
+export const REDACTED = '[redacted]'
+/** What replaces all guest text of a run that has a secret too short to search for. */
+export const WITHHELD = '[withheld]'
 /**
- * Replaces every occurrence of each secret, as written and as it appears inside JSON
- * text, by `[redacted]`. Longer secrets first, so one secret inside another is caught whole.
+ * Secrets shorter than this are not searched for: scrubbing `e` garbles every word, and
+ * the gaps reveal the secret. A run with one has all its guest text withheld instead, a
+ * rule that ignores the text, so nothing can be inferred from what is shown.
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  if (secrets.length === 0 || text.length === 0) return text
-  const forms = new Set<string>()
-  for (const secret of secrets) {
-    if (secret.length === 0) continue
-    forms.add(secret)
-    forms.add(JSON.stringify(secret).slice(1, -1))
+export const MIN_SECRET_LENGTH = 6
+
+/**
+ * Scrubs a run's secrets (its password argument and configuration values) from text that
+ * came from the guest: log lines, error names, messages, codes and stacks. Matching is
+ * case-insensitive and also finds the JSON-escaped and URL-encoded forms. latchkey's own
+ * words never pass through here. Redaction catches accidents, not a hostile script, which
+ * can always encode a secret.
+ */
+export class Redactor {
+  private readonly pattern: RegExp | null
+  private readonly withhold: boolean
+
+  constructor(secrets: readonly string[]) {
+    const present = secrets.filter((s) => s.length > 0)
+    this.withhold = present.some((s) => s.length < MIN_SECRET_LENGTH)
+    const forms = new Set<string>()
+    for (const secret of present) {
+      forms.add(secret)
+      forms.add(JSON.stringify(secret).slice(1, -1))
+      forms.add(encodeURIComponent(secret))
+    }
+    // Longer forms first, so one secret inside another is caught whole.
+    const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp)
+    this.pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'giu')
   }
-  let out = text
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join('[redacted]')
-  return out
+
+  /** Guest text with every secret replaced, or `[withheld]` when the run has a short secret. */
+  scrub(text: string): string {
+    if (text.length === 0) return text
+    if (this.withhold) return WITHHELD
+    return this.pattern ? text.replace(this.pattern, REDACTED) : text
+  }
+
+  /** Scrubs first, then cuts to `max` characters, so a cut never leaves half a secret behind. */
+  scrubAndCut(text: string, max: number): string {
+    const scrubbed = this.scrub(text)
+    return scrubbed.length > max ? `${scrubbed.slice(0, max)}…` : scrubbed
+  }
+}
+
+function escapeRegExp(text: string): string {
+  // Only syntax characters: under the `u` flag any other escape is an error.
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import {
   InvalidTicketError, LatchkeyError, NotSupportedError, ScriptError, ScriptTimeoutError, UnauthorizedError,
@@ -45,7 +46,7 @@ export type CustomScripts = z.input<typeof customScriptsSchema>
 
 /** Options of a {@link CustomScriptConnection}; every one is validated at construction. */
 export const customScriptConnectionOptionsSchema = z.strictObject({
-  /** The connection's name: its `global` key in the runner, its scope in the store, its name in events. */
+  /** The connection's name: its scope in the store, its name in events. */
   name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
   /** Runs the scripts. The connection never closes it; the host does. */
   runner: z.custom<ScriptRunner>((v) => typeof v === 'object' && v !== null && 'run' in v, 'must be a ScriptRunner'),
@@ -118,6 +119,12 @@ implements DatabaseConnection {
   private readonly now: () => Date
   /** The scripts as plain calls, the login script as a credentials verifier. */
   private readonly calls: ScriptCalls
+  /**
+   * This connection's key in the runner (its `global` and other per-connection state):
+   * unguessable and made here, so a connection that picks another's name gets nothing of it.
+   */
+  private readonly handle = randomBytes(32).toString('base64url')
+  private closed = false
 
   constructor(options: CustomScriptConnectionOptions & { attackProtection?: Protection }) {
     const o = parseInput(customScriptConnectionOptionsSchema, options)
@@ -147,6 +154,17 @@ implements DatabaseConnection {
    */
   scriptCalls(events: ConnectionEvents): ScriptCalls {
     return new ScriptCalls((script, args, secrets, sink) => this.run(script, args, secrets, sink), (script) => this.has(script), events)
+  }
+
+  /**
+   * Drops what the runner keeps for this connection (its `global`, host-side caches).
+   * The runner and store stay open: the host owns them. Later calls that run a script
+   * throw NotSupportedError.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.runner.forget(this.handle)
   }
 
   /**
@@ -466,11 +484,12 @@ implements DatabaseConnection {
 
   /** One script run, with this connection's global, reach, limits and secrets. */
   private async run(script: ScriptName, args: unknown[], secrets: string[], events: ConnectionEvents): Promise<unknown> {
+    if (this.closed) throw new NotSupportedError(`The connection ${this.name} is closed`)
     try {
       const { value } = await this.runner.run(this.scripts[script]!, args, {
         scriptName: script,
         configuration: this.configuration,
-        global: this.name,
+        global: this.handle,
         egress: this.egress,
         redact: [...secrets, ...Object.values(this.configuration)],
         ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),

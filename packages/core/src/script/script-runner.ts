@@ -4,6 +4,12 @@
  */
 export interface ScriptRunner {
   run(source: string, args: unknown[], opts?: ScriptRunOptions): Promise<ScriptRunResult>
+  /**
+   * Drops everything the runner keeps for one connection, keyed by the handle it passes
+   * as `global`: its `global` object and any host-side cache. A connection calls it from
+   * its own `close()`.
+   */
+  forget(global: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -12,7 +18,11 @@ export interface ScriptRunOptions {
   scriptName?: string
   /** Frozen string values visible to the script as `configuration`. */
   configuration?: Record<string, string>
-  /** Key of the per-connection `global` object. */
+  /**
+   * The connection's handle: an unguessable value made once per connection (never its
+   * name), under which the runner keeps the connection's `global` object and every other
+   * piece of per-connection state.
+   */
   global?: string
   /** Hosts (host or host:port) the script may reach. Default: nothing. */
   egress?: { allow: string[] }

@@ -33,7 +33,9 @@ export class MysqlBridge extends SqlConnections<mysql.Connection> {
       ...(config.database === undefined ? {} : { database: config.database }),
       ...(config.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
       connectTimeout: this.remainingMs(),
-      // No LOAD DATA LOCAL: the server must never read the host's files.
+      // No LOAD DATA LOCAL: the server must never read the host's files. Without the flag the
+      // client does not offer it; without an infileStreamFactory mysql2 sends nothing even
+      // to a server that asks anyway.
       flags: ['-LOCAL_FILES'],
       multipleStatements: false,
       timezone: 'Z',

@@ -22,12 +22,21 @@ export class PgBridge extends SqlConnections<pg.Client> {
 
   protected async create(config: SafeSqlConfig, address: string): Promise<pg.Client> {
     const remaining = this.remainingMs()
+    // pg fills any field it finds empty from PG* variables, defaults and a pgpass file. The
+    // worker's environment is empty, and every field is given here, the password as a
+    // function, which pg calls instead of ever reading a pgpass file: a script's server
+    // learns only what the script itself said.
+    const password = config.password ?? ''
     const client = new pg.Client({
       host: address,
       port: config.port,
-      ...(config.user === undefined ? {} : { user: config.user }),
-      ...(config.password === undefined ? {} : { password: config.password }),
-      ...(config.database === undefined ? {} : { database: config.database }),
+      user: config.user ?? '',
+      database: config.database ?? config.user ?? '',
+      password: () => password,
+      options: '',
+      application_name: 'latchkey-script',
+      fallback_application_name: 'latchkey-script',
+      client_encoding: 'UTF8',
       ssl: config.ssl ? { rejectUnauthorized: true, servername: config.host } : false,
       connectionTimeoutMillis: remaining,
       statement_timeout: remaining,

@@ -8,8 +8,8 @@ import { canonicalIp as canonicalIpOf } from '@latchkey/core/internal'
  * - An entry is `host` or `host:port` (`[v6]:port` for IPv6 literals); without a port,
  *   every port of that host is allowed.
  * - A listed hostname allows the addresses it resolves to, private ones included.
- * - Loopback, unspecified, link-local and metadata addresses (and their IPv4-mapped
- *   forms) are reachable only when listed as an IP literal.
+ * - Loopback, unspecified, link-local and metadata addresses, and the IPv6 forms that
+ *   embed an IPv4 address, are reachable only when listed as an IP literal ({@link isSpecial}).
  * - Every check is on the resolved address, at connect time; callers connect to the
  *   address that was checked, so a DNS answer that changes in between cannot redirect them.
  */
@@ -63,12 +63,27 @@ SPECIAL.addSubnet('127.0.0.0', 8, 'ipv4') // loopback
 SPECIAL.addSubnet('0.0.0.0', 8, 'ipv4') // "this network", includes the unspecified address
 SPECIAL.addSubnet('169.254.0.0', 16, 'ipv4') // link-local, includes 169.254.169.254 (cloud metadata)
 SPECIAL.addAddress('100.100.100.200', 'ipv4') // Alibaba Cloud metadata
-SPECIAL.addAddress('::1', 'ipv6')
-SPECIAL.addAddress('::', 'ipv6')
+SPECIAL.addSubnet('192.0.0.0', 24, 'ipv4') // IETF protocol assignments (DS-Lite, NAT64 discovery)
+SPECIAL.addSubnet('224.0.0.0', 4, 'ipv4') // multicast
+SPECIAL.addSubnet('240.0.0.0', 4, 'ipv4') // reserved, and the broadcast address
+SPECIAL.addSubnet('::', 96, 'ipv6') // unspecified, loopback and IPv4-compatible (::a.b.c.d)
 SPECIAL.addSubnet('fe80::', 10, 'ipv6') // link-local
+SPECIAL.addSubnet('fec0::', 10, 'ipv6') // site-local (deprecated, still routed by some stacks)
+SPECIAL.addSubnet('ff00::', 8, 'ipv6') // multicast
 SPECIAL.addAddress('fd00:ec2::254', 'ipv6') // AWS metadata over IPv6
+// Forms that carry an IPv4 address inside an IPv6 one, which a gateway or relay turns
+// back into IPv4 (127.0.0.1, 169.254.169.254…): refused whole, whatever they embed.
+SPECIAL.addSubnet('64:ff9b::', 96, 'ipv6') // NAT64
+SPECIAL.addSubnet('64:ff9b:1::', 48, 'ipv6') // local-use NAT64
+SPECIAL.addSubnet('2002::', 16, 'ipv6') // 6to4
+SPECIAL.addSubnet('2001::', 32, 'ipv6') // Teredo
 
-/** Loopback, unspecified, link-local or metadata: reachable only as a listed IP literal. */
+/**
+ * Loopback, unspecified, link-local, site-local, metadata, multicast and reserved
+ * addresses, and the IPv6 forms that embed an IPv4 address (IPv4-compatible, NAT64, 6to4,
+ * Teredo; IPv4-mapped ones are checked as the IPv4 they map): reachable only as a listed
+ * IP literal.
+ */
 export function isSpecial(address: string): boolean {
   const ip = canonicalIp(address)
   return SPECIAL.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')

@@ -22,11 +22,16 @@ export interface GuestLimits {
   timers: number
   timerDelayMs: number
   modules: string[]
+  /** Longest guest error text passed to the host. */
+  errorChars: number
 }
 
 function guestPrelude(host: GuestHost, limits: GuestLimits) {
   'use strict'
   const g: any = globalThis
+  // Scripts need neither, and a growable SharedArrayBuffer is not zero-filled by QuickJS.
+  delete g.SharedArrayBuffer
+  delete g.Atomics
 
   // ---- errors a script may pass to its callback --------------------------------------
   class WrongUsernameOrPasswordError extends Error {
@@ -77,10 +82,22 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   }
   const call = (module: string, op: string, args: unknown): Promise<any> =>
     host.call(module, op, JSON.stringify(args)).then((json) => JSON.parse(json))
+  // What a callback run from an async context throws ends the run, as in Node; `start`
+  // points this at the run's ending.
+  let uncaught = (error: unknown): void => { throw error }
+  const invoke = (fn: unknown, ...args: unknown[]): void => {
+    if (typeof fn !== 'function') return
+    try {
+      const result = fn(...args)
+      if (result && typeof result.then === 'function') result.then(undefined, (error: unknown) => uncaught(error))
+    } catch (error) {
+      uncaught(error)
+    }
+  }
   /** Node-style: a callback if given, else a promise. */
   const settle = (promise: Promise<any>, callback: unknown): Promise<any> | undefined => {
     if (typeof callback !== 'function') return promise
-    promise.then((value) => callback(null, value), (error) => callback(error))
+    promise.then((value) => invoke(callback, null, value), (error) => invoke(callback, error))
     return undefined
   }
 
@@ -93,7 +110,7 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
     const id = timerCount
     const delay = Math.min(Math.max(0, Number(ms) || 0), limits.timerDelayMs)
     host.timer(delay).then(() => {
-      if (!cleared.delete(id)) fn(...args)
+      if (!cleared.delete(id)) invoke(fn, ...args)
     })
     return id
   }
@@ -106,7 +123,7 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   let BufferClass: any = null
   const getBuffer = () => (BufferClass ??= (host.load('buffer') as () => unknown)())
   const lib = {
-    sync, call, settle, timer: (ms: number) => host.timer(ms),
+    sync, call, settle, invoke, timer: (ms: number) => host.timer(ms),
     toB64: (data: unknown, encoding?: string): string =>
       (typeof data === 'string' ? getBuffer().from(data, encoding) : getBuffer().from(data)).toString('base64'),
     get Buffer() { return getBuffer() },
@@ -149,17 +166,19 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
     try {
       if (error instanceof Error || (error && typeof error === 'object' && 'message' in error)) {
         const e = error as Error & { code?: unknown; identifier?: unknown }
+        // Whole, not cut: the host scrubs secrets first and cuts afterwards.
+        const cap = (value: unknown) => String(value).slice(0, limits.errorChars)
         return JSON.stringify({
           kind: e.name === 'WrongUsernameOrPasswordError' || e.name === 'ValidationError' || e.name === 'UnauthorizedError' ? e.name : 'Error',
-          name: String(e.name).slice(0, 200),
-          message: String(e.message).slice(0, 4096),
-          code: e.code === undefined ? undefined : String(e.code).slice(0, 200),
-          stack: String(e.stack ?? '').slice(0, 4096),
+          name: cap(e.name),
+          message: cap(e.message),
+          code: e.code === undefined ? undefined : cap(e.code),
+          stack: cap(e.stack ?? ''),
         })
       }
-      return JSON.stringify({ kind: 'Error', name: 'NonError', message: `The script failed with a non-Error value: ${show(error).slice(0, 200)}` })
+      return JSON.stringify({ kind: 'Error', name: 'NonError', message: show(error).slice(0, limits.errorChars) })
     } catch {
-      return JSON.stringify({ kind: 'Error', name: 'NonError', message: 'The script failed with a value that cannot be described' })
+      return JSON.stringify({ kind: 'Error', name: 'NonError', message: '' })
     }
   }
   const finish = (value: unknown) => {
@@ -180,6 +199,14 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
       return
     }
     let settled = false
+    uncaught = (error: unknown) => {
+      if (settled) {
+        host.log('error', `uncaught after the callback: ${show(error)}`)
+        return
+      }
+      settled = true
+      host.done('error', describe(error))
+    }
     const callback = (error?: unknown, value?: unknown) => {
       if (settled) {
         host.log('warn', 'callback was called more than once; later calls are ignored')

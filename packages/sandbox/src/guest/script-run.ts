@@ -1,9 +1,14 @@
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core'
 import { RUN_LIMITS } from '../limits.js'
 import type { GuestError, RunJob, RunOutcome } from '../pool/protocol.js'
-import { redact } from '../redact.js'
+import { Redactor, WITHHELD } from '../redact.js'
 import { GUEST_MODULE_SOURCES } from './modules/index.js'
 import { PRELUDE_SOURCE, type GuestLimits } from './prelude.js'
+
+const STANDARD_ERROR_NAMES = new Set([
+  'Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'InternalError', 'AggregateError',
+  'NonError', 'EgressDeniedError',
+])
 
 /** "The login script", or "The script" for an unnamed one. */
 export function scriptLabel(name: string): string {
@@ -27,9 +32,10 @@ export interface HostServices {
  * that never comes), and the runner terminates the worker if neither could.
  */
 export class ScriptRun {
-  /** True when the module must be thrown away (an abort poisons all of it). */
+  /** True when the module broke under the run (an abort or a trap): the run may be retried elsewhere. */
   poisoned = false
   private jobValue: RunJob | null = null
+  private redactor = new Redactor([])
   private rt: QuickJSRuntime | null = null
   private ctx: QuickJSContext | null = null
   private setup: QuickJSHandle | null = null
@@ -72,7 +78,7 @@ export class ScriptRun {
       return ctx.unwrapResult(ctx.evalCode(source, 'latchkey-module.js'))
     })
 
-    const limits: GuestLimits = { timers: RUN_LIMITS.timers, timerDelayMs: RUN_LIMITS.timerDelayMs, modules: this.services.modules }
+    const limits: GuestLimits = { timers: RUN_LIMITS.timers, timerDelayMs: RUN_LIMITS.timerDelayMs, modules: this.services.modules, errorChars: RUN_LIMITS.guestErrorChars }
     const prelude = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'latchkey-prelude.js'))
     const limitsValue = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(limits)})`))
     const entry = ctx.callFunction(prelude, ctx.undefined, host, limitsValue)
@@ -91,6 +97,7 @@ export class ScriptRun {
   /** Runs one job; a ScriptRun serves exactly one. Call {@link tearDown} afterwards. */
   async execute(job: RunJob): Promise<RunOutcome> {
     this.jobValue = job
+    this.redactor = new Redactor(job.redact)
     try {
       this.begin()
       this.schedule(() => this.timeOut(), job.deadline - Date.now())
@@ -108,12 +115,15 @@ export class ScriptRun {
    * token it was given): from now on it is scrubbed like the secrets the run started with.
    */
   addSecret(secret: string): void {
-    if (secret.length > 0 && !this.job.redact.includes(secret)) this.job.redact.push(secret)
+    if (secret.length > 0 && !this.job.redact.includes(secret)) {
+      this.job.redact.push(secret)
+      this.redactor = new Redactor(this.job.redact)
+    }
   }
 
-  /** Text a guest produced, with the run's secrets scrubbed. */
+  /** Text a guest produced, with the run's secrets scrubbed (never latchkey's own words). */
   scrub(text: string): string {
-    return redact(text, this.jobValue?.redact ?? [])
+    return this.redactor.scrub(text)
   }
 
   private begin(): void {
@@ -168,7 +178,8 @@ export class ScriptRun {
       if (!module || !op || argsJson === null) throw new Error('invalid host call')
       return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>, this) })
     } catch (error) {
-      return JSON.stringify({ ok: false, message: this.scrub(error instanceof Error ? error.message : String(error)), name: error instanceof Error ? error.name : 'Error' })
+      // Into the guest, which knows its own secrets: scrubbed on the way out, not here.
+      return JSON.stringify({ ok: false, message: error instanceof Error ? error.message : String(error), name: error instanceof Error ? error.name : 'Error' })
     }
   }
 
@@ -213,7 +224,7 @@ export class ScriptRun {
     this.deferreds.delete(deferred)
     const ctx = this.ctx
     if (this.finished || !ctx || !ctx.alive || !deferred.alive) return
-    const value = ok ? ctx.newString(text) : ctx.newError({ name: errorName, message: this.scrub(text) })
+    const value = ok ? ctx.newString(text) : ctx.newError({ name: errorName, message: text })
     if (ok) deferred.resolve(value)
     else deferred.reject(value)
     value.dispose()
@@ -266,11 +277,11 @@ export class ScriptRun {
     try {
       const field = (name: string) => {
         const h = ctx.getProp(errorHandle, name)
-        const value = this.text(h, 4096)
+        const value = this.text(h, RUN_LIMITS.guestErrorChars)
         h.dispose()
         return value
       }
-      described = { kind: 'Error', name: field('name') ?? 'Error', message: field('message') ?? 'The script failed', stack: field('stack') ?? '' }
+      described = { kind: 'Error', name: field('name') ?? 'Error', message: field('message') ?? '', stack: field('stack') ?? '' }
     } finally {
       errorHandle.dispose()
     }
@@ -281,15 +292,26 @@ export class ScriptRun {
     this.finish({ kind: 'script_error', error: this.guestError(described), logs: this.logs })
   }
 
+  /**
+   * The guest's error as the host reports it: every field the guest chose (name, message,
+   * code, stack) is scrubbed before it is cut, and a ValidationError code that is not
+   * `[a-z0-9_]{1,64}` makes the error an ordinary script failure.
+   */
   private guestError(e: GuestError & { stack?: string }): GuestError {
     const file = `${this.job.scriptName}.js:`
     const at = e.stack ? e.stack.indexOf(file) : -1
     const line = at === -1 ? undefined : Number.parseInt(e.stack!.slice(at + file.length), 10)
+    const validCode = e.code !== undefined && /^[a-z0-9_]{1,64}$/.test(e.code)
+    const kind = e.kind === 'ValidationError' && !validCode ? 'Error' : e.kind
+    // The standard names carry no secret and say what kind of failure it was (an
+    // EgressDeniedError becomes core's); any other name is guest text like the message.
+    const name = STANDARD_ERROR_NAMES.has(e.name) ? e.name : this.redactor.scrubAndCut(String(e.name), 200)
     return {
-      kind: e.kind,
-      name: e.name,
-      message: this.scrub(e.message),
-      ...(e.code === undefined ? {} : { code: e.code }),
+      kind,
+      name: name === WITHHELD ? 'Error' : name,
+      message: this.redactor.scrubAndCut(String(e.message), RUN_LIMITS.errorMessageChars),
+      ...(kind === 'ValidationError' ? { code: e.code! } : {}),
+      ...(e.kind === 'ValidationError' && !validCode ? { invalidCode: true } : {}),
       ...(line !== undefined && Number.isFinite(line) ? { line } : {}),
     }
   }
@@ -307,7 +329,7 @@ export class ScriptRun {
     const message = error instanceof Error ? error.message : String(error)
     // An Emscripten abort or a WASM trap leaves the module unusable.
     this.poisoned = this.poisoned || /abort|unreachable|RuntimeError|memory access/i.test(message) || error instanceof WebAssembly.RuntimeError
-    return { kind: 'sandbox_error', message: `The sandbox failed while running ${scriptLabel(this.job.scriptName).toLowerCase()}: ${this.scrub(message)}`, retryable: this.poisoned, logs: this.logs }
+    return { kind: 'sandbox_error', message: `The sandbox failed while running ${scriptLabel(this.job.scriptName).toLowerCase()}: ${this.redactor.scrubAndCut(message, RUN_LIMITS.errorMessageChars)}`, retryable: this.poisoned, logs: this.logs }
   }
 
   private finish(outcome: RunOutcome): void {
@@ -324,24 +346,19 @@ export class ScriptRun {
     this.timers.add(timer)
   }
 
-  /** Disposes the context and runtime and closes what the run opened. Idempotent. */
+  /**
+   * Stops the run's timers and closes what it opened. The runtime and context are not
+   * freed one by one: the worker drops the whole module and its memory after one run.
+   * Idempotent.
+   */
   async tearDown(): Promise<void> {
     if (this.tornDown) return
     this.tornDown = true
     this.finished = true
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
-    try {
-      for (const d of this.deferreds) if (d.alive) d.dispose()
-      this.deferreds.clear()
-      this.setup?.dispose()
-      this.start?.dispose()
-      this.ctx?.dispose()
-      this.rt?.dispose()
-    } catch {
-      // A runtime that cannot be torn down cleanly has corrupted its module.
-      this.poisoned = true
-    }
+    this.deferreds.clear()
+    this.awaiting.clear()
     if (this.jobValue) await this.services.release(this)
   }
 }

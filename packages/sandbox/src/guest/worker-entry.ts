@@ -1,8 +1,9 @@
 // A sandbox worker thread: it hosts QuickJS modules and runs scripts in them, several at
-// a time while they await host calls. Each concurrent run gets a module of its own, with
-// its own bounded WebAssembly.Memory, so one run's memory bomb never starves another.
+// a time while they await host calls. Every run gets a module of its own, on a fresh
+// bounded WebAssembly.Memory: one run's memory bomb never starves another, and no run
+// can read what an earlier run left in linear memory.
 import { parentPort, workerData } from 'node:worker_threads'
-import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core'
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant } from 'quickjs-emscripten-core'
 import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
 import { cryptoAsync, cryptoSync } from '../bridges/crypto-bridge.js'
 import { HttpBridge, type HttpRequestArgs } from '../bridges/http-bridge.js'
@@ -11,7 +12,6 @@ import { PgBridge } from '../bridges/pg-bridge.js'
 import { RunResources } from '../bridges/run-resources.js'
 import { EgressPolicy } from '../egress/egress-policy.js'
 import { REQUIRABLE } from './modules/index.js'
-import { RUN_LIMITS } from '../limits.js'
 import type { FromWorker, RunJob, ToWorker, WorkerConfig } from '../pool/protocol.js'
 import { ScriptRun, type HostServices } from './script-run.js'
 
@@ -25,42 +25,41 @@ const releaseSync = releaseSyncModule as unknown as QuickJSSyncVariant
 const PAGE = 64 * 1024
 const INITIAL_PAGES = 256 // the 16 MiB QuickJS's build starts with
 
+/**
+ * A fresh QuickJS module on a fresh, bounded WebAssembly.Memory, with its sandbox
+ * (runtime, context, prelude) already built. A slot serves exactly one run and is then
+ * dropped whole: no run ever sees linear memory that another run wrote, whoever it
+ * belonged to, and nothing has to be freed inside the module afterwards.
+ */
 interface Slot {
-  module: QuickJSWASMModule
   memory: WebAssembly.Memory
-  /** A sandbox prepared ahead of time (runtime, context, prelude), for the next run. */
-  ready: ScriptRun | null
+  sandbox: ScriptRun
 }
-const idle: Slot[] = []
+
+/** Slots prepared off the critical path, so a run finds one ready. */
+const STOCK = 2
+const stock: Slot[] = []
+let preparing = false
 
 async function newSlot(): Promise<Slot> {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)) })
   const module = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmModule: config.wasmModule, wasmMemory: memory }))
-  return { module, memory, ready: null }
+  return { memory, sandbox: new ScriptRun(module, services) }
 }
 
-function sandboxFor(slot: Slot): ScriptRun {
-  const run = slot.ready ?? new ScriptRun(slot.module, services)
-  slot.ready = null
-  return run
-}
-
-/**
- * A slot goes back to the pool unless its module is poisoned or its memory has grown
- * large; then, off the critical path, it prepares the sandbox for its next run.
- */
-function release(slot: Slot, poisoned: boolean): void {
-  const grown = slot.memory.buffer.byteLength > RUN_LIMITS.recycleFraction * config.memoryLimitBytes
-  if (poisoned || grown) return
-  idle.push(slot)
+/** Tops the stock up, one slot per turn of the event loop, so runs that arrive are not held up. */
+function replenish(): void {
+  if (preparing || stock.length >= STOCK) return
+  preparing = true
   setImmediate(() => {
-    if (slot.ready || !idle.includes(slot)) return
-    try {
-      slot.ready = new ScriptRun(slot.module, services)
-    } catch {
-      // The module could not even host a fresh context: drop the slot.
-      idle.splice(idle.indexOf(slot), 1)
-    }
+    newSlot().then(
+      (slot) => { stock.push(slot) },
+      // A slot that cannot be built now is built on demand by the next run, which reports why.
+      () => undefined,
+    ).finally(() => {
+      preparing = false
+      replenish()
+    })
   })
 }
 
@@ -141,15 +140,13 @@ const services: HostServices = {
 }
 
 async function run(id: number, job: RunJob): Promise<void> {
-  let slot: Slot | undefined
   try {
-    slot = idle.pop() ?? (await newSlot())
-    const scriptRun = sandboxFor(slot)
-    const outcome = await scriptRun.execute(job)
-    // Answer first; disposing the context and closing what the run opened can follow.
+    const slot = stock.shift() ?? (await newSlot())
+    replenish()
+    const outcome = await slot.sandbox.execute(job)
+    // Answer first; closing what the run opened can follow. The slot itself is dropped.
     post({ type: 'done', id, outcome })
-    await scriptRun.tearDown()
-    release(slot, scriptRun.poisoned)
+    await slot.sandbox.tearDown()
   } catch (error) {
     post({ type: 'done', id, outcome: { kind: 'sandbox_error', message: `The sandbox could not run the script: ${error instanceof Error ? error.message : String(error)}`, retryable: true, logs: [] } })
   }
@@ -176,5 +173,5 @@ port.on('message', (message: ToWorker) => {
   pending.reject(error)
 })
 
-// Warm one module so the first run finds a sandbox ready.
-void newSlot().then((slot) => release(slot, false))
+// Prepare the first slots so the first run finds a sandbox ready.
+replenish()

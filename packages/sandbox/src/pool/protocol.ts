@@ -29,6 +29,8 @@ export interface GuestError {
   name: string
   message: string
   code?: string
+  /** A ValidationError whose code was not `[a-z0-9_]{1,64}`: reported as a ScriptError. */
+  invalidCode?: boolean
   line?: number
 }
 

@@ -88,7 +88,10 @@ export class SandboxPool {
 
   private spawn(wasmModule: WebAssembly.Module): SandboxWorker {
     const config: WorkerConfig = { wasmModule, memoryLimitBytes: this.memoryLimitBytes }
-    const worker = new Worker(new URL('../guest/worker-entry.js', import.meta.url), { workerData: config })
+    // An empty environment: drivers in the worker (pg reads PGPASSWORD, PGUSER, PGOPTIONS,
+    // PGPASSFILE…) must never find the host's credentials there. No host flags either
+    // (preloads, --input-type…): the worker runs our compiled entry and nothing else.
+    const worker = new Worker(new URL('../guest/worker-entry.js', import.meta.url), { workerData: config, env: {}, execArgv: [] })
     const entry: SandboxWorker = { worker, active: new Map(), dead: false, lastUsed: 0 }
     this.stats.started += 1
     worker.on('message', (message: FromWorker) => this.onMessage(entry, message))

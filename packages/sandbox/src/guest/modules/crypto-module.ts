@@ -35,7 +35,7 @@ function cryptoModule(lib: GuestLib) {
       Buffer.from(sync('crypto', 'pbkdf2Sync', pbkdf2Args(password, salt, iterations, keylen, digest)), 'base64'),
     randomBytes(size: unknown, callback?: unknown) {
       const bytes = Buffer.from(sync('crypto', 'randomBytes', { size }), 'base64')
-      if (typeof callback === 'function') { lib.timer(0).then(() => callback(null, bytes)); return undefined }
+      if (typeof callback === 'function') { lib.timer(0).then(() => lib.invoke(callback, null, bytes)); return undefined }
       return bytes
     },
     randomUUID: () => sync('crypto', 'randomUUID', {}) as string,

@@ -7,7 +7,7 @@ import type { GuestLib } from './guest-lib.js'
  * Evaluated inside the sandbox on first use; self-contained.
  */
 function httpModule(lib: GuestLib) {
-  const { call, settle, Buffer } = lib
+  const { call, invoke, Buffer } = lib
 
   const lowerHeaders = (headers: unknown): Record<string, string> => {
     const out: Record<string, string> = {}
@@ -88,14 +88,13 @@ function httpModule(lib: GuestLib) {
       for (const [k, v] of r.headers as [string, string][]) responseHeaders[k] = responseHeaders[k] === undefined ? v : `${responseHeaders[k]}, ${v}`
       return [{ statusCode: r.status, statusMessage: r.statusText, headers: responseHeaders, body: text }, text]
     })
-    if (typeof callback === 'function') promise.then(([res, b]: any) => callback(null, res, b), (e: unknown) => callback(e))
+    if (typeof callback === 'function') promise.then(([res, b]: any) => invoke(callback, null, res, b), (e: unknown) => invoke(callback, e))
   }
   request.get = (o: any, cb?: unknown) => request(typeof o === 'string' ? { url: o, method: 'GET' } : { ...o, method: 'GET' }, cb)
   request.post = (o: any, cb?: unknown) => request(typeof o === 'string' ? { url: o, method: 'POST' } : { ...o, method: 'POST' }, cb)
   request.put = (o: any, cb?: unknown) => request(typeof o === 'string' ? { url: o, method: 'PUT' } : { ...o, method: 'PUT' }, cb)
   request.patch = (o: any, cb?: unknown) => request(typeof o === 'string' ? { url: o, method: 'PATCH' } : { ...o, method: 'PATCH' }, cb)
   request.del = request.delete = (o: any, cb?: unknown) => request(typeof o === 'string' ? { url: o, method: 'DELETE' } : { ...o, method: 'DELETE' }, cb)
-  void settle
   return { fetch, request, Headers, Response }
 }
 

@@ -7,8 +7,7 @@ import type { GuestLib } from './guest-lib.js'
  * on the host's mysql2. Evaluated inside the sandbox on first `require`; self-contained.
  */
 function mysqlModule(lib: GuestLib) {
-  const { call, sync } = lib
-  const later = (fn: unknown, ...args: unknown[]) => { if (typeof fn === 'function') fn(...args) }
+  const { call, sync, invoke: later } = lib
 
   function createConnection(config: unknown) {
     const id = sync('mysql', 'open', { config })

@@ -7,7 +7,7 @@ import type { GuestLib } from './guest-lib.js'
  * forms. The work runs on the host's pg. Evaluated inside the sandbox on first `require`.
  */
 function pgModule(lib: GuestLib) {
-  const { call, sync, settle } = lib
+  const { call, sync, settle, invoke } = lib
 
   class Client {
     private readonly id: number
@@ -31,8 +31,8 @@ function pgModule(lib: GuestLib) {
   function connect(config: unknown, cb: (err: unknown, client?: Client, done?: () => void) => void) {
     const client = new Client(config)
     call('pg', 'connect', { id: (client as any).id }).then(
-      () => cb(null, client, () => { /* the client closes when the run ends */ }),
-      (e: unknown) => cb(e),
+      () => invoke(cb, null, client, () => { /* the client closes when the run ends */ }),
+      (e: unknown) => invoke(cb, e),
     )
   }
   class Pool {
