@@ -82,7 +82,7 @@ afterAll(async () => {
 /** Runs a script that connects to the capture server, on a runner started with the current environment. */
 async function connectOnce(source: string): Promise<Seen> {
   // Workers are started with the runner: each case gets its own, after setting the environment.
-  const runner = new QuickJsRunner({ workers: 1, timeoutMs: 3000 })
+  const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
   try {
     const before = capture.seen.length
     const error = await runner.run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port) } }).catch((e: unknown) => e)
@@ -152,7 +152,7 @@ describe.runIf(DIALECTS.includes('mysql'))('the mysql shim', () => {
   it('refuses LOAD DATA LOCAL INFILE: no host file reaches the server', async () => {
     const secretFile = join(dir, 'host-secret.txt')
     writeFileSync(secretFile, 'host-file-secret-44\n')
-    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 3000 })
+    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
       const error = await runner.run(`function f(cb) {
         const c = require('mysql').createConnection({ host: configuration.HOST, port: configuration.PORT, user: configuration.USER, password: configuration.PASSWORD, database: configuration.DB })

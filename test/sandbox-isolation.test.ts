@@ -110,7 +110,7 @@ describe('global belongs to a connection, not to its name', () => {
   }`
 
   it('two connections with the same name share nothing', async () => {
-    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 5000 })
+    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
       const owner = new CustomScriptConnection({ name: 'same-name', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'owner-api-token-1' } })
       const copycat = new CustomScriptConnection({ name: 'same-name', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'other-token-22' } })
@@ -123,7 +123,7 @@ describe('global belongs to a connection, not to its name', () => {
   })
 
   it("closing a connection drops its state from the runner, and it runs no more scripts", async () => {
-    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 5000 })
+    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
       const a = new CustomScriptConnection({ name: 'closing', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'closing-token-1' } })
       const b = new CustomScriptConnection({ name: 'staying', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'staying-token-1' } })

@@ -29,7 +29,7 @@ export {
   signupInputSchema, loginInputSchema, requestContextSchema, userPatchSchema, ticketOptionsSchema,
   changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema, changeOwnPasswordInputSchema,
 } from './input/schemas.js'
-export { metadataSchema } from './input/text.js'
+export { metadataSchema, MAX_METADATA_BYTES, MAX_METADATA_DEPTH } from './input/text.js'
 
 export { PasswordPolicy, passwordPolicyOptionsSchema, passwordPolicyLevels, MIN_BLOCKLIST_ENTRIES } from './password/policy.js'
 export type { PasswordPolicyOptions, PasswordPolicyLevel, PersonalInfo } from './password/policy.js'

@@ -82,7 +82,7 @@ export class QuickJsRunner implements ScriptRunner {
     const logs = outcome.logs
     if (outcome.kind === 'ok') {
       if (o.global) this.globals.set(o.global, outcome.globalJson)
-      return { value: outcome.valueJson === undefined ? undefined : JSON.parse(outcome.valueJson), logs }
+      return { value: outcome.valueJson === undefined ? undefined : parseGuestJson(outcome.valueJson), logs }
     }
     throw toSdkError(outcome, scriptName, logs)
   }
@@ -101,6 +101,19 @@ export class QuickJsRunner implements ScriptRunner {
   get stats(): { workersStarted: number; workersKilled: number; connections: number } {
     return { workersStarted: this.pool.stats.started, workersKilled: this.pool.stats.killed, connections: this.globals.size }
   }
+}
+
+/**
+ * A guest's JSON as the host gets it: every `__proto__` key and `constructor.prototype`
+ * is dropped, so a host's `Object.assign({}, value)` or deep merge gets no guest-chosen prototype.
+ */
+function parseGuestJson(text: string): unknown {
+  // The reviver runs children first: a constructor's object is complete when it is seen.
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === '__proto__') return undefined
+    if (key === 'constructor' && typeof value === 'object' && value !== null) delete (value as Record<string, unknown>)['prototype']
+    return value
+  })
 }
 
 /**

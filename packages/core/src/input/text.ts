@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, plainJsonCopy } from './plain-json.js'
 
 // A lone surrogate cannot be encoded as UTF-8; databases and bcrypt would each mangle it
 // differently. With the `u` flag, \p{Cs} matches exactly the unpaired halves.
@@ -17,28 +18,22 @@ export function text(max: number) {
     .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)')
 }
 
-/** The largest JSON text accepted for `user_metadata` or `app_metadata`. */
-export const MAX_METADATA_BYTES = 16 * 1024
-
 /**
- * A plain JSON object of at most {@link MAX_METADATA_BYTES}. The result is a deep copy made
- * by JSON round-trip, so getters, class instances and prototype tricks in the input never
- * reach the store; `__proto__` survives only as an ordinary own key.
+ * `user_metadata` or `app_metadata`: a plain JSON object nested at most
+ * {@link MAX_METADATA_DEPTH} levels and at most {@link MAX_METADATA_BYTES} bytes as JSON,
+ * the same at signup, `updateUser`, import and in a script's profile. The result is a deep
+ * copy of own data properties only ({@link plainJsonCopy}), so getters, `toJSON`, class
+ * instances, inherited properties and `__proto__` never reach the store or the host.
  */
 export const metadataSchema = z
-  .custom<Record<string, unknown>>(
-    (v) => typeof v === 'object' && v !== null && !Array.isArray(v) &&
-      (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null),
-    'must be a plain object',
-  )
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be a plain object')
   .transform((v, ctx) => {
-    let json: string
-    try {
-      json = JSON.stringify(v)
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON-serialisable' })
+    const copied = plainJsonCopy(v, MAX_METADATA_DEPTH)
+    if ('problem' in copied) {
+      ctx.addIssue({ code: 'custom', message: copied.problem.message, path: copied.problem.path })
       return z.NEVER
     }
+    const json = JSON.stringify(copied.value)
     if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` })
       return z.NEVER
@@ -47,5 +42,7 @@ export const metadataSchema = z
       ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' })
       return z.NEVER
     }
-    return JSON.parse(json) as Record<string, unknown>
+    return copied.value as Record<string, unknown>
   })
+
+export { MAX_METADATA_BYTES, MAX_METADATA_DEPTH }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { metadataSchema } from '../input/text.js'
 
-const jsonObject = z.record(z.string(), z.unknown())
 
 /**
  * The normalised user profile. Every profile latchkey returns has this shape, and every
@@ -21,8 +21,8 @@ export const userProfileSchema = z.object({
   family_name: z.string().max(1024).optional(),
   nickname: z.string().max(1024).optional(),
   picture: z.string().max(4096).optional(),
-  user_metadata: jsonObject.optional(),
-  app_metadata: jsonObject.optional(),
+  user_metadata: metadataSchema.optional(),
+  app_metadata: metadataSchema.optional(),
   created_at: z.coerce.date().optional(),
   updated_at: z.coerce.date().optional(),
   last_login: z.coerce.date().optional(),

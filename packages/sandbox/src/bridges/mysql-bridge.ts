@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise'
 import type { EgressPolicy } from '../egress/egress-policy.js'
 import type { RunResources } from './run-resources.js'
 import type { SafeSqlConfig } from './sql-config.js'
-import { MAX_ROWS, SqlConnections } from './sql-connections.js'
+import { cappedRows, SqlConnections } from './sql-connections.js'
 
 /**
  * `require('mysql')` on the host's mysql2. The script's SQL text and `?` parameters go to
@@ -17,8 +17,7 @@ export class MysqlBridge extends SqlConnections<mysql.Connection> {
     const conn = await this.connection(id)
     const [result] = await conn.query({ sql, timeout: this.remainingMs() }, values as never)
     if (Array.isArray(result)) {
-      if (result.length > MAX_ROWS) throw new Error(`the query returned more than ${MAX_ROWS} rows`)
-      return { rows: result.map((row) => ({ ...row })) }
+      return { rows: cappedRows(result as object[]).map((row) => ({ ...row })) }
     }
     const header = result as unknown as Record<string, unknown>
     return { rows: null, info: { affectedRows: header['affectedRows'], insertId: header['insertId'], changedRows: header['changedRows'] } }

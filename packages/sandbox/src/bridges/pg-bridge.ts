@@ -2,7 +2,7 @@ import pg from 'pg'
 import type { EgressPolicy } from '../egress/egress-policy.js'
 import type { RunResources } from './run-resources.js'
 import type { SafeSqlConfig } from './sql-config.js'
-import { MAX_ROWS, SqlConnections } from './sql-connections.js'
+import { cappedRows, SqlConnections } from './sql-connections.js'
 
 /**
  * `require('pg')` on the host's pg: parameterised text plus values, a statement timeout
@@ -16,8 +16,7 @@ export class PgBridge extends SqlConnections<pg.Client> {
   async query(id: number, text: string, values: unknown): Promise<unknown> {
     const client = await this.connection(id)
     const result = await client.query({ text, values: Array.isArray(values) ? values : [] })
-    if (result.rows.length > MAX_ROWS) throw new Error(`the query returned more than ${MAX_ROWS} rows`)
-    return { rows: result.rows, rowCount: result.rowCount, command: result.command, fields: result.fields.map((f) => ({ name: f.name })) }
+    return { rows: cappedRows(result.rows), rowCount: result.rowCount, command: result.command, fields: result.fields.map((f) => ({ name: f.name })) }
   }
 
   protected async create(config: SafeSqlConfig, address: string): Promise<pg.Client> {

@@ -4,6 +4,19 @@ import { safeSqlConfig, type SafeSqlConfig } from './sql-config.js'
 
 /** Rows a query may return to a script. */
 export const MAX_ROWS = 10_000
+/** Bytes of JSON a query may return to a script: rows are capped by size, not only by count. */
+export const MAX_RESULT_BYTES = 8 * 1024 * 1024
+
+/** Refuses a result over the row or byte cap before it is sent towards the guest. */
+export function cappedRows<R>(rows: R[]): R[] {
+  if (rows.length > MAX_ROWS) throw new Error(`the query returned more than ${MAX_ROWS} rows`)
+  let bytes = 0
+  for (const row of rows) {
+    bytes += Buffer.byteLength(JSON.stringify(row) ?? '') + 1
+    if (bytes > MAX_RESULT_BYTES) throw new Error(`the query returned more than ${MAX_RESULT_BYTES} bytes`)
+  }
+  return rows
+}
 
 /**
  * The SQL connections one run opened, by id. A script's `createConnection` / `new Client`

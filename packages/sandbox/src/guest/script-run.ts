@@ -5,6 +5,9 @@ import { Redactor, WITHHELD } from '../redact.js'
 import { GUEST_MODULE_SOURCES } from './modules/index.js'
 import { PRELUDE_SOURCE, type GuestLimits } from './prelude.js'
 
+/** A host→guest copy that the guest's heap has no room for. */
+class GuestOutOfMemory extends Error {}
+
 const STANDARD_ERROR_NAMES = new Set([
   'Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'InternalError', 'AggregateError',
   'NonError', 'EgressDeniedError',
@@ -69,7 +72,16 @@ export class ScriptRun {
     }
     fn('log', (level, text) => { this.log(this.text(level, 16) ?? 'log', this.text(text, RUN_LIMITS.logBytes) ?? '[a log line too long to capture]') })
     fn('call', (module, op, args) => this.hostCall(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes)))
-    fn('sync', (module, op, args) => ctx.newString(this.hostSync(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes))))
+    fn('sync', (module, op, args) => {
+      const reply = this.hostSync(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes))
+      try {
+        return this.guestString(reply, `result of ${this.text(module, 64)}.${this.text(op, 64)}`)
+      } catch (error) {
+        if (!(error instanceof GuestOutOfMemory)) throw error
+        this.finish({ kind: 'sandbox_error', message: error.message, retryable: false, logs: this.logs })
+        throw new Error('out of memory')
+      }
+    })
     fn('timer', (ms) => this.timer(ctx.typeof(ms) === 'number' ? ctx.getNumber(ms) : 0))
     fn('done', (kind, json) => { this.guestDone(this.text(kind, 8), json) })
     fn('load', (name) => {
@@ -129,7 +141,7 @@ export class ScriptRun {
   private begin(): void {
     const ctx = this.ctx!
     const job = this.job
-    const strings = [job.configurationJson, job.globalJson].map((x) => ctx.newString(x))
+    const strings = [job.configurationJson, job.globalJson].map((x) => this.guestString(x, 'configuration and global'))
     const configured = ctx.callFunction(this.setup!, ctx.undefined, strings[0]!, strings[1]!)
     for (const h of strings) h.dispose()
     ctx.unwrapResult(configured).dispose()
@@ -140,8 +152,8 @@ export class ScriptRun {
       return
     }
     evaluated.value.dispose()
-    const args = ctx.newString(job.argsJson)
-    const name = ctx.newString(job.scriptName)
+    const args = this.guestString(job.argsJson, 'arguments')
+    const name = this.guestString(job.scriptName, 'name')
     const called = ctx.callFunction(this.start!, ctx.undefined, args, name)
     args.dispose()
     name.dispose()
@@ -150,6 +162,25 @@ export class ScriptRun {
   }
 
   // ---- what the guest can ask of the host ------------------------------------------
+
+  /**
+   * Copies a host string into the guest, checking first that its heap has room: the
+   * library's own copy writes through whatever malloc returns, 0 included, which would
+   * corrupt the module. A probe allocation as large as the copy and the string together
+   * is made and freed; the copy then reuses that space.
+   */
+  private guestString(text: string, what: string): QuickJSHandle {
+    const ctx = this.ctx!
+    const module = (ctx as unknown as { module: { _malloc(n: number): number; _free(p: number): void; lengthBytesUTF8(s: string): number } }).module
+    const needed = module.lengthBytesUTF8(text) + 1 + 2 * text.length + 1024
+    const probe = module._malloc(needed)
+    if (probe === 0) {
+      const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`
+      throw new GuestOutOfMemory(`${scriptLabel(this.job.scriptName)} ran out of memory: the ${what} (${mb(text.length)}) does not fit in its free memory.`)
+    }
+    module._free(probe)
+    return ctx.newString(text)
+  }
 
   /** A guest string, or null when it is not a string or longer than `max`. */
   private text(handle: QuickJSHandle, max: number): string | null {
@@ -199,8 +230,8 @@ export class ScriptRun {
       args = {}
     }
     this.services.call(module, op, args, this).then(
-      (value) => this.settle(deferred, true, JSON.stringify(value ?? null)),
-      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error), error instanceof Error ? error.name : 'Error'),
+      (value) => this.settle(deferred, true, JSON.stringify(value ?? null), 'Error', label),
+      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error), error instanceof Error ? error.name : 'Error', label),
     )
     return deferred.handle
   }
@@ -219,12 +250,19 @@ export class ScriptRun {
     return deferred.handle
   }
 
-  private settle(deferred: QuickJSDeferredPromise, ok: boolean, text: string, errorName = 'Error'): void {
+  private settle(deferred: QuickJSDeferredPromise, ok: boolean, text: string, errorName = 'Error', label = 'a host call'): void {
     this.awaiting.delete(deferred)
     this.deferreds.delete(deferred)
     const ctx = this.ctx
     if (this.finished || !ctx || !ctx.alive || !deferred.alive) return
-    const value = ok ? ctx.newString(text) : ctx.newError({ name: errorName, message: text })
+    let value: QuickJSHandle
+    try {
+      value = ok ? this.guestString(text, `result of ${label}`) : ctx.newError({ name: errorName, message: text.slice(0, RUN_LIMITS.errorMessageChars) })
+    } catch (error) {
+      if (!(error instanceof GuestOutOfMemory)) throw error
+      this.finish({ kind: 'sandbox_error', message: error.message, retryable: false, logs: this.logs })
+      return
+    }
     if (ok) deferred.resolve(value)
     else deferred.reject(value)
     value.dispose()

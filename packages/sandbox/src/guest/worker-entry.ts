@@ -39,7 +39,8 @@ interface Slot {
 /** Slots prepared off the critical path, so a run finds one ready. */
 const STOCK = 2
 const stock: Slot[] = []
-let preparing = false
+/** The preparation in flight, if any: one at a time, so runs never compete with it for the CPU. */
+let preparing: Promise<void> | null = null
 
 async function newSlot(): Promise<Slot> {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)) })
@@ -50,17 +51,20 @@ async function newSlot(): Promise<Slot> {
 /** Tops the stock up, one slot per turn of the event loop, so runs that arrive are not held up. */
 function replenish(): void {
   if (preparing || stock.length >= STOCK) return
-  preparing = true
-  setImmediate(() => {
-    newSlot().then(
-      (slot) => { stock.push(slot) },
-      // A slot that cannot be built now is built on demand by the next run, which reports why.
-      () => undefined,
-    ).finally(() => {
-      preparing = false
+  preparing = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(newSlot)
+    // A slot that cannot be built now is built on demand by the next run, which reports why.
+    .then((slot) => { stock.push(slot) }, () => undefined)
+    .finally(() => {
+      preparing = null
       replenish()
     })
-  })
+}
+
+/** A prepared slot; one being prepared is awaited rather than built twice. */
+async function takeSlot(): Promise<Slot> {
+  if (stock.length === 0 && preparing) await preparing
+  return stock.shift() ?? newSlot()
 }
 
 // ---- host services --------------------------------------------------------------------
@@ -141,7 +145,7 @@ const services: HostServices = {
 
 async function run(id: number, job: RunJob): Promise<void> {
   try {
-    const slot = stock.shift() ?? (await newSlot())
+    const slot = await takeSlot()
     replenish()
     const outcome = await slot.sandbox.execute(job)
     // Answer first; closing what the run opened can follow. The slot itself is dropped.
