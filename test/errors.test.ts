@@ -19,6 +19,7 @@ const CODES: Record<string, string> = {
   NotSupportedError: 'not_supported',
   ScriptError: 'script_error',
   ScriptTimeoutError: 'script_timeout',
+  ScriptRunnerBusyError: 'runner_busy',
   EgressDeniedError: 'egress_denied',
   StoreUnavailableError: 'store_unavailable',
   MigrationConflictError: 'migration_conflict',

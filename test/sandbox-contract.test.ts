@@ -254,10 +254,11 @@ describe('isolation between workers', () => {
     expect(bad.status === 'rejected' && bad.reason).toBeInstanceOf(ScriptTimeoutError)
     expect(good).toEqual({ status: 'fulfilled', value: { value: 'steady', logs: [] } })
     expect(local.stats.workersKilled).toBe(1)
-    expect((await local.run('function f(cb) { cb(null, 1) }', [])).value).toBe(1)
+    // The deadline counts from run(), and a replacement worker must start first: a generous one.
+    expect((await local.run('function f(cb) { cb(null, 1) }', [], { timeoutMs: 20_000 })).value).toBe(1)
     await local.close()
   })
-  it('runs sharing a killed worker fail with a retryable ScriptError', async () => {
+  it('a run that had not begun on a killed worker is moved to another and finishes', async () => {
     const local = new QuickJsRunner({ timeoutMs: 400, workers: 1, concurrencyPerWorker: 2 })
     const runaway = 'function f(cb) { cb(null, new Array(1e9).join("").length) }'
     const [bad, neighbour] = await Promise.allSettled([
@@ -265,8 +266,8 @@ describe('isolation between workers', () => {
       local.run('function f(cb) { setTimeout(() => cb(null, "late"), 5000) }', [], { timeoutMs: 10_000 }),
     ])
     expect(bad.status === 'rejected' && bad.reason).toBeInstanceOf(ScriptTimeoutError)
-    expect(neighbour.status === 'rejected' && neighbour.reason).toBeInstanceOf(ScriptError)
-    expect(neighbour.status === 'rejected' && (neighbour.reason as ScriptError).retryable).toBe(true)
+    // The runaway held the worker's thread, so the neighbour never began there (item 5 of issue 12).
+    expect(neighbour).toEqual({ status: 'fulfilled', value: { value: 'late', logs: [] } })
     await local.close()
   })
 })

@@ -85,7 +85,7 @@ async function connectOnce(source: string): Promise<Seen> {
   const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
   try {
     const before = capture.seen.length
-    const error = await runner.run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port) } }).catch((e: unknown) => e)
+    const error = await runner.run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port).padStart(6, '0') } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ScriptError)
     expect((error as ScriptError).message).toMatch(/password authentication failed/)
     expect(capture.seen.length).toBe(before + 1)

@@ -4,7 +4,7 @@
 export {
   LatchkeyError, WrongUsernameOrPasswordError, UserExistsError, UserNotFoundError, PasswordPolicyError,
   PasswordLeakedError, InvalidInputError, ValidationError, UnauthorizedError, TooManyAttemptsError,
-  InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, EgressDeniedError,
+  InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, ScriptRunnerBusyError, EgressDeniedError,
   StoreUnavailableError, MigrationConflictError, PasswordChangeRequiredError,
 } from './errors/errors.js'
 export type { InputIssue, InputIssueCode, LatchkeyErrorCode, PolicyRuleResult } from './errors/errors.js'

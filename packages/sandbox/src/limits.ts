@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { WorkerLostEvent } from './pool/sandbox-pool.js'
 
 /** Options of a {@link QuickJsRunner}; every one is validated at construction. */
 export const quickJsRunnerOptionsSchema = z.strictObject({
@@ -10,6 +11,10 @@ export const quickJsRunnerOptionsSchema = z.strictObject({
   memoryLimitBytes: z.number().int().min(32 * 1024 * 1024).max(1024 * 1024 * 1024).optional(),
   /** Runs one worker interleaves while they await host calls. Default 8. */
   concurrencyPerWorker: z.number().int().min(1).max(64).optional(),
+  /** Runs that may wait for a worker; past it `run` fails at once with ScriptRunnerBusyError. Default 256. */
+  maxQueued: z.number().int().min(0).max(100_000).optional(),
+  /** Receives the runner's events: `worker_lost` names the connection whose script did not stop. */
+  onEvent: z.custom<(event: WorkerLostEvent) => void>((v) => typeof v === 'function', 'must be a function').optional(),
 })
 export type QuickJsRunnerOptions = z.input<typeof quickJsRunnerOptionsSchema>
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import {
-  egressSchema, EgressDeniedError, InvalidInputError, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
+  egressSchema, EgressDeniedError, InvalidInputError, ScriptError, ScriptRunnerBusyError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
   WrongUsernameOrPasswordError, type ScriptRunner, type ScriptRunOptions, type ScriptRunResult,
 } from '@latchkey/core'
 import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
@@ -17,6 +17,8 @@ export const scriptRunOptionsSchema = z.strictObject({
   egress: egressSchema.optional(),
   redact: z.array(z.string().max(64 * 1024)).max(1024).optional(),
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
+  retrySafe: z.boolean().optional(),
+  connection: z.string().max(256).optional(),
 })
 
 /**
@@ -46,7 +48,8 @@ export class QuickJsRunner implements ScriptRunner {
     if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
     const o = parsed.data
     this.timeoutMs = o.timeoutMs ?? 20_000
-    this.pool = new SandboxPool(o.workers ?? availableParallelism(), o.concurrencyPerWorker ?? 8, o.memoryLimitBytes ?? 64 * 1024 * 1024)
+    const onEvent = o.onEvent ?? (() => undefined)
+    this.pool = new SandboxPool(o.workers ?? availableParallelism(), o.concurrencyPerWorker ?? 8, o.memoryLimitBytes ?? 64 * 1024 * 1024, o.maxQueued ?? 256, onEvent)
   }
 
   /**
@@ -55,6 +58,7 @@ export class QuickJsRunner implements ScriptRunner {
    * function; rejects with the SDK error a script error maps to (SPEC §3).
    */
   async run(source: string, args: unknown[], opts: ScriptRunOptions = {}): Promise<ScriptRunResult> {
+    const called = Date.now()
     if (typeof source !== 'string' || source.length > RUN_LIMITS.sourceBytes) {
       throw new InvalidInputError([{ path: ['source'], code: 'invalid_type', message: `must be a string of at most ${RUN_LIMITS.sourceBytes} characters` }])
     }
@@ -67,6 +71,7 @@ export class QuickJsRunner implements ScriptRunner {
     const o = parsed.data
     const scriptName = o.scriptName ?? 'script'
     const secrets = [...(o.redact ?? []), ...Object.values(o.configuration ?? {})]
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs
     const outcome = await this.pool.submit({
       source,
       argsJson,
@@ -76,8 +81,9 @@ export class QuickJsRunner implements ScriptRunner {
       ...(o.global ? { connection: o.global } : {}),
       egress: o.egress?.allow ?? [],
       redact: secrets,
-      timeoutMs: o.timeoutMs ?? this.timeoutMs,
-    })
+      deadline: called + timeoutMs,
+      timeoutMs,
+    }, { lane: o.global ?? '', retrySafe: o.retrySafe ?? false, connection: o.connection })
     // Guest text (logs, error fields) was scrubbed once, in the worker, before any cut.
     const logs = outcome.logs
     if (outcome.kind === 'ok') {
@@ -127,6 +133,8 @@ function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: st
       return new ScriptTimeoutError(outcome.message, { scriptName, logs })
     case 'sandbox_error':
       return new ScriptError(outcome.message, { scriptName, logs, retryable: outcome.retryable })
+    case 'busy':
+      return new ScriptRunnerBusyError(outcome.message)
     case 'script_error': {
       const e = outcome.error
       if (e.kind === 'WrongUsernameOrPasswordError') return new WrongUsernameOrPasswordError()

@@ -490,6 +490,9 @@ implements DatabaseConnection {
         scriptName: script,
         configuration: this.configuration,
         global: this.handle,
+        connection: this.name,
+        // Reads may run again if a runaway script of another connection costs them their worker; writes never.
+        retrySafe: script === 'login' || script === 'get_user',
         egress: this.egress,
         redact: [...secrets, ...Object.values(this.configuration)],
         ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),

@@ -210,6 +210,20 @@ export class ScriptTimeoutError extends LatchkeyError<'script_timeout'> {
   }
 }
 
+/**
+ * The script runner's queue is full: the run was refused at once, without waiting.
+ * Retryable: try again shortly, or answer 503 with Retry-After.
+ */
+export class ScriptRunnerBusyError extends LatchkeyError<'runner_busy'> {
+  static override readonly kind = 'ScriptRunnerBusyError'
+  static readonly code = 'runner_busy'
+  static readonly httpStatus = 503
+  readonly retryable = true
+  constructor(message = 'The script runner is busy: too many runs are waiting. Try again shortly.') {
+    super(ScriptRunnerBusyError.code, message)
+  }
+}
+
 export class EgressDeniedError extends LatchkeyError<'egress_denied'> {
   static override readonly kind = 'EgressDeniedError'
   static readonly code = 'egress_denied'

@@ -28,7 +28,16 @@ export interface ScriptRunOptions {
   egress?: { allow: string[] }
   /** Values scrubbed from logs and error messages. */
   redact?: string[]
+  /** Wall-clock limit, counted from the call to `run`: time waiting in the runner's queue is part of it. */
   timeoutMs?: number
+  /**
+   * The run only reads, so the runner may run it a second time when the worker it was
+   * on is lost to another connection's runaway script. A connection sets it for `login`
+   * and `get_user`, never for a write.
+   */
+  retrySafe?: boolean
+  /** The connection's name, for the runner's events to the host only; never shown to a script. */
+  connection?: string
 }
 
 export interface ScriptRunResult {

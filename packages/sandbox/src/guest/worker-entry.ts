@@ -6,8 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant } from 'quickjs-emscripten-core'
 import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
 import { cryptoAsync, cryptoSync } from '../bridges/crypto-bridge.js'
-import { HttpBridge, type HttpRequestArgs } from '../bridges/http-bridge.js'
-import { MysqlBridge } from '../bridges/mysql-bridge.js'
+import { HttpBridge, preloadHttp, type HttpRequestArgs } from '../bridges/http-bridge.js'
+import { MysqlBridge, preloadMysql } from '../bridges/mysql-bridge.js'
 import { PgBridge } from '../bridges/pg-bridge.js'
 import { RunResources } from '../bridges/run-resources.js'
 import { EgressPolicy } from '../egress/egress-policy.js'
@@ -58,6 +58,8 @@ function replenish(): void {
     .finally(() => {
       preparing = null
       replenish()
+      // Sandboxes first, drivers after: a worker becomes ready for runs before it loads them.
+      if (stock.length >= STOCK) setImmediate(() => { preloadHttp(); preloadMysql() })
     })
 }
 
@@ -147,6 +149,11 @@ async function run(id: number, job: RunJob): Promise<void> {
   try {
     const slot = await takeSlot()
     replenish()
+    if (cancelled.delete(id)) {
+      stock.unshift(slot)
+      return
+    }
+    post({ type: 'started', id })
     const outcome = await slot.sandbox.execute(job)
     // Answer first; closing what the run opened can follow. The slot itself is dropped.
     post({ type: 'done', id, outcome })
@@ -160,9 +167,16 @@ function post(message: FromWorker): void {
   port.postMessage(message)
 }
 
+/** Runs the pool gave up on before they began. */
+const cancelled = new Set<number>()
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') {
     void run(message.id, message.job)
+    return
+  }
+  if (message.type === 'cancel') {
+    cancelled.add(message.id)
     return
   }
   const pending = hostCalls.get(message.id)

@@ -22,6 +22,8 @@ export type RunOutcome =
   | { kind: 'script_error'; error: GuestError; logs: string[] }
   | { kind: 'timeout'; message: string; logs: string[] }
   | { kind: 'sandbox_error'; message: string; retryable: boolean; logs: string[] }
+  /** Refused at once: the runner's queue of waiting runs is full. */
+  | { kind: 'busy'; message: string; logs: string[] }
 
 export interface GuestError {
   /** 'WrongUsernameOrPasswordError' | 'ValidationError' | 'UnauthorizedError' | 'Error' */
@@ -36,10 +38,14 @@ export interface GuestError {
 
 export type ToWorker =
   | { type: 'run'; id: number; job: RunJob }
+  /** The run's deadline passed before the worker began it: it must not begin. */
+  | { type: 'cancel'; id: number }
   | { type: 'host-result'; id: number; ok: true; value: unknown }
   | { type: 'host-result'; id: number; ok: false; message: string; name?: string }
 
 export type FromWorker =
+  /** The worker has begun the run: from here on, the script may have had effects. */
+  | { type: 'started'; id: number }
   | { type: 'done'; id: number; outcome: RunOutcome }
   /** A bridge call the main thread serves (bcrypt runs on core's process-wide hash pool). */
   | { type: 'host-call'; id: number; module: string; op: string; args: unknown }

@@ -8,10 +8,42 @@ import { scriptLabel } from '../guest/script-run.js'
 import { TokenCache } from '../client-credentials/token-cache.js'
 import { tokenRequestSchema } from '../client-credentials/token-request.js'
 
-interface Active {
+/** What the pool knows of a run besides its job: never sent to a worker. */
+export interface RunPlacement {
+  /** The connection's handle (its `global`), or '' for a run without one: runs of one lane share workers first. */
+  lane: string
+  /** The caller allows a second attempt after its worker was lost (reads such as login and get_user). */
+  retrySafe: boolean
+  /** The connection's name, for the host's events only. */
+  connection: string | undefined
+}
+
+/** A worker was terminated because a run on it did not stop: which run, and whom it cost. */
+export interface WorkerLostEvent {
+  type: 'worker_lost'
+  /** The culprit's connection name and script, for the host (never told to another tenant). */
+  connection: string | undefined
+  scriptName: string
+  /** Runs of other connections that were on the worker: moved, re-run, or failed as retryable. */
+  moved: number
+  rerun: number
+  failed: number
+}
+
+interface Pending {
   job: RunJob
+  placement: RunPlacement
   resolve: (outcome: RunOutcome) => void
+  /** Ends the wait in the queue at the run's deadline. */
+  expiry: NodeJS.Timeout | null
+  /** Whether the run has already been re-run once after losing its worker. */
+  rerun: boolean
+}
+
+interface Active extends Pending {
   hardKill: NodeJS.Timeout
+  /** Set when the worker reports that the run has begun. */
+  started: boolean
 }
 
 interface SandboxWorker {
@@ -22,33 +54,46 @@ interface SandboxWorker {
   lastUsed: number
 }
 
-interface Queued {
-  job: Omit<RunJob, 'deadline'>
-  resolve: (outcome: RunOutcome) => void
-}
-
 /**
  * The worker threads that run scripts. The WebAssembly module is compiled once here and
- * shared with every worker. A worker that does not stop a run by its deadline (one long
- * builtin call, say) is terminated and replaced; its other runs fail as retryable.
+ * shared with every worker.
+ *
+ * - A run's deadline counts from `run()`: time in the queue is part of it, and the queue
+ *   is bounded (past it, a run is refused at once as busy).
+ * - Runs of one connection (one lane) go to workers that hold only that lane's runs, or
+ *   none, before they share a worker with another connection's runs.
+ * - A worker that does not stop a run by its deadline (one long builtin call, say) is
+ *   terminated and replaced. The culprit times out; runs of others that had not begun are
+ *   moved to another worker, begun ones are re-run once when marked `retrySafe`, and the
+ *   rest fail as retryable, saying only that their worker was lost to another run.
  */
 export class SandboxPool {
   private readonly workers: SandboxWorker[] = []
-  private readonly queue: Queued[] = []
+  private readonly queue: Pending[] = []
   private nextId = 1
   private wasm: Promise<WebAssembly.Module> | null = null
+  private compiled: WebAssembly.Module | null = null
   private closed = false
   /** Client-credentials tokens of every connection on this runner, shared by its workers. */
   private readonly tokens = new TokenCache()
   /** Worker start-ups and hard kills so far, for benchmarks and diagnostics. */
   readonly stats = { started: 0, killed: 0 }
 
-  constructor(private readonly size: number, private readonly concurrency: number, private readonly memoryLimitBytes: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly concurrency: number,
+    private readonly memoryLimitBytes: number,
+    private readonly maxQueued: number,
+    private readonly onWorkerLost: (event: WorkerLostEvent) => void,
+  ) {}
 
-  submit(job: Omit<RunJob, 'deadline'>): Promise<RunOutcome> {
+  submit(job: RunJob, placement: RunPlacement): Promise<RunOutcome> {
     if (this.closed) return Promise.resolve({ kind: 'sandbox_error', message: 'The script runner is closed.', retryable: false, logs: [] })
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.resolve({ kind: 'busy', message: `The script runner is busy: ${this.maxQueued} runs are already waiting. Try again shortly.`, logs: [] })
+    }
     return new Promise((resolve) => {
-      this.queue.push({ job, resolve })
+      this.enqueue({ job, placement, resolve, expiry: null, rerun: false }, false)
       void this.dispatch()
     })
   }
@@ -56,34 +101,75 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.closed = true
     this.tokens.close()
-    for (const q of this.queue.splice(0)) q.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
-    await Promise.all(this.workers.splice(0).map((w) => this.kill(w, 'The script runner was closed.')))
+    for (const q of this.queue.splice(0)) {
+      if (q.expiry) clearTimeout(q.expiry)
+      q.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
+    }
+    await Promise.all(this.workers.splice(0).map((w) => this.kill(w, null)))
   }
 
+  /** Queues a run (at the front when it is moved from a lost worker), timing it out at its deadline. */
+  private enqueue(pending: Pending, front: boolean): void {
+    const wait = pending.job.deadline - Date.now()
+    pending.expiry = setTimeout(() => {
+      const index = this.queue.indexOf(pending)
+      if (index === -1) return
+      this.queue.splice(index, 1)
+      pending.resolve({ kind: 'timeout', message: `${scriptLabel(pending.job.scriptName)} timed out after ${pending.job.timeoutMs} ms while waiting for a sandbox worker.`, logs: [] })
+    }, Math.max(0, wait))
+    if (front) this.queue.unshift(pending)
+    else this.queue.push(pending)
+  }
+
+  /** Places queued runs on workers: at once when the WebAssembly module is compiled, else after. */
   private async dispatch(): Promise<void> {
-    const wasm = await (this.wasm ??= loadWasm())
+    const wasm = this.compiled ?? (this.compiled = await (this.wasm ??= loadWasm()))
     // From here on nothing awaits, so two dispatches never both decide to spawn.
     while (this.queue.length > 0 && !this.closed) {
       const live = this.workers.filter((w) => !w.dead)
-      // The pool starts whole on first use, so runs spread over the cores. The least loaded
-      // worker takes the run; among equals the one idle longest, which has had the most
-      // time to prepare its next sandbox off the critical path.
+      // The pool starts whole on first use, so runs spread over the cores.
       while (live.length < this.size) live.push(this.spawn(wasm))
-      const target = live.filter((w) => w.active.size < this.concurrency)
-        .sort((a, b) => a.active.size - b.active.size || a.lastUsed - b.lastUsed)[0]
-      if (!target || this.queue.length === 0) return
-      const { job: partial, resolve } = this.queue.shift()!
-      const job: RunJob = { ...partial, deadline: Date.now() + partial.timeoutMs }
-      const id = this.nextId++
-      const worker = target
-      worker.lastUsed = this.nextId
-      const hardKill = setTimeout(() => {
-        this.stats.killed += 1
-        void this.kill(worker, 'The sandbox worker was replaced after a script on it did not stop at its deadline.')
-      }, partial.timeoutMs + RUN_LIMITS.hardKillGraceMs)
-      worker.active.set(id, { job, resolve, hardKill })
-      this.send(worker, { type: 'run', id, job })
+      const next = this.queue[0]!
+      const target = this.pick(live, next.placement.lane)
+      if (!target) return
+      this.queue.shift()
+      if (next.expiry) clearTimeout(next.expiry)
+      this.start(target, next)
     }
+  }
+
+  /**
+   * The worker for a run of `lane`: among workers with room, those holding only this
+   * lane's runs (or none) first, then the least loaded; among equals the one idle
+   * longest, which has had the most time to prepare its next sandbox.
+   */
+  private pick(live: SandboxWorker[], lane: string): SandboxWorker | undefined {
+    const mixes = (w: SandboxWorker) => [...w.active.values()].some((a) => a.placement.lane !== lane) ? 1 : 0
+    return live.filter((w) => w.active.size < this.concurrency)
+      .sort((a, b) => mixes(a) - mixes(b) || a.active.size - b.active.size || a.lastUsed - b.lastUsed)[0]
+  }
+
+  private start(worker: SandboxWorker, pending: Pending): void {
+    const id = this.nextId++
+    worker.lastUsed = this.nextId
+    const hardKill = setTimeout(() => {
+      const active = worker.active.get(id)
+      if (!active) return
+      // A worker that never began the run (still starting, or its thread held by another
+      // run) is not to blame for it: the run times out, and the worker is told to skip it.
+      if (!active.started) {
+        worker.active.delete(id)
+        this.send(worker, { type: 'cancel', id })
+        this.updateRef(worker)
+        active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms while waiting for a sandbox worker.`, logs: [] })
+        void this.dispatch()
+        return
+      }
+      this.stats.killed += 1
+      void this.kill(worker, id)
+    }, Math.max(0, pending.job.deadline - Date.now()) + RUN_LIMITS.hardKillGraceMs)
+    worker.active.set(id, { ...pending, expiry: null, hardKill, started: false })
+    this.send(worker, { type: 'run', id, job: pending.job })
   }
 
   private spawn(wasmModule: WebAssembly.Module): SandboxWorker {
@@ -95,8 +181,8 @@ export class SandboxPool {
     const entry: SandboxWorker = { worker, active: new Map(), dead: false, lastUsed: 0 }
     this.stats.started += 1
     worker.on('message', (message: FromWorker) => this.onMessage(entry, message))
-    worker.on('error', (error) => void this.kill(entry, `The sandbox worker failed: ${error.message}`))
-    worker.on('exit', () => void this.kill(entry, 'The sandbox worker exited.'))
+    worker.on('error', () => void this.kill(entry, undefined))
+    worker.on('exit', () => void this.kill(entry, undefined))
     // Idle workers never keep the host alive; a worker with runs in flight does (see below).
     worker.unref()
     this.workers.push(entry)
@@ -104,6 +190,11 @@ export class SandboxPool {
   }
 
   private onMessage(entry: SandboxWorker, message: FromWorker): void {
+    if (message.type === 'started') {
+      const active = entry.active.get(message.id)
+      if (active) active.started = true
+      return
+    }
     if (message.type === 'done') {
       const active = entry.active.get(message.id)
       if (!active) return
@@ -138,20 +229,50 @@ export class SandboxPool {
     else entry.worker.unref()
   }
 
-  /** Ends a worker. Its runs past their deadline time out; the others may be retried. */
-  private async kill(entry: SandboxWorker, reason: string): Promise<void> {
+  /**
+   * Ends a worker. `culprit` is the run whose hard kill fired (null when the runner
+   * closes, undefined when the worker failed by itself): it times out. Every other run on
+   * the worker is moved if it had not begun, re-run once if it is retry-safe, and else
+   * fails as retryable; none is blamed for the culprit.
+   */
+  private async kill(entry: SandboxWorker, culprit: number | null | undefined): Promise<void> {
     if (entry.dead) return
     entry.dead = true
     const index = this.workers.indexOf(entry)
     if (index !== -1) this.workers.splice(index, 1)
-    const now = Date.now()
-    for (const active of entry.active.values()) {
+    const guilty = culprit == null ? undefined : entry.active.get(culprit)
+    const counts = { moved: 0, rerun: 0, failed: 0 }
+    for (const [id, active] of entry.active) {
       clearTimeout(active.hardKill)
-      active.resolve(now >= active.job.deadline
-        ? { kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms and did not stop; its sandbox worker was terminated.`, logs: [] }
-        : { kind: 'sandbox_error', message: reason, retryable: true, logs: [] })
+      if (id === culprit) {
+        active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms and did not stop; its sandbox worker was terminated.`, logs: [] })
+        continue
+      }
+      if (culprit === null) {
+        active.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
+        continue
+      }
+      const canRetry = !this.closed && Date.now() < active.job.deadline
+      if (canRetry && !active.started) {
+        counts.moved += 1
+        this.enqueue({ job: active.job, placement: active.placement, resolve: active.resolve, expiry: null, rerun: active.rerun }, true)
+      } else if (canRetry && active.placement.retrySafe && !active.rerun) {
+        counts.rerun += 1
+        this.enqueue({ job: active.job, placement: active.placement, resolve: active.resolve, expiry: null, rerun: true }, true)
+      } else {
+        counts.failed += 1
+        const why = guilty ? 'was lost to another run that did not stop' : 'failed'
+        active.resolve({ kind: 'sandbox_error', message: `${scriptLabel(active.job.scriptName)} could not finish: its sandbox worker ${why}. It may be retried.`, retryable: true, logs: [] })
+      }
     }
     entry.active.clear()
+    if (guilty) {
+      try {
+        this.onWorkerLost({ type: 'worker_lost', connection: guilty.placement.connection, scriptName: guilty.job.scriptName, ...counts })
+      } catch (error) {
+        process.emitWarning(`latchkey: a runner onEvent listener threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
     await entry.worker.terminate()
     void this.dispatch()
   }
