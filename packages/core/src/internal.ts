@@ -2,8 +2,8 @@
 // with core. Not the public API: no compatibility promise, names may change in any release.
 
 export { parseInput } from './input/parse-input.js'
-export { bcryptCompare, bcryptCost, bcryptHash, hashPoolStats } from './password/hash-pool.js'
-export type { HashPoolStats } from './password/hash-pool.js'
+export { bcryptCompare, bcryptCost, bcryptHash, hashPoolStats, scriptHashJob } from './password/hash-pool.js'
+export type { HashPoolStats, ScriptHashJob } from './password/hash-pool.js'
 export { canonicalIp, normalizeClientIp } from './attack/client-ip.js'
 export { normalizeEmail } from './profile/email.js'
 export { normalizeUsername } from './profile/username.js'

@@ -38,6 +38,9 @@ export const RUN_LIMITS = {
   timerDelayMs: 30_000,
   /** Host calls (bcrypt, crypto, network) awaiting at once. */
   inFlightHostCalls: 32,
+  /** bcrypt and pbkdf2 jobs of one run on the hash pool at once, and in all. */
+  hostJobsInFlight: 2,
+  hostJobsPerRun: 32,
   /** Promise jobs run before yielding to the worker's event loop. */
   jobsPerTurn: 1000,
   /** After the deadline, how long the worker gets before it is terminated. */
@@ -46,7 +49,10 @@ export const RUN_LIMITS = {
 
 /** Caps of the host bridges that scripts `require`. */
 export const BRIDGE_LIMITS = {
+  /** bcrypt.hash in scripts. */
   bcryptMaxCost: 12,
+  /** bcrypt.compare in scripts: imported legacy hashes of cost 13 and 14 still verify. */
+  bcryptMaxCompareCost: 14,
   pbkdf2MaxIterations: 1_000_000,
   /** pbkdf2Sync blocks the worker, so its cap is lower than the async one. */
   pbkdf2SyncMaxIterations: 200_000,

@@ -8,6 +8,11 @@ export type HashJob =
   | { op: 'hash'; password: string; cost: number }
   | { op: 'compare'; password: string; hash: string }
   | { op: 'legacy'; password: string; legacy: LegacyHash }
+  /** For scripts: pbkdf2 here, so it never takes a thread of libuv's pool from the host's fs and dns. */
+  | { op: 'pbkdf2'; password: string; salt: string; iterations: number; keylen: number; digest: string }
+
+/** Work a sandboxed script asks of the pool: queued behind built-in work. */
+export type ScriptHashJob = Extract<HashJob, { op: 'hash' | 'compare' | 'pbkdf2' }>
 
 export type HashJobResult =
   | { ok: true; value: string | boolean; computeMs: number }
@@ -17,6 +22,8 @@ interface Pending {
   job: HashJob & { id: number }
   resolve: (value: string | boolean) => void
   reject: (error: Error) => void
+  /** A script's job: it waits behind built-in ones and takes at most half the workers. */
+  script: boolean
 }
 
 interface Slot {
@@ -31,6 +38,9 @@ export interface HashPoolStats {
   workers: number
   jobs: number
   computeMs: number
+  /** Jobs scripts asked for that ran, and that were dropped unstarted when their run ended. */
+  scriptJobs: number
+  scriptJobsDropped: number
 }
 
 /**
@@ -41,14 +51,33 @@ export interface HashPoolStats {
 class HashPool {
   private readonly slots: Slot[] = []
   private readonly queue: Pending[] = []
+  /** Scripts' jobs: served only when no built-in job waits, on at most half the workers. */
+  private readonly scriptQueue: Pending[] = []
   private nextId = 1
-  private readonly stats: Omit<HashPoolStats, 'engine' | 'workers'> = { jobs: 0, computeMs: 0 }
+  private readonly stats: Omit<HashPoolStats, 'engine' | 'workers'> = { jobs: 0, computeMs: 0, scriptJobs: 0, scriptJobsDropped: 0 }
 
   constructor(private readonly size: number, private readonly engine: BcryptEngineName) {}
 
   run(job: HashJob): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject })
+      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject, script: false })
+      this.pump()
+    })
+  }
+
+  /** A script's job; if `signal` aborts before a worker takes it, it is dropped and rejected. */
+  runForScript(job: ScriptHashJob, signal: AbortSignal): Promise<string | boolean> {
+    if (signal.aborted) return Promise.reject(new Error('the run has ended'))
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { job: { ...job, id: this.nextId++ }, resolve, reject, script: true }
+      signal.addEventListener('abort', () => {
+        const index = this.scriptQueue.indexOf(pending)
+        if (index === -1) return
+        this.scriptQueue.splice(index, 1)
+        this.stats.scriptJobsDropped += 1
+        reject(new Error('the run has ended'))
+      }, { once: true })
+      this.scriptQueue.push(pending)
       this.pump()
     })
   }
@@ -59,7 +88,7 @@ class HashPool {
 
   async close(): Promise<void> {
     const slots = this.slots.splice(0)
-    for (const pending of this.queue.splice(0)) pending.reject(new Error('hash pool closed'))
+    for (const pending of [...this.queue.splice(0), ...this.scriptQueue.splice(0)]) pending.reject(new Error('hash pool closed'))
     await Promise.all(slots.map(async (slot) => {
       slot.busy?.reject(new Error('hash pool closed'))
       await slot.worker.terminate()
@@ -67,11 +96,15 @@ class HashPool {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
+    // Built-in jobs first; scripts' jobs only while they hold fewer than half the workers.
+    const scriptSlots = Math.max(1, Math.floor(this.size / 2))
+    const next = () => this.queue.length > 0 ? this.queue
+      : this.scriptQueue.length > 0 && this.slots.filter((s) => s.busy?.script).length < scriptSlots ? this.scriptQueue : null
+    for (let from = next(); from !== null; from = next()) {
       let slot = this.slots.find((s) => s.busy === null)
       if (!slot && this.slots.length < this.size) slot = this.spawn()
       if (!slot) return
-      const pending = this.queue.shift()!
+      const pending = from.shift()!
       slot.busy = pending
       // Referenced only while it works: a pending hash keeps the process alive, an idle pool never does.
       slot.worker.ref()
@@ -88,6 +121,7 @@ class HashPool {
       slot.busy = null
       slot.worker.unref()
       this.stats.jobs += 1
+      if (pending.script) this.stats.scriptJobs += 1
       this.stats.computeMs += reply.computeMs
       if (reply.ok) pending.resolve(reply.value)
       else pending.reject(new Error(`bcrypt ${pending.job.op} failed: ${reply.message}`))
@@ -144,9 +178,18 @@ export async function legacyVerify(password: string, legacy: LegacyHash): Promis
   return (await hashPool().run({ op: 'legacy', password, legacy })) as boolean
 }
 
+/**
+ * Runs a sandboxed script's hash job (bcrypt hash or compare, pbkdf2) on the pool, behind
+ * every built-in job and on at most half the workers; dropped unstarted if `signal` aborts
+ * (its run has ended). Callers check the job's caps first.
+ */
+export async function scriptHashJob(job: ScriptHashJob, signal: AbortSignal): Promise<string | boolean> {
+  return hashPool().runForScript(job, signal)
+}
+
 /** Compute time and job counts the pool's workers have reported so far. */
 export function hashPoolStats(): HashPoolStats {
-  return pool ? pool.snapshot() : { engine: processEngine(), workers: 0, jobs: 0, computeMs: 0 }
+  return pool ? pool.snapshot() : { engine: processEngine(), workers: 0, jobs: 0, computeMs: 0, scriptJobs: 0, scriptJobsDropped: 0 }
 }
 
 /**

@@ -1,5 +1,6 @@
 // Runs inside a worker thread of the hash pool: one bcrypt job at a time, timed here so
 // callers can separate compute time from everything else (see bench/login).
+import { pbkdf2Sync } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
 import { loadBcryptEngine, type BcryptEngineName } from './bcrypt-engine.js'
@@ -16,6 +17,8 @@ async function work(job: HashJob): Promise<string | boolean> {
     case 'hash': return bcrypt.hashSync(job.password, job.cost)
     case 'compare': return bcrypt.compareSync(job.password, job.hash)
     case 'legacy': return verifyLegacy(job.legacy, job.password)
+    case 'pbkdf2':
+      return pbkdf2Sync(Buffer.from(job.password, 'base64'), Buffer.from(job.salt, 'base64'), job.iterations, job.keylen, job.digest).toString('base64')
   }
 }
 

@@ -1,9 +1,7 @@
-import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { promisify } from 'node:util'
+import { createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { BRIDGE_LIMITS } from '../limits.js'
 
 const DIGESTS = new Set(['md5', 'sha1', 'sha256', 'sha512'])
-const pbkdf2Async = promisify(pbkdf2)
 
 /** The `crypto` subset scripts get: md5, sha1, sha256 and sha512 only, with capped sizes. */
 export function cryptoSync(op: string, args: Record<string, unknown>): unknown {
@@ -36,13 +34,8 @@ export function cryptoSync(op: string, args: Record<string, unknown>): unknown {
   }
 }
 
-export async function cryptoAsync(op: string, args: Record<string, unknown>): Promise<unknown> {
-  if (op !== 'pbkdf2') throw new Error(`crypto.${op} is not available in scripts`)
-  const p = pbkdf2Params(args, BRIDGE_LIMITS.pbkdf2MaxIterations)
-  return (await pbkdf2Async(p.password, p.salt, p.iterations, p.keylen, p.digest)).toString('base64')
-}
-
-function pbkdf2Params(args: Record<string, unknown>, maxIterations: number) {
+/** pbkdf2's arguments as a script gave them, checked against the caps. */
+export function pbkdf2Params(args: Record<string, unknown>, maxIterations: number) {
   return {
     password: Buffer.from(String(args['password']), 'base64'),
     salt: Buffer.from(String(args['salt']), 'base64'),

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant } from 'quickjs-emscripten-core'
 import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
-import { cryptoAsync, cryptoSync } from '../bridges/crypto-bridge.js'
+import { cryptoSync } from '../bridges/crypto-bridge.js'
 import { HttpBridge, preloadHttp, type HttpRequestArgs } from '../bridges/http-bridge.js'
 import { MysqlBridge, preloadMysql } from '../bridges/mysql-bridge.js'
 import { PgBridge } from '../bridges/pg-bridge.js'
@@ -75,13 +75,15 @@ let nextHostCall = 1
 const hostCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
 
 /** Work done by the main thread: bcrypt runs on core's process-wide hash pool. */
-function viaMain(module: string, op: string, args: unknown): Promise<unknown> {
+function viaMain(run: ScriptRun, module: string, op: string, args: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const id = nextHostCall++
     hostCalls.set(id, { resolve, reject })
-    post({ type: 'host-call', id, module, op, args })
+    post({ type: 'host-call', id, runId: runIds.get(run) ?? 0, module, op, args })
   })
 }
+/** The pool's id of each run, which the main thread keys its share of host work by. */
+const runIds = new WeakMap<ScriptRun, number>()
 
 /** What one run has opened and may reach, created on its first network or SQL call. */
 interface RunNetwork {
@@ -111,7 +113,7 @@ function networkOf(run: ScriptRun): RunNetwork {
  */
 async function clientCredentialsToken(args: Record<string, unknown>, run: ScriptRun): Promise<unknown> {
   if (typeof args['clientSecret'] === 'string') run.addSecret(args['clientSecret'])
-  const grant = await viaMain('client-credentials', 'token', { request: args, connection: run.job.connection, egress: run.job.egress })
+  const grant = await viaMain(run, 'client-credentials', 'token', { request: args, connection: run.job.connection, egress: run.job.egress })
   const token = (grant as { accessToken?: unknown }).accessToken
   if (typeof token === 'string') run.addSecret(token)
   return grant
@@ -120,9 +122,9 @@ async function clientCredentialsToken(args: Record<string, unknown>, run: Script
 const services: HostServices = {
   modules: REQUIRABLE,
   async call(module, op, args, run) {
-    if (module === 'bcrypt') return viaMain(module, op, args)
+    // bcrypt and pbkdf2 run on core's hash pool, never on this thread or libuv's threadpool.
+    if (module === 'bcrypt' || (module === 'crypto' && op === 'pbkdf2')) return viaMain(run, module, op, args)
     if (module === 'client-credentials' && op === 'token') return clientCredentialsToken(args, run)
-    if (module === 'crypto') return cryptoAsync(op, args)
     if (module === 'http' && op === 'send') return networkOf(run).http.send(args as unknown as HttpRequestArgs)
     if (module === 'mysql' || module === 'pg') {
       const bridge = networkOf(run)[module]
@@ -154,6 +156,7 @@ async function run(id: number, job: RunJob): Promise<void> {
       return
     }
     post({ type: 'started', id })
+    runIds.set(slot.sandbox, id)
     const outcome = await slot.sandbox.execute(job)
     // Answer first; closing what the run opened can follow. The slot itself is dropped.
     post({ type: 'done', id, outcome })

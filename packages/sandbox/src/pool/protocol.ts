@@ -48,7 +48,7 @@ export type FromWorker =
   | { type: 'started'; id: number }
   | { type: 'done'; id: number; outcome: RunOutcome }
   /** A bridge call the main thread serves (bcrypt runs on core's process-wide hash pool). */
-  | { type: 'host-call'; id: number; module: string; op: string; args: unknown }
+  | { type: 'host-call'; id: number; runId: number; module: string; op: string; args: unknown }
 
 export interface WorkerConfig {
   wasmModule: WebAssembly.Module

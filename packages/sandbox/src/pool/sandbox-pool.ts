@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { bcryptCompare, bcryptHash } from '@latchkey/core/internal'
-import { BRIDGE_LIMITS, RUN_LIMITS } from '../limits.js'
+import { RUN_LIMITS } from '../limits.js'
+import { HostWork } from './host-work.js'
 import type { FromWorker, RunJob, RunOutcome, ToWorker, WorkerConfig } from './protocol.js'
 import { scriptLabel } from '../guest/script-run.js'
 import { TokenCache } from '../client-credentials/token-cache.js'
@@ -78,6 +78,7 @@ export class SandboxPool {
   private readonly tokens = new TokenCache()
   /** Worker start-ups and hard kills so far, for benchmarks and diagnostics. */
   readonly stats = { started: 0, killed: 0 }
+  private readonly hostWork = new HostWork()
 
   constructor(
     private readonly size: number,
@@ -159,6 +160,7 @@ export class SandboxPool {
       // run) is not to blame for it: the run times out, and the worker is told to skip it.
       if (!active.started) {
         worker.active.delete(id)
+        this.hostWork.end(id)
         this.send(worker, { type: 'cancel', id })
         this.updateRef(worker)
         active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms while waiting for a sandbox worker.`, logs: [] })
@@ -199,6 +201,7 @@ export class SandboxPool {
       const active = entry.active.get(message.id)
       if (!active) return
       entry.active.delete(message.id)
+      this.hostWork.end(message.id)
       clearTimeout(active.hardKill)
       this.updateRef(entry)
       active.resolve(message.outcome)
@@ -206,7 +209,10 @@ export class SandboxPool {
       return
     }
     if (message.type === 'host-call') {
-      hostCall(message.module, message.op, message.args, this.tokens).then(
+      const work = message.module === 'client-credentials' && message.op === 'token'
+        ? clientCredentialsToken(message.args, this.tokens)
+        : this.hostWork.call(message.runId, message.module, message.op, message.args)
+      work.then(
         (value) => this.send(entry, { type: 'host-result', id: message.id, ok: true, value }),
         (error: unknown) => this.send(entry, {
           type: 'host-result', id: message.id, ok: false,
@@ -244,6 +250,7 @@ export class SandboxPool {
     const counts = { moved: 0, rerun: 0, failed: 0 }
     for (const [id, active] of entry.active) {
       clearTimeout(active.hardKill)
+      this.hostWork.end(id)
       if (id === culprit) {
         active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms and did not stop; its sandbox worker was terminated.`, logs: [] })
         continue
@@ -284,34 +291,15 @@ async function loadWasm(): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await readFile(path))
 }
 
-/**
- * Bridge calls served on the main thread. bcrypt runs on core's process-wide hash pool;
- * client-credentials tokens come from the runner's cache.
- */
-async function hostCall(module: string, op: string, args: unknown, tokens: TokenCache): Promise<unknown> {
+/** A client-credentials token for a script, from the runner's cache (scoped by the run's `global` handle). */
+async function clientCredentialsToken(args: unknown, tokens: TokenCache): Promise<unknown> {
   const a = (args ?? {}) as Record<string, unknown>
-  if (module === 'client-credentials' && op === 'token') {
-    const parsed = tokenRequestSchema.safeParse(a['request'])
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new TypeError(`getAccessToken: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`)
-    }
-    const connection = typeof a['connection'] === 'string' ? a['connection'] : undefined
-    const egress = Array.isArray(a['egress']) ? a['egress'].map(String) : []
-    return tokens.get(connection, parsed.data, egress)
+  const parsed = tokenRequestSchema.safeParse(a['request'])
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new TypeError(`getAccessToken: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`)
   }
-  if (module === 'bcrypt' && op === 'hash') {
-    const cost = a['cost']
-    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 4 || cost > BRIDGE_LIMITS.bcryptMaxCost) {
-      throw new RangeError(`bcrypt cost must be an integer from 4 to ${BRIDGE_LIMITS.bcryptMaxCost}`)
-    }
-    return bcryptHash(String(a['password']), cost)
-  }
-  if (module === 'bcrypt' && op === 'compare') {
-    const hash = String(a['hash'])
-    if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return false
-    if (Number(hash.slice(4, 6)) > BRIDGE_LIMITS.bcryptMaxCost + 2) throw new RangeError('bcrypt hash cost is over the cap')
-    return bcryptCompare(String(a['password']), hash)
-  }
-  throw new Error(`no host module ${module}.${op}`)
+  const connection = typeof a['connection'] === 'string' ? a['connection'] : undefined
+  const egress = Array.isArray(a['egress']) ? a['egress'].map(String) : []
+  return tokens.get(connection, parsed.data, egress)
 }
