@@ -42,7 +42,8 @@ async function pgCapture() {
           socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])) // AuthenticationCleartextPassword
           continue
         }
-        if (buffer.length < 5 || buffer.length < 1 + buffer.readInt32BE(1)) return
+        // Only the first message after the startup is the password; a Terminate may follow.
+        if (entry.password !== null || buffer.length < 5 || buffer.length < 1 + buffer.readInt32BE(1)) return
         const length = buffer.readInt32BE(1)
         entry.password = buffer.subarray(5, 1 + length - 1).toString('utf8')
         buffer = buffer.subarray(1 + length)

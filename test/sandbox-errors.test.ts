@@ -115,6 +115,13 @@ describe('redaction', () => {
     }
   })
 
+  it('shows control characters in guest text escaped: no forged log line, no terminal escape', async () => {
+    const error = await runner.run('function f(cb) { console.log("ok\\n[info] admin logged in\\u001b[2J"); cb(new Error("bad\\r\\nFAKE: line")) }', [])
+      .catch((e: unknown) => e) as ScriptError
+    expect(error.logs).toEqual(['[log] ok\\u000a[info] admin logged in\\u001b[2J'])
+    expect(error.message).toBe('The script failed: bad\\u000d\\u000aFAKE: line (line 1)')
+  })
+
   it('redacts case-insensitively: a secret used as a hostname does not leak through the lower-cased egress error', async () => {
     const error = await runner.run('function f(cb) { fetch("http://" + configuration.HOST + "/").then(() => cb(null), cb) }', [], {
       configuration: { HOST: 'Secret-Host-Name-77' },

@@ -34,11 +34,16 @@ export class Redactor {
     this.pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'giu')
   }
 
-  /** Guest text with every secret replaced, or `[withheld]` when the run has a short secret. */
+  /**
+   * Guest text with every secret replaced, or `[withheld]` when the run has a short secret.
+   * Control characters (newlines, terminal escapes) are shown escaped, so guest text can
+   * neither forge a line in the host's log nor drive its terminal.
+   */
   scrub(text: string): string {
     if (text.length === 0) return text
     if (this.withhold) return WITHHELD
-    return this.pattern ? text.replace(this.pattern, REDACTED) : text
+    const scrubbed = this.pattern ? text.replace(this.pattern, REDACTED) : text
+    return scrubbed.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   }
 
   /** Scrubs first, then cuts to `max` characters, so a cut never leaves half a secret behind. */
@@ -47,6 +52,10 @@ export class Redactor {
     return scrubbed.length > max ? `${scrubbed.slice(0, max)}…` : scrubbed
   }
 }
+
+// C0 and C1 controls except tab, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g
 
 function escapeRegExp(text: string): string {
   // Only syntax characters: under the `u` flag any other escape is an error.

@@ -209,6 +209,11 @@ export class SandboxPool {
       return
     }
     if (message.type === 'host-call') {
+      // A call that arrives after its run ended gets no work done.
+      if (!entry.active.has(message.runId)) {
+        this.send(entry, { type: 'host-result', id: message.id, ok: false, message: 'the run has ended' })
+        return
+      }
       const work = message.module === 'client-credentials' && message.op === 'token'
         ? clientCredentialsToken(message.args, this.tokens)
         : this.hostWork.call(message.runId, message.module, message.op, message.args)
@@ -281,6 +286,8 @@ export class SandboxPool {
       }
     }
     await entry.worker.terminate()
+    // A replacement starts now, not inside the deadline of whichever run comes next.
+    if (!this.closed && this.compiled) while (this.workers.filter((w) => !w.dead).length < this.size) this.spawn(this.compiled)
     void this.dispatch()
   }
 }
