@@ -6,6 +6,7 @@ import {
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
+import { TEST_COST } from './support/test-cost.js'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 
 const ctx = { ip: '198.51.100.12' }
@@ -31,7 +32,7 @@ for (const dialect of DIALECTS) {
     let users: BuiltinConnection
     beforeAll(async () => {
       store = await openTestStore(dialect)
-      users = new BuiltinConnection({ name: uniqueName('plain'), store, bcryptCost: 4, attackProtection: false })
+      users = new BuiltinConnection({ name: uniqueName('plain'), store, ...TEST_COST, attackProtection: false })
     })
     afterAll(async () => { await store.close() })
 

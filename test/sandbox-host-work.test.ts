@@ -10,6 +10,7 @@ import { BuiltinConnection, closeHashPool, ScriptError, ScriptTimeoutError } fro
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
+import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '198.51.100.44' }
 const PASSWORD = 'Tr0ub4dor-horse-42'
@@ -56,7 +57,7 @@ describe('bcrypt from scripts', () => {
     void floodRun.then(() => { floodEnded = true })
     await new Promise((r) => setTimeout(r, 200))
     // A built-in signup and login (cost 4) while the compares wait: they go first.
-    const users = new BuiltinConnection({ name: 'host-work', store, bcryptCost: 4, attackProtection: false })
+    const users = new BuiltinConnection({ name: 'host-work', store, ...TEST_COST, attackProtection: false })
     await users.signup({ email: 'ada@example.com', password: PASSWORD }, ctx)
     await users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)
     expect(floodEnded).toBe(false)
