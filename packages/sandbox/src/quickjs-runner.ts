@@ -93,9 +93,10 @@ export class QuickJsRunner implements ScriptRunner {
     throw toSdkError(outcome, scriptName, logs)
   }
 
-  /** Drops the `global` (and any other state) kept for the connection whose handle is `global`. */
+  /** Drops what is kept for the connection whose handle is `global`: its `global` and its client-credentials tokens. */
   async forget(global: string): Promise<void> {
     this.globals.delete(global)
+    this.pool.forget(global)
   }
 
   /** Terminates every worker. Runs in flight fail; the runner cannot be used again. */

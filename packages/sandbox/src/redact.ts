@@ -20,9 +20,10 @@ export class Redactor {
   private readonly pattern: RegExp | null
   private readonly withhold: boolean
 
-  constructor(secrets: readonly string[]) {
+  /** `withholdShort: false` only replaces, for text that is not the guest's (a token endpoint's answer). */
+  constructor(secrets: readonly string[], options: { withholdShort?: boolean } = {}) {
     const present = secrets.filter((s) => s.length > 0)
-    this.withhold = present.some((s) => s.length < MIN_SECRET_LENGTH)
+    this.withhold = (options.withholdShort ?? true) && present.some((s) => s.length < MIN_SECRET_LENGTH)
     const forms = new Set<string>()
     for (const secret of present) {
       forms.add(secret)
@@ -56,6 +57,11 @@ export class Redactor {
 // C0 and C1 controls except tab, and the Unicode line and paragraph separators.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/** Replaces the secrets in one piece of text: a Redactor for a single use, without the short-secret rule. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return new Redactor(secrets, { withholdShort: false }).scrub(text)
+}
 
 function escapeRegExp(text: string): string {
   // Only syntax characters: under the `u` flag any other escape is an error.

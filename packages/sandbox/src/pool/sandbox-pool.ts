@@ -99,6 +99,11 @@ export class SandboxPool {
     })
   }
 
+  /** Drops the host-side state of one connection (its tokens), keyed by its `global` handle. */
+  forget(global: string): void {
+    this.tokens.forget(global)
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.tokens.close()
