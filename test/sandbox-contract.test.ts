@@ -245,6 +245,8 @@ describe('redaction', () => {
 describe('isolation between workers', () => {
   it('a worker terminated for a runaway script takes no run on another worker with it', async () => {
     const local = new QuickJsRunner({ timeoutMs: 400, workers: 2, concurrencyPerWorker: 1 })
+    // Both workers started first: a run's deadline counts from run(), start-up included.
+    await Promise.all([0, 1].map(() => local.run('function f(cb) { setTimeout(() => cb(null, 1), 50) }', [], { timeoutMs: 20_000 })))
     const runaway = 'function f(cb) { cb(null, new Array(1e9).join("").length) }'
     const steady = 'function f(cb) { setTimeout(() => cb(null, "steady"), 700) }'
     const [bad, good] = await Promise.allSettled([

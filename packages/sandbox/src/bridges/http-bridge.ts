@@ -1,12 +1,10 @@
 import { STATUS_CODES } from 'node:http'
 import type { Agent } from 'undici'
 
-// undici takes a third of a second to load on a busy machine: only workers whose scripts
-// use the network pay for it, and only once.
+// undici takes a third of a second to load on a busy machine, a time in which the worker's
+// other runs would wait: only workers whose scripts use the network pay for it, once.
 let undici: Promise<typeof import('undici')> | null = null
 const loadUndici = () => (undici ??= import('undici'))
-/** Loads undici ahead of the first request, when the worker has nothing else to do. */
-export const preloadHttp = (): void => { void loadUndici() }
 import type { EgressPolicy } from '../egress/egress-policy.js'
 import type { RunResources } from './run-resources.js'
 

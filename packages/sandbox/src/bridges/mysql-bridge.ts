@@ -3,8 +3,6 @@ import type mysql from 'mysql2/promise'
 // mysql2 is loaded by the first script that uses it, not by every worker at start-up.
 let driver: Promise<typeof mysql> | null = null
 const loadDriver = () => (driver ??= import('mysql2/promise').then((m) => m.default))
-/** Loads mysql2 ahead of the first connection, when the worker has nothing else to do. */
-export const preloadMysql = (): void => { void loadDriver() }
 import type { EgressPolicy } from '../egress/egress-policy.js'
 import type { RunResources } from './run-resources.js'
 import type { SafeSqlConfig } from './sql-config.js'

@@ -6,8 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant } from 'quickjs-emscripten-core'
 import releaseSyncModule from '@jitl/quickjs-wasmfile-release-sync'
 import { cryptoSync } from '../bridges/crypto-bridge.js'
-import { HttpBridge, preloadHttp, type HttpRequestArgs } from '../bridges/http-bridge.js'
-import { MysqlBridge, preloadMysql } from '../bridges/mysql-bridge.js'
+import { HttpBridge, type HttpRequestArgs } from '../bridges/http-bridge.js'
+import { MysqlBridge } from '../bridges/mysql-bridge.js'
 import { PgBridge } from '../bridges/pg-bridge.js'
 import { RunResources } from '../bridges/run-resources.js'
 import { EgressPolicy } from '../egress/egress-policy.js'
@@ -58,8 +58,6 @@ function replenish(): void {
     .finally(() => {
       preparing = null
       replenish()
-      // Sandboxes first, drivers after: a worker becomes ready for runs before it loads them.
-      if (stock.length >= STOCK) setImmediate(() => { preloadHttp(); preloadMysql() })
     })
 }
 
