@@ -251,8 +251,11 @@ export class MigratingConnection implements DatabaseConnection {
       if (this.writeThrough) await this.writeLegacyPassword(profile, identifier, newPassword)
       const imported = await this.importLegacyUser(profile, newPassword, 'change_password', context, { weak: false })
       if ('clash' in imported) {
-        await this.target.changePassword(imported.clash.email ?? imported.clash.username ?? identifier, newPassword, context)
-        return toUserProfile(imported.clash)
+        // The user is in the target already (imported meanwhile, or the legacy store matched a look-alike of an
+        // imported user's identifier, say 'kím@' for 'kim@'): only the target's current password may change it.
+        return await this.target.changeOwnPassword({
+          identifier: imported.clash.email ?? imported.clash.username ?? identifier, currentPassword, newPassword,
+        }, context as RequestContextWithIp)
       }
       if ('tombstoned' in imported) throw new WrongUsernameOrPasswordError()
       this.events.emit('scp', { ...context, user_id: profile.user_id })

@@ -1,0 +1,59 @@
+// A legacy store that matches identifiers more loosely than the target (MariaDB's default
+// accent- and case-insensitive collations: 'kím@…' finds 'kim@…') must not let an old
+// legacy password set a new password on a user already imported into the target.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BuiltinConnection, closeHashPool, CustomScriptConnection, MigratingConnection } from '@latchkey/core'
+import type { OpenedStore } from '@latchkey/adapters'
+import { QuickJsRunner } from '@latchkey/sandbox'
+import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { legacyDatabase, type LegacyDatabase } from './support/legacy-database.js'
+
+const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
+const ctx = { ip: '203.0.113.81' }
+const OLD_PASSWORD = 'Tr0ub4dor-horse-42'
+const NEW_PASSWORD = 'Qv7-lantern-Ozone-913'
+const ATTACKER_PASSWORD = 'Zx9-marmalade-Kiosk-27'
+const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+
+afterAll(async () => {
+  await runner.close()
+  await closeHashPool()
+})
+
+describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store with a looser collation', () => {
+  let store: OpenedStore
+  let legacy: LegacyDatabase
+  beforeAll(async () => {
+    store = await openTestStore('sqlite')
+    legacy = await legacyDatabase('mysql')
+  })
+  afterAll(async () => {
+    await legacy.teardown()
+    await store.close()
+  })
+
+  it('changeOwnPassword with the old legacy password and a look-alike email does not take the imported account over', async () => {
+    const name = uniqueName('mig')
+    const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true })
+    const legacyConnection = new CustomScriptConnection({
+      name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+    })
+    const users = new MigratingConnection({ name, target, legacy: legacyConnection })
+    const local = uniqueName('kim')
+    const address = `${local}@example.com`
+    const id = await legacy.add({ email: address, password: OLD_PASSWORD })
+    // Imported at first login, then the user changes the password in the target.
+    await users.login({ identifier: address, password: OLD_PASSWORD }, ctx)
+    await users.changeOwnPassword({ identifier: address, currentPassword: OLD_PASSWORD, newPassword: NEW_PASSWORD }, ctx)
+    expect(await outcome(users.login({ identifier: address, password: OLD_PASSWORD }, ctx))).toBe('invalid_user_password')
+
+    // The attacker knows only the old (leaked) password; the legacy store still has it.
+    const lookAlike = address.replace('kim', 'k\u00edm')
+    expect(lookAlike).not.toBe(address)
+    const attempt = await outcome(users.changeOwnPassword({ identifier: lookAlike, currentPassword: OLD_PASSWORD, newPassword: ATTACKER_PASSWORD }, ctx))
+    expect(attempt).toBe('invalid_user_password')
+    // The user keeps the password they set; the attacker's does not log in.
+    expect(await outcome(users.login({ identifier: address, password: ATTACKER_PASSWORD }, ctx))).toBe('invalid_user_password')
+    await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
+  })
+})
