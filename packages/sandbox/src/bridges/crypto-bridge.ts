@@ -2,6 +2,8 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID, timingSafe
 import { BRIDGE_LIMITS } from '../limits.js'
 
 const DIGESTS = new Set(['md5', 'sha1', 'sha256', 'sha512'])
+/** Output bytes of each digest: pbkdf2 runs its iterations once per block of this size. */
+const DIGEST_BYTES: Record<string, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64 }
 
 /** The `crypto` subset scripts get: md5, sha1, sha256 and sha512 only, with capped sizes. */
 export function cryptoSync(op: string, args: Record<string, unknown>): unknown {
@@ -34,15 +36,24 @@ export function cryptoSync(op: string, args: Record<string, unknown>): unknown {
   }
 }
 
-/** pbkdf2's arguments as a script gave them, checked against the caps. */
+/**
+ * pbkdf2's arguments as a script gave them, checked against the caps. The cap is on the
+ * work, iterations times output blocks (keylen / digest size): iterations alone would let
+ * a 1024-byte md5 key cost 64 times the cap.
+ */
 export function pbkdf2Params(args: Record<string, unknown>, maxIterations: number) {
-  return {
+  const params = {
     password: Buffer.from(String(args['password']), 'base64'),
     salt: Buffer.from(String(args['salt']), 'base64'),
     iterations: size(args['iterations'], maxIterations, 'pbkdf2 iterations'),
     keylen: size(args['keylen'], BRIDGE_LIMITS.keyBytes, 'pbkdf2 keylen'),
     digest: digest(args['digest']),
   }
+  const blocks = Math.ceil(params.keylen / DIGEST_BYTES[params.digest]!)
+  if (params.iterations * blocks > maxIterations) {
+    throw new RangeError(`pbkdf2 iterations times output blocks (${params.keylen} bytes of ${params.digest} is ${blocks}) must be at most ${maxIterations}`)
+  }
+  return params
 }
 
 function digest(value: unknown): string {
