@@ -54,8 +54,12 @@ export const BRIDGE_LIMITS = {
   /** bcrypt.compare in scripts: imported legacy hashes of cost 13 and 14 still verify. */
   bcryptMaxCompareCost: 14,
   pbkdf2MaxIterations: 1_000_000,
-  /** pbkdf2Sync blocks the worker, so its cap is lower than the async one. */
-  pbkdf2SyncMaxIterations: 200_000,
+  /**
+   * pbkdf2Sync blocks the worker and its co-tenants, so its cap is lower than the async
+   * one: one call must end well inside the grace before a worker past its deadline is
+   * terminated (100,000 rounds of sha512 take about 0.2 s).
+   */
+  pbkdf2SyncMaxIterations: 100_000,
   keyBytes: 1024,
   randomBytes: 1024,
   hashInputBytes: 1024 * 1024,

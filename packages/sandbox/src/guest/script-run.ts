@@ -207,6 +207,10 @@ export class ScriptRun {
   private hostSync(module: string | null, op: string | null, argsJson: string | null): string {
     try {
       if (!module || !op || argsJson === null) throw new Error('invalid host call')
+      // QuickJS checks its interrupt handler only every so many operations, and a loop of
+      // blocking host calls (pbkdf2Sync) runs few: past the deadline none is served, so the
+      // loop reaches the interrupt before the worker is terminated with its co-tenants.
+      if (this.jobValue !== null && Date.now() > this.jobValue.deadline) throw new Error('the run is past its deadline')
       return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>, this) })
     } catch (error) {
       // Into the guest, which knows its own secrets: scrubbed on the way out, not here.
