@@ -56,4 +56,26 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
     expect(await outcome(users.login({ identifier: address, password: ATTACKER_PASSWORD }, ctx))).toBe('invalid_user_password')
     await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
   })
+
+  it('look-alike spellings of a legacy user\'s email share one brute-force allowance', async () => {
+    const name = uniqueName('mig')
+    const target = new BuiltinConnection({
+      name, store, bcryptCost: 4, unsafeLowCostForTests: true, attackProtection: { bruteForce: { threshold: 3, accountLockout: 3 } },
+    })
+    const legacyConnection = new CustomScriptConnection({
+      name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+    })
+    const users = new MigratingConnection({ name, target, legacy: legacyConnection })
+    const address = `${uniqueName('kim')}@example.com`
+    await legacy.add({ email: address, password: OLD_PASSWORD })
+    const results: string[] = []
+    for (const variant of ['i', '\u00ed', '\u00ec', '\u00ee', '\u00ef']) {
+      for (let n = 0; n < 3; n++) {
+        results.push(await outcome(users.login({ identifier: address.replace('kim', `k${variant}m`), password: `Wr0ng-guess-${n}-xyzw` }, { ip: '198.51.100.7' })))
+      }
+    }
+    // MariaDB's collation finds the one legacy user for every spelling: three guesses are judged, not fifteen.
+    expect(results.filter((r) => r === 'invalid_user_password')).toHaveLength(3)
+    expect(results.filter((r) => r === 'too_many_attempts')).toHaveLength(12)
+  })
 })

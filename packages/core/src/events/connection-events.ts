@@ -28,7 +28,10 @@ export class ConnectionEvents {
 
   async hashIdentifier(identifier: string): Promise<string> {
     const normalized = isEmail(identifier) ? normalizeEmail(identifier) : identifier.trim().toLowerCase()
-    return this.hmac(normalized)
+    // Counters only, never identity: look-alikes a legacy store's collation may treat as one
+    // account ('kím', 'kîm', the Kelvin sign's 'K') share one key (accents dropped, compatibility
+    // forms folded), so spelling variants cannot each get a fresh allowance.
+    return this.hmac(normalized.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase())
   }
 
   /**
