@@ -12,6 +12,7 @@ import {
 import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
+import { legacyInGlobal } from './support/legacy-in-global.js'
 import { race } from './support/race.js'
 import { TEST_COST } from './support/test-cost.js'
 
@@ -217,6 +218,54 @@ describe('unblock on a custom-script connection with get_user', () => {
     await expect(c.login({ identifier: 'kate', password: PASSWORD }, A)).rejects.toBeInstanceOf(TooManyAttemptsError)
     await c.unblock('KATE@x.io')
     await expect(c.login({ identifier: 'kate', password: PASSWORD }, A)).resolves.toMatchObject({ user_id: 'u1' })
+    await runner.close()
+    await store.close()
+  })
+})
+
+describe('ticket lifetime on a custom-script connection with a store', () => {
+  it('a script-side password change, email change or deletion voids the tickets, so none comes back', async () => {
+    const store = await openTestStore('sqlite')
+    const runner = new QuickJsRunner({ timeoutMs: 5000 })
+    const c = new CustomScriptConnection({
+      name: uniqueName('cstl'), runner, store,
+      scripts: {
+        ...legacyInGlobal,
+        verify: 'function verify(email, cb) { cb(null, !!(global.users || {})[email]) }',
+        change_email: `function change_email(email, newEmail, verified, cb) {
+          var users = global.users || {}; var u = users[email];
+          if (!u) return cb(null, false);
+          delete users[email]; users[newEmail] = u; cb(null, true);
+        }`,
+        delete: `function remove(id, cb) {
+          var users = global.users || {};
+          Object.keys(users).forEach(function (e) { if (users[e].id === id) delete users[e] });
+          cb(null);
+        }`,
+      },
+    })
+    const ctx = { ip: '198.51.100.80' }
+    const user = await c.signup({ email: 'a@x.io', password: PASSWORD }, ctx)
+    const verify = await c.createEmailVerificationTicket('a@x.io')
+    const reset = await c.createPasswordResetTicket('a@x.io')
+    await c.changeEmail('a@x.io', 'b@x.io')
+    await c.changeEmail('b@x.io', 'a@x.io') // A → B → A
+    await expect(c.verifyEmailWithTicket(verify!.ticket, ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+    await expect(c.resetPassword(reset!.ticket, 'N3w-horse-battery-8', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+
+    const beforeChange = await c.createPasswordResetTicket('a@x.io')
+    await c.changePassword('a@x.io', 'Adm1n-set-horse-7', ctx)
+    await expect(c.resetPassword(beforeChange!.ticket, 'N3w-horse-battery-8', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
+
+    const [first, second] = [await c.createPasswordResetTicket('a@x.io'), await c.createEmailVerificationTicket('a@x.io')]
+    await expect(c.resetPassword(first!.ticket, 'N3w-horse-battery-8', ctx)).resolves.toMatchObject({ user_id: user.user_id })
+    await expect(c.verifyEmailWithTicket(second!.ticket, ctx)).rejects.toBeInstanceOf(InvalidTicketError) // died with the old password
+
+    const beforeDelete = await c.createPasswordResetTicket('a@x.io')
+    await c.deleteUser(user.user_id)
+    const again = await c.signup({ email: 'a@x.io', password: PASSWORD }, ctx)
+    expect(again.user_id).toBe(user.user_id) // the legacy store reuses the id: the old ticket must still be dead
+    await expect(c.resetPassword(beforeDelete!.ticket, 'N3w-horse-battery-8', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     await runner.close()
     await store.close()
   })

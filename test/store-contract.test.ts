@@ -213,6 +213,25 @@ for (const dialect of DIALECTS) {
       expect(await store.consumeTicket(hash, new Date(t0.getTime() + 86_400_001))).toBe(false)
     })
 
+    it('voids the open tickets of a user, or of an email, and no one else\'s', async () => {
+      fresh()
+      const a = newUser(conn)
+      const b = newUser(conn)
+      for (const u of [a, b]) await store.insertUser(u)
+      await store.insertTicket(ticket(conn, a, 'reset', tok('vt-a1' + conn)))
+      await store.insertTicket(ticket(conn, a, 'verify', tok('vt-a2' + conn)))
+      await store.insertTicket(ticket(conn, b, 'reset', tok('vt-b' + conn)))
+      const at = new Date(t0.getTime() + 7)
+      await store.voidTickets(conn, { emailNormalized: a.email_normalized! }, at)
+      expect((await store.findTicket(tok('vt-a1' + conn)))?.used_at?.getTime()).toBe(at.getTime())
+      expect((await store.findTicket(tok('vt-a2' + conn)))?.used_at?.getTime()).toBe(at.getTime())
+      expect((await store.findTicket(tok('vt-b' + conn)))?.used_at).toBeNull()
+      await store.voidTickets(uniqueName('other'), { userId: b.user_id }, at)
+      expect((await store.findTicket(tok('vt-b' + conn)))?.used_at).toBeNull()
+      await store.voidTickets(conn, { userId: b.user_id }, at)
+      expect(await store.consumeTicket(tok('vt-b' + conn), at)).toBe(false)
+    })
+
     it('deletes a user with their history and their tickets; the same user_id and email re-inserted revive none', async () => {
       fresh()
       const user = newUser(conn)

@@ -347,6 +347,15 @@ export class KyselyUserStore implements UserStore {
     })
   }
 
+  voidTickets(connection: string, of: { userId: string } | { emailNormalized: string }, at: Date): Promise<void> {
+    return this.guard(async () => {
+      const [column, value] = 'userId' in of ? ['user_id', of.userId] as const : ['email_normalized', of.emailNormalized] as const
+      await this.db.updateTable('latchkey_tickets').set({ used_at: at.getTime() })
+        .where('connection', '=', connection).where(column, '=', value).where('used_at', 'is', null)
+        .execute()
+    })
+  }
+
   releaseTicket(tokenHash: string, at: Date): Promise<void> {
     return this.guard(async () => {
       await this.db.updateTable('latchkey_tickets').set({ used_at: null })

@@ -283,6 +283,7 @@ implements DatabaseConnection {
       await this.checkNewPassword(password, isEmail(id) ? { email: id } : { username: id })
       const email = await this.calls.emailOf(id)
       if (!email || !(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
+      await this.voidTickets({ emailNormalized: normalizeEmail(email) })
       this.events.emit('scp', { ...context, identifier_hash: await this.events.hashIdentifier(email) })
     } catch (error) {
       this.events.emit('fcp', { ...context, identifier_hash: await this.events.hashIdentifier(id), details: { reason: reasonOf(error) } })
@@ -354,6 +355,8 @@ implements DatabaseConnection {
     const { verified } = parseInput(changeEmailOptionsSchema, opts ?? {})
     this.require('change_email')
     if (!(await this.calls.changeEmail(from, to, verified ?? false))) throw new UserNotFoundError()
+    // Tickets issued for the old address die now, so an email changed back (A → B → A) revives none.
+    await this.voidTickets({ emailNormalized: normalizeEmail(from) })
     this.events.emit('sce', { identifier_hash: await this.events.hashIdentifier(to) })
   }
 
@@ -362,6 +365,7 @@ implements DatabaseConnection {
     const id = parseInput(userIdSchema, userId)
     this.require('delete')
     await this.calls.remove(id)
+    await this.voidTickets({ userId: id })
     this.events.emit('du', { user_id: id })
   }
 
@@ -397,6 +401,8 @@ implements DatabaseConnection {
     const profile = await this.redeem(token, 'reset', async (email) => {
       if (!(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
     }, context)
+    // The password changed: the user's other open tickets die with the old one.
+    await this.voidTickets({ userId: profile.user_id })
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
     await this.protection.unblockAll([profile.email, profile.username], 'password_reset')
     return profile
@@ -470,6 +476,16 @@ implements DatabaseConnection {
       throw error
     }
     return profile
+  }
+
+  /**
+   * With a store, voids the open tickets of a user or an email after the script changed
+   * the credential, the email or deleted the user: a ticket lives no longer than what it
+   * was issued for. The script's write cannot share a transaction with the store, so this
+   * comes right after it.
+   */
+  private async voidTickets(of: { userId: string } | { emailNormalized: string }): Promise<void> {
+    await this.store?.voidTickets(this.name, of, this.now())
   }
 
   private ticketIssuer(): TicketIssuer {

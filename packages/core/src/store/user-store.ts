@@ -72,6 +72,12 @@ export interface UserStore {
   consumeTicket(tokenHash: string, at: Date): Promise<boolean>
   /** Makes a ticket consumed at exactly `at` usable again. */
   releaseTicket(tokenHash: string, at: Date): Promise<void>
+  /**
+   * Voids (marks used at `at`) every open ticket of a user, or issued for an email, of one
+   * connection: for stores outside a transaction's reach, where a credential or email change
+   * happens in a script and the tickets must die with the credential all the same.
+   */
+  voidTickets(connection: string, of: { userId: string } | { emailNormalized: string }, at: Date): Promise<void>
 
   /**
    * Takes one slot of an attack-protection counter, atomically, if one is free; never
