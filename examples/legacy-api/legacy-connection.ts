@@ -17,7 +17,11 @@ export function legacyApiScripts(): { login: string; get_user: string; change_pa
 export interface LegacyApiConnectionOptions {
   name: string
   runner: ScriptRunner
-  store: UserStore
+  /**
+   * Where its attack-protection counters live. Leave it out for the legacy half of a
+   * migrating connection, which counts attempts itself (attack protection is then off here).
+   */
+  store?: UserStore
   /** The authorization server's token endpoint and the client latchkey's scripts use. */
   tokenUrl: string
   clientId: string
@@ -38,7 +42,7 @@ export function legacyApiConnection(o: LegacyApiConnectionOptions): CustomScript
   return new CustomScriptConnection({
     name: o.name,
     runner: o.runner,
-    store: o.store,
+    ...(o.store ? { store: o.store } : { attackProtection: false as const }),
     scripts: legacyApiScripts(),
     configuration: { TOKEN_URL: o.tokenUrl, CLIENT_ID: o.clientId, CLIENT_SECRET: o.clientSecret, API_URL: o.apiUrl, API_AUDIENCE: o.apiAudience },
     // The token endpoint and the API, nothing else: least privilege for the scripts too.
