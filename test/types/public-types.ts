@@ -3,7 +3,7 @@
 import type {
   DatabaseConnection, InputIssue, InputIssueCode, LatchkeyError, LatchkeyErrorCode, ScriptRunner, UserStore,
 } from '@latchkey/core'
-import { BuiltinConnection, CustomScriptConnection, UserExistsError, ValidationError } from '@latchkey/core'
+import { BuiltinConnection, CustomScriptConnection, MigratingConnection, UserExistsError, ValidationError } from '@latchkey/core'
 
 declare const users: BuiltinConnection
 declare const legacy: CustomScriptConnection
@@ -27,6 +27,17 @@ export async function ipIsRequiredOnTheClasses(): Promise<void> {
   await legacy.signup(signup, { ip: '192.0.2.1', userAgent: 'curl' })
   // The DatabaseConnection contract keeps ctx optional.
   await contract.login(login)
+}
+
+export async function aMigratingConnectionFollowsItsTarget(
+  target: BuiltinConnection, legacyOff: CustomScriptConnection<false>,
+): Promise<void> {
+  const migrating = new MigratingConnection({ name: target.name, target, legacy: legacyOff })
+  // @ts-expect-error the target's attack protection needs the IP
+  await migrating.login(login)
+  // @ts-expect-error
+  await migrating.signup(signup)
+  await migrating.login(login, { ip: '192.0.2.1' })
 }
 
 export async function ipIsOptionalWithoutAttackProtection(store: UserStore, runner: ScriptRunner): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { AttackProtectionOptions } from '../attack/attack-protection.js'
 import type { LoginLease } from '../attack/login-lease.js'
 import {
   InvalidTicketError, LatchkeyError, MigrationConflictError, NotSupportedError, PasswordChangeRequiredError, UnauthorizedError,
@@ -19,7 +20,7 @@ import { ticketTokenHash } from '../tickets/ticket-token.js'
 import { BuiltinConnection } from './builtin-connection.js'
 import { CustomScriptConnection } from './custom-script-connection.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, RequestContextWithIp, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput, DatabaseConnection, IpContextArgs, IssuedTicket, RequestContextWithIp, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
 } from './database-connection.js'
 import { legacyIdentifierOf, mapLegacyProfile } from './legacy-profile.js'
 import { parseContext } from './request-context.js'
@@ -84,7 +85,8 @@ type Imported = { user: StoredUser } | { clash: StoredUser } | { tombstoned: tru
  * await users.login({ identifier: 'ada@example.com', password }, { ip })
  * console.log(await users.migrationStatus())
  */
-export class MigratingConnection implements DatabaseConnection {
+export class MigratingConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
+implements DatabaseConnection {
   readonly name: string
   private readonly target: BuiltinConnection
   private readonly legacy: ScriptCalls
@@ -93,7 +95,8 @@ export class MigratingConnection implements DatabaseConnection {
   private readonly writeThrough: boolean
   private readonly requireReset: boolean
 
-  constructor(options: MigratingConnectionOptions) {
+  // Protection is the target's, inferred from it: login and signup need { ip } exactly when the target's do.
+  constructor(options: MigratingConnectionOptions & { target: BuiltinConnection<Protection> }) {
     const o = parseInput(migratingConnectionOptionsSchema, options)
     if (o.name !== o.target.name) {
       invalidInput(['name'], 'must be the target connection\'s name, so counters, tickets and the identifier key survive finishing')
@@ -118,6 +121,7 @@ export class MigratingConnection implements DatabaseConnection {
    * @throws WrongUsernameOrPasswordError, UnauthorizedError, TooManyAttemptsError, MigrationConflictError,
    *   PasswordChangeRequiredError, ScriptError, StoreUnavailableError
    */
+  login(input: LoginInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async login(input: LoginInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, password } = parseInput(loginInputSchema, input)
     const context = parseContext(ctx)
@@ -166,6 +170,7 @@ export class MigratingConnection implements DatabaseConnection {
    *
    * @throws UserExistsError, PasswordPolicyError, ScriptError, StoreUnavailableError
    */
+  signup(input: SignupInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async signup(input: SignupInput, ctx?: RequestContext): Promise<UserProfile> {
     return this.target.signupWith(input, ctx, async (email, username) => {
       if (await this.target.getUser(email)) throw new UserExistsError()
@@ -226,6 +231,7 @@ export class MigratingConnection implements DatabaseConnection {
    *
    * @throws WrongUsernameOrPasswordError, TooManyAttemptsError, PasswordPolicyError, PasswordLeakedError, UnauthorizedError
    */
+  changeOwnPassword(input: ChangeOwnPasswordInput, ...ctx: IpContextArgs<Protection>): Promise<UserProfile>
   async changeOwnPassword(input: ChangeOwnPasswordInput, ctx?: RequestContext): Promise<UserProfile> {
     const { identifier, currentPassword, newPassword } = parseInput(changeOwnPasswordInputSchema, input)
     const context = parseContext(ctx)
