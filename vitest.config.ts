@@ -10,7 +10,15 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/store-restart.test.ts'], sequence: { groupOrder: 0 } } },
+      {
+        test: {
+          ...shared,
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/store-restart.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
       // Restarts the shared database servers: it runs alone, after everything else.
       { test: { ...shared, name: 'restart', include: ['test/store-restart.test.ts'], sequence: { groupOrder: 1 } } },
     ],

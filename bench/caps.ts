@@ -16,9 +16,18 @@ const TARGET = 4.5
 
 export async function benchCaps(): Promise<boolean> {
   const store = await openStore(`sqlite:.tmp/bench-caps-${Date.now()}.db`)
-  const users = new BuiltinConnection({ name: `bench-caps-${Date.now()}`, store, bcryptCost: COST, unsafeLowCostForTests: COST < 10, attackProtection: false })
+  const users = new BuiltinConnection({
+    name: `bench-caps-${Date.now()}`,
+    store,
+    bcryptCost: COST,
+    unsafeLowCostForTests: COST < 10,
+    attackProtection: false,
+  })
   const records = recordsAtCaps()
-  const result = await importUsers(users, records.map(([, hash], i) => ({ email: `cap${i}@example.com`, ...hash })))
+  const result = await importUsers(
+    users,
+    records.map(([, hash], i) => ({ email: `cap${i}@example.com`, ...hash })),
+  )
   if (result.imported !== records.length) throw new Error(`bench/caps: ${JSON.stringify(result.failures)}`)
   await users.signup({ email: 'known@example.com', password: 'Right-horse-battery-1' })
   const time = async (identifier: string) => {
@@ -35,10 +44,20 @@ export async function benchCaps(): Promise<boolean> {
     for (const [i] of records.entries()) samples[i]!.push(await time(`cap${i}@example.com`))
   }
   const base = median(baseline)
-  rows.push({ measure: `wrong password, bcrypt cost ${COST} (the baseline)`, value: `1.00 (${fmt(base)} ms)`, target: 'baseline', ok: null })
+  rows.push({
+    measure: `wrong password, bcrypt cost ${COST} (the baseline)`,
+    value: `1.00 (${fmt(base)} ms)`,
+    target: 'baseline',
+    ok: null,
+  })
   for (const [i, [label]] of records.entries()) {
     const ratio = median(samples[i]!) / base
-    rows.push({ measure: `wrong password, ${label}`, value: `${fmt(ratio)} (${fmt(median(samples[i]!))} ms)`, target: `<= ${TARGET} compares`, ok: ratio <= TARGET })
+    rows.push({
+      measure: `wrong password, ${label}`,
+      value: `${fmt(ratio)} (${fmt(median(samples[i]!))} ms)`,
+      target: `<= ${TARGET} compares`,
+      ok: ratio <= TARGET,
+    })
   }
   const engine = hashPoolStats().engine
   await store.close()

@@ -26,19 +26,26 @@ export async function benchEnumeration(): Promise<boolean> {
   }
 
   await users.signup({ email: 'known@example.com', password: 'right-password' }, nextIp())
-  await importUsers(users, Array.from({ length: N }, (_, i) => ({
-    email: `legacy${i}@example.com`,
-    custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update('legacy-password').digest('hex') } },
-  })))
+  await importUsers(
+    users,
+    Array.from({ length: N }, (_, i) => ({
+      email: `legacy${i}@example.com`,
+      custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update('legacy-password').digest('hex') } },
+    })),
+  )
   const lower = Math.max(4, COST - 6)
   const formats: [string, Pick<ImportRecord, 'password_hash' | 'custom_password_hash'>][] = [
     [`bcrypt cost ${lower} (imported)`, { password_hash: bcrypt.hashSync('imported-password', lower) }],
     [`bcrypt cost ${COST + 2} (imported)`, { password_hash: bcrypt.hashSync('imported-password', COST + 2) }],
     ...commonRecords(),
   ]
-  await importUsers(users, formats.map(([, hash], i) => ({ email: `format${i}@example.com`, ...hash })))
+  await importUsers(
+    users,
+    formats.map(([, hash], i) => ({ email: `format${i}@example.com`, ...hash })),
+  )
   await users.login({ identifier: 'nobody@example.com', password: 'x' }, nextIp()).catch(() => undefined) // warm the dummy hash
-  for (const [i] of formats.entries()) await users.login({ identifier: `format${i}@example.com`, password: 'x' }, nextIp()).catch(() => undefined)
+  for (const [i] of formats.entries())
+    await users.login({ identifier: `format${i}@example.com`, password: 'x' }, nextIp()).catch(() => undefined)
 
   const unknown: number[] = []
   const wrong: number[] = []
@@ -49,7 +56,9 @@ export async function benchEnumeration(): Promise<boolean> {
     wrong.push(await time(() => users.login({ identifier: 'known@example.com', password: 'guess' }, nextIp())))
     legacy.push(await time(() => users.login({ identifier: `legacy${i}@example.com`, password: 'guess' }, nextIp())))
     // Every format, on fewer rounds: the slow KDFs would dominate the run otherwise.
-    if (i % 2 === 0) for (const [f] of formats.entries()) perFormat[f]!.push(await time(() => users.login({ identifier: `format${f}@example.com`, password: 'guess' }, nextIp())))
+    if (i % 2 === 0)
+      for (const [f] of formats.entries())
+        perFormat[f]!.push(await time(() => users.login({ identifier: `format${f}@example.com`, password: 'guess' }, nextIp())))
   }
 
   // The blocked case: a pair past its threshold answers at once, for everyone alike.
@@ -68,17 +77,44 @@ export async function benchEnumeration(): Promise<boolean> {
   const ratio = (a: number[], b: number[]) => median(a) / median(b)
   const band = (r: number) => r >= 0.9 && r <= 1.1
   const rows: Row[] = [
-    { measure: 'unknown user / wrong password', value: `${fmt(ratio(unknown, wrong), 3)} (${fmt(median(unknown))} / ${fmt(median(wrong))} ms)`, target: '0.9 - 1.1', ok: band(ratio(unknown, wrong)) },
-    { measure: 'cheap legacy hash (sha256), wrong password / wrong password', value: `${fmt(ratio(legacy, wrong), 3)} (${fmt(median(legacy))} ms)`, target: '0.9 - 1.1', ok: band(ratio(legacy, wrong)) },
+    {
+      measure: 'unknown user / wrong password',
+      value: `${fmt(ratio(unknown, wrong), 3)} (${fmt(median(unknown))} / ${fmt(median(wrong))} ms)`,
+      target: '0.9 - 1.1',
+      ok: band(ratio(unknown, wrong)),
+    },
+    {
+      measure: 'cheap legacy hash (sha256), wrong password / wrong password',
+      value: `${fmt(ratio(legacy, wrong), 3)} (${fmt(median(legacy))} ms)`,
+      target: '0.9 - 1.1',
+      ok: band(ratio(legacy, wrong)),
+    },
     ...formats.map(([label], f): Row => {
       const r = ratio(perFormat[f]!, wrong)
       // A cheaper bcrypt and the cheap digests are held to the band; a dearer hash or a slow KDF
       // costs more until the first successful login rehashes it (bounded by the caps): reported.
-      const held = label.startsWith(`bcrypt cost ${lower}`) || ['md5', 'sha256 salted', 'hmac-sha256', 'ldap {SSHA}', 'aspnet-membership-sha1'].includes(label)
-      return { measure: `${label}, wrong password / wrong password`, value: `${fmt(r, 3)} (${fmt(median(perFormat[f]!))} ms)`, target: held ? '0.9 - 1.1' : 'reported', ok: held ? band(r) : null }
+      const held =
+        label.startsWith(`bcrypt cost ${lower}`) ||
+        ['md5', 'sha256 salted', 'hmac-sha256', 'ldap {SSHA}', 'aspnet-membership-sha1'].includes(label)
+      return {
+        measure: `${label}, wrong password / wrong password`,
+        value: `${fmt(r, 3)} (${fmt(median(perFormat[f]!))} ms)`,
+        target: held ? '0.9 - 1.1' : 'reported',
+        ok: held ? band(r) : null,
+      }
     }),
-    { measure: 'blocked pair / wrong password', value: `${fmt(ratio(blocked, wrong), 3)} (${fmt(median(blocked))} ms)`, target: 'reported', ok: null },
-    { measure: 'signup of an existing email / a new one', value: `${fmt(ratio(signupExisting, signupNew), 3)} (${fmt(median(signupExisting))} / ${fmt(median(signupNew))} ms)`, target: '0.9 - 1.1', ok: band(ratio(signupExisting, signupNew)) },
+    {
+      measure: 'blocked pair / wrong password',
+      value: `${fmt(ratio(blocked, wrong), 3)} (${fmt(median(blocked))} ms)`,
+      target: 'reported',
+      ok: null,
+    },
+    {
+      measure: 'signup of an existing email / a new one',
+      value: `${fmt(ratio(signupExisting, signupNew), 3)} (${fmt(median(signupExisting))} / ${fmt(median(signupNew))} ms)`,
+      target: '0.9 - 1.1',
+      ok: band(ratio(signupExisting, signupNew)),
+    },
   ]
   await store.close()
   const ticketRows = await ticketTiming()
@@ -96,8 +132,20 @@ export async function benchEnumeration(): Promise<boolean> {
 async function ticketTiming(): Promise<{ title: string; rows: Row[] }> {
   const url = process.env['LATCHKEY_PG_URL'] ?? `sqlite:.tmp/bench-enum-tickets-${Date.now()}.db`
   const store = await openStore(url)
-  const users = new BuiltinConnection({ name: `bench-tickets-${Date.now()}`, store, bcryptCost: 4, unsafeLowCostForTests: true, tickets: { perEmailPerHour: 1000 } })
-  const limited = new BuiltinConnection({ name: `bench-tickets-limited-${Date.now()}`, store, bcryptCost: 4, unsafeLowCostForTests: true, tickets: { perEmailPerHour: 1 } })
+  const users = new BuiltinConnection({
+    name: `bench-tickets-${Date.now()}`,
+    store,
+    bcryptCost: 4,
+    unsafeLowCostForTests: true,
+    tickets: { perEmailPerHour: 1000 },
+  })
+  const limited = new BuiltinConnection({
+    name: `bench-tickets-limited-${Date.now()}`,
+    store,
+    bcryptCost: 4,
+    unsafeLowCostForTests: true,
+    tickets: { perEmailPerHour: 1 },
+  })
   for (const c of [users, limited]) await c.signup({ email: 'known@example.com', password: 'Right-horse-battery-1' }, { ip: '10.9.9.9' })
   await limited.createPasswordResetTicket('known@example.com')
   const settle = () => new Promise((r) => setTimeout(r, 15))
@@ -123,8 +171,18 @@ async function ticketTiming(): Promise<{ title: string; rows: Row[] }> {
   return {
     title: `enumeration: reset tickets in deliver mode (${store.dialect})`,
     rows: [
-      { measure: 'known email / unknown email', value: `${fmt(r1, 3)} (${fmt(median(known), 3)} / ${fmt(median(unknown), 3)} ms)`, target: '0.9 - 1.1', ok: band(r1) },
-      { measure: 'email past its limit / unknown email', value: `${fmt(r2, 3)} (${fmt(median(overLimit), 3)} ms)`, target: '0.9 - 1.1', ok: band(r2) },
+      {
+        measure: 'known email / unknown email',
+        value: `${fmt(r1, 3)} (${fmt(median(known), 3)} / ${fmt(median(unknown), 3)} ms)`,
+        target: '0.9 - 1.1',
+        ok: band(r1),
+      },
+      {
+        measure: 'email past its limit / unknown email',
+        value: `${fmt(r2, 3)} (${fmt(median(overLimit), 3)} ms)`,
+        target: '0.9 - 1.1',
+        ok: band(r2),
+      },
     ],
   }
 }

@@ -13,9 +13,11 @@ import { fmt, median, report, type Row } from './support/stats.js'
 const N = 80
 
 export async function benchHttp(): Promise<boolean> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/forgot-server.ts', 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/forgot-server.ts', 'serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   try {
-    const [line] = await once(child.stdout, 'data') as [Buffer]
+    const [line] = (await once(child.stdout, 'data')) as [Buffer]
     const url = `${line.toString().trim()}/auth/password/forgot`
     const time = async (work: () => Promise<unknown>) => {
       const t0 = performance.now()
@@ -23,13 +25,17 @@ export async function benchHttp(): Promise<boolean> {
       return performance.now() - t0
     }
     const settle = () => new Promise((resolve) => setTimeout(resolve, 40))
-    const forgot = (email: string) => time(async () => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) })
-      if (res.status !== 202) throw new Error(`forgot answered ${res.status}`)
-      await res.arrayBuffer()
-    })
+    const forgot = (email: string) =>
+      time(async () => {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) })
+        if (res.status !== 202) throw new Error(`forgot answered ${res.status}`)
+        await res.arrayBuffer()
+      })
 
-    for (let i = 0; i < 10; i++) { await forgot(`known-warm${i}@example.com`); await forgot(`nobody-warm${i}@example.com`) }
+    for (let i = 0; i < 10; i++) {
+      await forgot(`known-warm${i}@example.com`)
+      await forgot(`nobody-warm${i}@example.com`)
+    }
     const known: number[] = []
     const unknown: number[] = []
     const afterKnown: number[] = []
@@ -65,10 +71,30 @@ export async function benchHttp(): Promise<boolean> {
     // The target: the route hides at least 90 % of the timing difference the lookup has inline.
     const hidden = 1 - Math.abs(median(known) - median(unknown)) / Math.abs(median(inlineKnown) - median(inlineUnknown))
     const rows: Row[] = [
-      { measure: 'forgot over HTTP, known / unknown email', value: `${fmt(ratio(known, unknown), 3)} (${fmt(median(known))} / ${fmt(median(unknown))} ms)`, target: 'reported', ok: null },
-      { measure: 'share of the inline known-unknown difference hidden', value: `${fmt(100 * hidden, 1)} %`, target: '>= 90 %', ok: hidden >= 0.9 },
-      { measure: 'back to back: the request after a known / after an unknown', value: `${fmt(ratio(afterKnown, afterUnknown), 3)} (${fmt(median(afterKnown))} / ${fmt(median(afterUnknown))} ms)`, target: 'reported', ok: null },
-      { measure: 'the same lookup inline, known / unknown (baseline)', value: `${fmt(ratio(inlineKnown, inlineUnknown), 3)} (${fmt(median(inlineKnown))} / ${fmt(median(inlineUnknown))} ms)`, target: 'reported', ok: null },
+      {
+        measure: 'forgot over HTTP, known / unknown email',
+        value: `${fmt(ratio(known, unknown), 3)} (${fmt(median(known))} / ${fmt(median(unknown))} ms)`,
+        target: 'reported',
+        ok: null,
+      },
+      {
+        measure: 'share of the inline known-unknown difference hidden',
+        value: `${fmt(100 * hidden, 1)} %`,
+        target: '>= 90 %',
+        ok: hidden >= 0.9,
+      },
+      {
+        measure: 'back to back: the request after a known / after an unknown',
+        value: `${fmt(ratio(afterKnown, afterUnknown), 3)} (${fmt(median(afterKnown))} / ${fmt(median(afterUnknown))} ms)`,
+        target: 'reported',
+        ok: null,
+      },
+      {
+        measure: 'the same lookup inline, known / unknown (baseline)',
+        value: `${fmt(ratio(inlineKnown, inlineUnknown), 3)} (${fmt(median(inlineKnown))} / ${fmt(median(inlineUnknown))} ms)`,
+        target: 'reported',
+        ok: null,
+      },
     ]
     return report('http forgot timing (SQLite, a 20 ms legacy lookup for known emails, server in its own process)', rows)
   } finally {

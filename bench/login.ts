@@ -45,27 +45,54 @@ export async function benchLogin(): Promise<boolean> {
     const overhead = await measureOverhead(connection, users, 120)
     // The same, with attack protection off: what its counters cost (two slots taken before
     // the compare, two given back after it).
-    const bare = new BuiltinConnection({ name: `bench-bare-${Date.now()}`, store, bcryptCost: COST, unsafeLowCostForTests: COST < 10, attackProtection: false })
+    const bare = new BuiltinConnection({
+      name: `bench-bare-${Date.now()}`,
+      store,
+      bcryptCost: COST,
+      unsafeLowCostForTests: COST < 10,
+      attackProtection: false,
+    })
     const bareUsers = await seed(bare, 5)
     await login(bare, bareUsers[0]!, RIGHT)
     const bareOverhead = await measureOverhead(bare, bareUsers, 120)
     const rows: Row[] = [
-      { measure: 'login overhead p50 (e2e - worker compare)', value: `${fmt(quantile(overhead, 0.5), 3)} ms`, target: `<= ${overheadTargetMs} ms`, ok: quantile(overhead, 0.5) <= overheadTargetMs },
+      {
+        measure: 'login overhead p50 (e2e - worker compare)',
+        value: `${fmt(quantile(overhead, 0.5), 3)} ms`,
+        target: `<= ${overheadTargetMs} ms`,
+        ok: quantile(overhead, 0.5) <= overheadTargetMs,
+      },
       { measure: 'login overhead p90', value: `${fmt(quantile(overhead, 0.9), 3)} ms`, target: 'reported', ok: null },
-      { measure: 'login overhead p50, attack protection off', value: `${fmt(quantile(bareOverhead, 0.5), 3)} ms`, target: 'reported', ok: null },
+      {
+        measure: 'login overhead p50, attack protection off',
+        value: `${fmt(quantile(bareOverhead, 0.5), 3)} ms`,
+        target: 'reported',
+        ok: null,
+      },
     ]
     if (dialect === 'sqlite') {
       const { perSec, loopP99 } = await measureThroughput(connection, users, cores)
       const ratio = perSec / singleThreadPerSec
       rows.push(
-        { measure: `logins/s on ${cores} cores / single-thread compares/s`, value: `${fmt(ratio)} (${fmt(perSec, 1)} / ${fmt(singleThreadPerSec, 1)})`, target: `>= ${fmt(0.9 * cores)}`, ok: ratio >= 0.9 * cores },
+        {
+          measure: `logins/s on ${cores} cores / single-thread compares/s`,
+          value: `${fmt(ratio)} (${fmt(perSec, 1)} / ${fmt(singleThreadPerSec, 1)})`,
+          target: `>= ${fmt(0.9 * cores)}`,
+          ok: ratio >= 0.9 * cores,
+        },
         { measure: 'event-loop delay p99 while the pool is saturated', value: `${fmt(loopP99)} ms`, target: '< 20 ms', ok: loopP99 < 20 },
       )
       const { unknown, wrong } = await measureEnumeration(connection, users, 40)
       const enumRatio = median(unknown) / median(wrong)
-      rows.push({ measure: 'unknown user / wrong password (median time)', value: `${fmt(enumRatio, 3)} (${fmt(median(unknown))} / ${fmt(median(wrong))} ms)`, target: '0.9 - 1.1', ok: enumRatio >= 0.9 && enumRatio <= 1.1 })
+      rows.push({
+        measure: 'unknown user / wrong password (median time)',
+        value: `${fmt(enumRatio, 3)} (${fmt(median(unknown))} / ${fmt(median(wrong))} ms)`,
+        target: '0.9 - 1.1',
+        ok: enumRatio >= 0.9 && enumRatio <= 1.1,
+      })
     }
-    const durability = dialect === 'sqlite' ? ['SQLite durability: journal_mode=WAL, synchronous=NORMAL (the default: survives a process crash)'] : []
+    const durability =
+      dialect === 'sqlite' ? ['SQLite durability: journal_mode=WAL, synchronous=NORMAL (the default: survives a process crash)'] : []
     ok = report(`login on ${dialect} (bcrypt cost ${COST}, ${cores} cores)`, rows, durability) && ok
     await store.close()
   }
@@ -110,9 +137,11 @@ async function measureThroughput(connection: BuiltinConnection, users: string[],
   let next = 0
   loop.enable()
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < total) await login(connection, users[next++ % users.length]!, RIGHT)
-  }))
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) await login(connection, users[next++ % users.length]!, RIGHT)
+    }),
+  )
   const seconds = (performance.now() - t0) / 1000
   loop.disable()
   return { perSec: total / seconds, loopP99: loop.percentile(99) / 1e6 }

@@ -10,7 +10,15 @@ import { benchLoad } from './load.js'
 import { benchLogin } from './login.js'
 import { benchSandbox } from './sandbox.js'
 
-const benches: Record<string, () => Promise<boolean>> = { login: benchLogin, sandbox: benchSandbox, import: benchImport, enumeration: benchEnumeration, caps: benchCaps, load: benchLoad, http: benchHttp }
+const benches: Record<string, () => Promise<boolean>> = {
+  login: benchLogin,
+  sandbox: benchSandbox,
+  import: benchImport,
+  enumeration: benchEnumeration,
+  caps: benchCaps,
+  load: benchLoad,
+  http: benchHttp,
+}
 const chosen = process.argv.slice(2)
 mkdirSync('.tmp', { recursive: true })
 

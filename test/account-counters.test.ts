@@ -2,9 +2,7 @@
 // unknown identifiers keep their own, and a per-account cap with growing delays is on by default (NIST SP 800-63B
 // §3.2.2), on every dialect in DIALECTS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  BuiltinConnection, closeHashPool, TooManyAttemptsError, type BuiltinConnectionOptions, type LatchkeyEvent,
-} from '@latchkey/core'
+import { BuiltinConnection, closeHashPool, TooManyAttemptsError, type BuiltinConnectionOptions, type LatchkeyEvent } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 import { TEST_COST } from './support/test-cost.js'
@@ -12,27 +10,48 @@ import { TEST_COST } from './support/test-cost.js'
 const RIGHT = 'Tr0ub4dor-horse-42'
 const WRONG = 'not-the-password-7'
 const A = { ip: '203.0.113.21' }
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 /** A fresh address for every call, so no pair or IP counter fills: what fills is the account's. */
 let nextIp = 0
 const anyIp = () => ({ ip: `10.19.${(nextIp >> 8) & 255}.${nextIp++ & 255}` })
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 for (const dialect of DIALECTS) {
   describe(`account counters on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const clock = { now: new Date('2026-06-01T00:00:00Z') }
       const events: LatchkeyEvent[] = []
       const users = new BuiltinConnection({
-        name: uniqueName('acct'), store, ...TEST_COST, now: () => clock.now, onEvent: (e) => events.push(e), ...opts,
+        name: uniqueName('acct'),
+        store,
+        ...TEST_COST,
+        now: () => clock.now,
+        onEvent: (e) => events.push(e),
+        ...opts,
       })
       await users.signup({ email: 'victim@example.com', password: RIGHT, username: 'victim' }, { ip: '192.0.2.250' })
-      return { users, events, advance: (ms: number) => { clock.now = new Date(clock.now.getTime() + ms) } }
+      return {
+        users,
+        events,
+        advance: (ms: number) => {
+          clock.now = new Date(clock.now.getTime() + ms)
+        },
+      }
     }
     const login = (users: BuiltinConnection, identifier: string, password: string, ctx: { ip: string } = A) =>
       outcome(users.login({ identifier, password }, ctx))
@@ -49,7 +68,7 @@ for (const dialect of DIALECTS) {
       expect(JSON.stringify(events)).not.toContain('victim@example.com')
     })
 
-    it('resets the user\'s counters on a right password by either identifier', async () => {
+    it("resets the user's counters on a right password by either identifier", async () => {
       const { users } = await connect({ attackProtection: { bruteForce: { threshold: 3 } } })
       expect(await login(users, 'victim@example.com', WRONG)).toBe('invalid_user_password')
       expect(await login(users, 'victim@example.com', WRONG)).toBe('invalid_user_password')
@@ -68,7 +87,7 @@ for (const dialect of DIALECTS) {
       expect(await login(users, 'victim@example.com', RIGHT)).toBe('ok')
     })
 
-    it('unblock by either identifier, and a password reset, lift the user\'s blocks', async () => {
+    it("unblock by either identifier, and a password reset, lift the user's blocks", async () => {
       const { users } = await connect({ attackProtection: { bruteForce: { threshold: 2 } } })
       for (let i = 0; i < 2; i++) expect(await login(users, 'victim', WRONG)).toBe('invalid_user_password')
       expect(await login(users, 'victim@example.com', RIGHT)).toBe('too_many_attempts')
@@ -82,7 +101,9 @@ for (const dialect of DIALECTS) {
     })
 
     it('slows an account attacked from many IPs with growing delays, never a lock, and a success resets them', async () => {
-      const { users, advance } = await connect({ attackProtection: { bruteForce: { accountThrottling: { slowAfter: 3, maxFailures: 6 } } } })
+      const { users, advance } = await connect({
+        attackProtection: { bruteForce: { accountThrottling: { slowAfter: 3, maxFailures: 6 } } },
+      })
       for (let i = 0; i < 3; i++) expect(await login(users, 'victim@example.com', WRONG, anyIp())).toBe('invalid_user_password')
       // Past slowAfter: one attempt a minute, for the username too, from any IP.
       const delayed = await users.login({ identifier: 'victim', password: RIGHT }, anyIp()).catch((e: unknown) => e)

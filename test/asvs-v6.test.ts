@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, InvalidInputError, PasswordLeakedError, PasswordPolicy, PasswordPolicyError,
+  BuiltinConnection,
+  closeHashPool,
+  InvalidInputError,
+  PasswordLeakedError,
+  PasswordPolicy,
+  PasswordPolicyError,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
@@ -15,21 +20,43 @@ const read = (path: string) => readFileSync(fileURLToPath(new URL(path, root)), 
 
 /** Every requirement of ASVS 5.0 chapter V6 and section V11.4, by section and count. */
 const REQUIREMENTS = [
-  ...[[1, 3], [2, 12], [3, 8], [4, 6], [5, 8], [6, 4], [7, 2], [8, 4]].flatMap(([section, count]) =>
-    Array.from({ length: count! }, (_, i) => `V6.${section}.${i + 1}`)),
-  'V11.4.1', 'V11.4.2', 'V11.4.3', 'V11.4.4',
+  ...[
+    [1, 3],
+    [2, 12],
+    [3, 8],
+    [4, 6],
+    [5, 8],
+    [6, 4],
+    [7, 2],
+    [8, 4],
+  ].flatMap(([section, count]) => Array.from({ length: count! }, (_, i) => `V6.${section}.${i + 1}`)),
+  'V11.4.1',
+  'V11.4.2',
+  'V11.4.3',
+  'V11.4.4',
 ]
 const VERDICTS = ['met', 'met by the host', 'not applicable', 'not met']
 
-interface Row { id: string; verdict: string; proofs: { file: string; title: string }[]; note: string }
+interface Row {
+  id: string
+  verdict: string
+  proofs: { file: string; title: string }[]
+  note: string
+}
 
 function checklist(): Row[] {
-  return read('docs/asvs-v6.md').split('\n').filter((line) => /^\|\s*V\d+\.\d+\.\d+\s*\|/.test(line)).map((line) => {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim())
-    const [id, , , verdict, proof, note] = cells
-    const proofs = [...(proof ?? '').matchAll(/`(test\/[\w./-]+\.test\.ts)` › "([^"]+)"/g)].map((m) => ({ file: m[1]!, title: m[2]! }))
-    return { id: id!, verdict: verdict!, proofs, note: note ?? '' }
-  })
+  return read('docs/asvs-v6.md')
+    .split('\n')
+    .filter((line) => /^\|\s*V\d+\.\d+\.\d+\s*\|/.test(line))
+    .map((line) => {
+      const cells = line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim())
+      const [id, , , verdict, proof, note] = cells
+      const proofs = [...(proof ?? '').matchAll(/`(test\/[\w./-]+\.test\.ts)` › "([^"]+)"/g)].map((m) => ({ file: m[1]!, title: m[2]! }))
+      return { id: id!, verdict: verdict!, proofs, note: note ?? '' }
+    })
 }
 
 /** The titles of every `it(...)` in a test file, with string escapes undone. */
@@ -63,7 +90,9 @@ describe('docs/asvs-v6.md', () => {
 describe('proofs for the checklist', () => {
   const ctx = { ip: '198.51.100.61' }
   let store: OpenedStore
-  beforeAll(async () => { store = await openStore('sqlite::memory:') })
+  beforeAll(async () => {
+    store = await openStore('sqlite::memory:')
+  })
   afterAll(async () => {
     await store.close()
     await closeHashPool()
@@ -94,8 +123,12 @@ describe('proofs for the checklist', () => {
   it('refuses a bcrypt cost under 10 unless the connection says it is a test suite', () => {
     for (const bcryptCost of [4, 9]) {
       expect(() => new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost })).toThrow(InvalidInputError)
-      expect(() => new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: false })).toThrow(/unsafeLowCostForTests/)
-      expect(new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: true }).bcryptCost).toBe(bcryptCost)
+      expect(() => new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: false })).toThrow(
+        /unsafeLowCostForTests/,
+      )
+      expect(new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost, unsafeLowCostForTests: true }).bcryptCost).toBe(
+        bcryptCost,
+      )
     }
     expect(new BuiltinConnection({ name: uniqueName('asvs'), store }).bcryptCost).toBe(10)
     expect(new BuiltinConnection({ name: uniqueName('asvs'), store, bcryptCost: 10 }).bcryptCost).toBe(10)
@@ -104,7 +137,10 @@ describe('proofs for the checklist', () => {
   it('imposes no composition rules with the nist level: any characters in any mix', () => {
     const policy = new PasswordPolicy({ level: 'nist' })
     for (const password of ['only lower case words', 'ÜBER-ÉLAN-ÅNGSTRÖM', '😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀', '314159265358979323']) {
-      expect(policy.evaluate(password.normalize('NFKC')).filter((r) => !r.verified), password).toEqual([])
+      expect(
+        policy.evaluate(password.normalize('NFKC')).filter((r) => !r.verified),
+        password,
+      ).toEqual([])
     }
   })
 
@@ -114,8 +150,12 @@ describe('proofs for the checklist', () => {
     expect(long).toHaveLength(64)
     await users.signup({ email: 'case@example.com', password: long }, ctx)
     await expect(users.login({ identifier: 'case@example.com', password: long }, ctx)).resolves.toBeTruthy()
-    await expect(users.login({ identifier: 'case@example.com', password: long.toLowerCase() }, ctx)).rejects.toMatchObject({ code: 'invalid_user_password' })
-    await expect(users.login({ identifier: 'case@example.com', password: long.slice(0, 63) }, ctx)).rejects.toMatchObject({ code: 'invalid_user_password' })
+    await expect(users.login({ identifier: 'case@example.com', password: long.toLowerCase() }, ctx)).rejects.toMatchObject({
+      code: 'invalid_user_password',
+    })
+    await expect(users.login({ identifier: 'case@example.com', password: long.slice(0, 63) }, ctx)).rejects.toMatchObject({
+      code: 'invalid_user_password',
+    })
   })
 
   it('never expires a password: it still works ten years later', async () => {

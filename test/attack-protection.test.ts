@@ -1,8 +1,15 @@
 // Attack protection on every dialect in DIALECTS, and across processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, CustomScriptConnection, InvalidInputError, PasswordLeakedError,
-  TooManyAttemptsError, WrongUsernameOrPasswordError, type BuiltinConnectionOptions, type LatchkeyEvent,
+  BuiltinConnection,
+  closeHashPool,
+  CustomScriptConnection,
+  InvalidInputError,
+  PasswordLeakedError,
+  TooManyAttemptsError,
+  WrongUsernameOrPasswordError,
+  type BuiltinConnectionOptions,
+  type LatchkeyEvent,
 } from '@latchkey/core'
 import { hashPoolStats, normalizeClientIp } from '@latchkey/core/internal'
 import type { OpenedStore } from '@latchkey/adapters'
@@ -15,9 +22,15 @@ import { TEST_COST } from './support/test-cost.js'
 const A = { ip: '198.51.100.1' }
 const B = { ip: '198.51.100.2' }
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 
 describe('client IPs', () => {
   it('maps IPv4-mapped IPv6 to IPv4 and aggregates IPv6 to its /64', () => {
@@ -32,23 +45,46 @@ describe('client IPs', () => {
 for (const dialect of DIALECTS) {
   describe(`attack protection on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const clock = { now: new Date('2026-05-01T00:00:00Z') }
       const events: LatchkeyEvent[] = []
-      const connection = new BuiltinConnection({ name: uniqueName('ap'), store, ...TEST_COST, now: () => clock.now, onEvent: (e) => events.push(e), ...opts })
+      const connection = new BuiltinConnection({
+        name: uniqueName('ap'),
+        store,
+        ...TEST_COST,
+        now: () => clock.now,
+        onEvent: (e) => events.push(e),
+        ...opts,
+      })
       await connection.signup({ email: 'victim@example.com', password: 'right-password', username: 'victim' }, { ip: '192.0.2.200' })
-      return { connection, clock, events, advance: (ms: number) => { clock.now = new Date(clock.now.getTime() + ms) } }
+      return {
+        connection,
+        clock,
+        events,
+        advance: (ms: number) => {
+          clock.now = new Date(clock.now.getTime() + ms)
+        },
+      }
     }
-    const login = (c: BuiltinConnection, password: string, ctx = A, identifier = 'victim@example.com') => outcome(c.login({ identifier, password }, ctx))
+    const login = (c: BuiltinConnection, password: string, ctx = A, identifier = 'victim@example.com') =>
+      outcome(c.login({ identifier, password }, ctx))
 
     it('requires ctx.ip for login and signup, unless allowMissingIp', async () => {
       const { connection } = await connect()
       // @ts-expect-error the IP is left out on purpose: a compile error on the class, an InvalidInputError at run time
-      await expect(connection.login({ identifier: 'victim@example.com', password: 'right-password' })).rejects.toBeInstanceOf(InvalidInputError)
-      await expect(connection.login({ identifier: 'victim@example.com', password: 'right-password' }, { ip: '999.1.1.1' })).rejects.toBeInstanceOf(InvalidInputError)
+      await expect(connection.login({ identifier: 'victim@example.com', password: 'right-password' })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      )
+      await expect(
+        connection.login({ identifier: 'victim@example.com', password: 'right-password' }, { ip: '999.1.1.1' }),
+      ).rejects.toBeInstanceOf(InvalidInputError)
       // @ts-expect-error as above
       await expect(connection.signup({ email: 'n@example.com', password: 'pw-Tr0ub4dor-42' })).rejects.toBeInstanceOf(InvalidInputError)
       const relaxed = new BuiltinConnection({ name: uniqueName('ap'), store, ...TEST_COST, attackProtection: { allowMissingIp: true } })
@@ -119,7 +155,9 @@ for (const dialect of DIALECTS) {
 
     it('lifts a block through unblock(), on a successful reset, and after the block period', async () => {
       const { connection, advance, events } = await connect({ attackProtection: { bruteForce: { threshold: 3, blockSeconds: 600 } } })
-      const block = async () => { for (let i = 0; i < 3; i++) await login(connection, 'wrong') }
+      const block = async () => {
+        for (let i = 0; i < 3; i++) await login(connection, 'wrong')
+      }
       await block()
       expect(await login(connection, 'right-password')).toBe('too_many_attempts')
       await connection.unblock('VICTIM@example.com')
@@ -142,7 +180,9 @@ for (const dialect of DIALECTS) {
     })
 
     it('exempts allow-listed IPs and CIDR ranges', async () => {
-      const { connection } = await connect({ attackProtection: { allowList: ['10.0.0.0/8', '2001:db8:ffff::/48'], bruteForce: { threshold: 2 } } })
+      const { connection } = await connect({
+        attackProtection: { allowList: ['10.0.0.0/8', '2001:db8:ffff::/48'], bruteForce: { threshold: 2 } },
+      })
       for (let i = 0; i < 5; i++) expect(await login(connection, 'wrong', { ip: '10.1.2.3' })).toBe('invalid_user_password')
       for (let i = 0; i < 5; i++) expect(await login(connection, 'wrong', { ip: '::ffff:10.9.9.9' })).toBe('invalid_user_password')
       for (let i = 0; i < 5; i++) expect(await login(connection, 'wrong', { ip: '2001:db8:ffff:1::7' })).toBe('invalid_user_password')
@@ -199,8 +239,12 @@ for (const dialect of DIALECTS) {
 
 describe('breached passwords', () => {
   let store: OpenedStore
-  beforeAll(async () => { store = await openTestStore('sqlite') })
-  afterAll(async () => { await store.close() })
+  beforeAll(async () => {
+    store = await openTestStore('sqlite')
+  })
+  afterAll(async () => {
+    await store.close()
+  })
 
   // The common-password rule of the policy refuses these passwords first; it is off here to see the breached list.
   const noDictionary = { passwordPolicy: { dictionary: false } } as const
@@ -222,11 +266,16 @@ describe('breached passwords', () => {
   it('takes a list of its own and a k-anonymity range API', async () => {
     const asked: string[] = []
     const c = new BuiltinConnection({
-      name: uniqueName('bp'), store, ...TEST_COST,
+      name: uniqueName('bp'),
+      store,
+      ...TEST_COST,
       breachedPasswords: {
         list: ['Company2026!'],
         // A stand-in for a range API: SHA-1("pwned-elsewhere") is 2CA9F7AB2598F01EE416A664A979D3BAD55AECE9.
-        rangeApi: async (prefix) => { asked.push(prefix); return prefix === '2CA9F' ? ['0000000000000000000000000000000000A:1', '7AB2598F01EE416A664A979D3BAD55AECE9:42'] : [] },
+        rangeApi: async (prefix) => {
+          asked.push(prefix)
+          return prefix === '2CA9F' ? ['0000000000000000000000000000000000A:1', '7AB2598F01EE416A664A979D3BAD55AECE9:42'] : []
+        },
       },
     })
     await expect(c.signup({ email: 'b@example.com', password: 'company2026!' }, A)).rejects.toBeInstanceOf(PasswordLeakedError)
@@ -243,8 +292,24 @@ describe.runIf(DIALECTS.some((d) => d !== 'sqlite'))('across processes', () => {
       const url = storeUrl(dialect)
       const store = await openTestStore(dialect)
       const name = uniqueName('xp')
-      await new BuiltinConnection({ name, store, ...TEST_COST }).signup({ email: 'target@example.com', password: 'right-Tr0ub4dor-7' }, { ip: '192.0.2.1' })
-      const outcomes = (await race([1, 2].map(() => ({ url, name, ...TEST_COST, op: 'login' as const, email: 'target@example.com', password: 'wrong', times: 10, fixedIp: '198.51.100.99' })))).flat()
+      await new BuiltinConnection({ name, store, ...TEST_COST }).signup(
+        { email: 'target@example.com', password: 'right-Tr0ub4dor-7' },
+        { ip: '192.0.2.1' },
+      )
+      const outcomes = (
+        await race(
+          [1, 2].map(() => ({
+            url,
+            name,
+            ...TEST_COST,
+            op: 'login' as const,
+            email: 'target@example.com',
+            password: 'wrong',
+            times: 10,
+            fixedIp: '198.51.100.99',
+          })),
+        )
+      ).flat()
       expect(outcomes.filter((o) => o === 'invalid_user_password')).toHaveLength(10)
       expect(outcomes.filter((o) => o === 'too_many_attempts')).toHaveLength(10)
       await store.close()
@@ -257,7 +322,9 @@ describe('a custom-script connection with a store', () => {
     const store = await openTestStore('sqlite')
     const runner = new QuickJsRunner({ timeoutMs: 3000 })
     const c = new CustomScriptConnection({
-      name: uniqueName('csdown'), runner, store,
+      name: uniqueName('csdown'),
+      runner,
+      store,
       scripts: { login: 'function login(email, password, cb) { cb(new Error("legacy database unreachable")) }' },
       attackProtection: { bruteForce: { threshold: 2 } },
     })
@@ -270,14 +337,25 @@ describe('a custom-script connection with a store', () => {
     const store = await openTestStore('sqlite')
     const runner = new QuickJsRunner({ timeoutMs: 3000 })
     let runs = 0
-    const api = await httpServer((_req, res) => { runs += 1; res.writeHead(401); res.end() })
+    const api = await httpServer((_req, res) => {
+      runs += 1
+      res.writeHead(401)
+      res.end()
+    })
     const c = new CustomScriptConnection({
-      name: uniqueName('csap'), runner, store,
-      scripts: { login: 'async function login(email, password) { const r = await fetch(configuration.API + "/login"); if (r.status === 401) throw new WrongUsernameOrPasswordError(email) }' },
-      configuration: { API: api.url }, egress: { allow: [`127.0.0.1:${api.port}`] },
+      name: uniqueName('csap'),
+      runner,
+      store,
+      scripts: {
+        login:
+          'async function login(email, password) { const r = await fetch(configuration.API + "/login"); if (r.status === 401) throw new WrongUsernameOrPasswordError(email) }',
+      },
+      configuration: { API: api.url },
+      egress: { allow: [`127.0.0.1:${api.port}`] },
       attackProtection: { bruteForce: { threshold: 3 } },
     })
-    for (let i = 0; i < 3; i++) expect(await outcome(c.login({ identifier: 'a@example.com', password: 'x' }, A))).toBe('invalid_user_password')
+    for (let i = 0; i < 3; i++)
+      expect(await outcome(c.login({ identifier: 'a@example.com', password: 'x' }, A))).toBe('invalid_user_password')
     expect(runs).toBe(3)
     expect(await outcome(c.login({ identifier: 'a@example.com', password: 'x' }, A))).toBe('too_many_attempts')
     expect(runs).toBe(3)

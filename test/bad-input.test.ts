@@ -16,7 +16,15 @@ const BAD_STRINGS: [string, unknown][] = [
   ['a NUL byte', 'ab\u0000c@example.com'],
   ['a lone surrogate', 'ab\ud800c@example.com'],
 ]
-const BAD_EMAILS = ['plainaddress', 'two@@example.com', 'no-domain@', '@no-local.com', 'sp ace@example.com', 'nodot@example', `${'x'.repeat(300)}@example.com`]
+const BAD_EMAILS = [
+  'plainaddress',
+  'two@@example.com',
+  'no-domain@',
+  '@no-local.com',
+  'sp ace@example.com',
+  'nodot@example',
+  `${'x'.repeat(300)}@example.com`,
+]
 
 let store: OpenedStore
 let connection: BuiltinConnection
@@ -35,12 +43,16 @@ afterAll(async () => {
 
 async function expectInvalid(call: () => Promise<unknown>) {
   const started = Date.now()
-  const error = await call().then(() => null, (e: unknown) => e)
+  const error = await call().then(
+    () => null,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(InvalidInputError)
   const invalid = error as InvalidInputError
   expect(invalid.code).toBe('invalid_input')
   expect(invalid.issues.length).toBeGreaterThan(0)
-  for (const issue of invalid.issues) expect(issue).toEqual({ path: expect.any(Array), code: expect.any(String), message: expect.any(String) })
+  for (const issue of invalid.issues)
+    expect(issue).toEqual({ path: expect.any(Array), code: expect.any(String), message: expect.any(String) })
   // The message never echoes the input (it may be a password).
   expect(invalid.message.length).toBeLessThan(500)
   expect(Date.now() - started).toBeLessThan(2000)
@@ -82,28 +94,38 @@ describe('bad strings in every string parameter', () => {
 describe('malformed emails', () => {
   for (const email of BAD_EMAILS) {
     it(`signup refuses ${JSON.stringify(email.slice(0, 30))}`, () => expectInvalid(() => connection.signup({ email, password: 'pw' }, ctx)))
-    it(`changeEmail refuses ${JSON.stringify(email.slice(0, 30))}`, () => expectInvalid(() => connection.changeEmail('ok@example.com', email)))
+    it(`changeEmail refuses ${JSON.stringify(email.slice(0, 30))}`, () =>
+      expectInvalid(() => connection.changeEmail('ok@example.com', email)))
   }
 })
 
 describe('unknown fields and wrong shapes', () => {
-  it('signup with an unknown field', () => expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', role: 'admin' } as never, ctx)))
-  it('signup with app_metadata', () => expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', app_metadata: {} } as never, ctx)))
+  it('signup with an unknown field', () =>
+    expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', role: 'admin' } as never, ctx)))
+  it('signup with app_metadata', () =>
+    expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', app_metadata: {} } as never, ctx)))
   it('signup with a non-object input', () => expectInvalid(() => connection.signup('ok@example.com' as never, ctx)))
-  it('login with an unknown field', () => expectInvalid(() => connection.login({ identifier: 'ok@example.com', password: 'pw', remember: true } as never, ctx)))
-  it('ctx with an unknown field', () => expectInvalid(() => connection.login({ identifier: 'ok@example.com', password: 'pw' }, { ip: '1.2.3.4', admin: true } as never)))
+  it('login with an unknown field', () =>
+    expectInvalid(() => connection.login({ identifier: 'ok@example.com', password: 'pw', remember: true } as never, ctx)))
+  it('ctx with an unknown field', () =>
+    expectInvalid(() => connection.login({ identifier: 'ok@example.com', password: 'pw' }, { ip: '1.2.3.4', admin: true } as never)))
   it('updateUser with an unknown field', () => expectInvalid(() => connection.updateUser(userId, { password_hash: 'x' } as never)))
   it('updateUser with a non-boolean blocked', () => expectInvalid(() => connection.updateUser(userId, { blocked: 'yes' } as never)))
-  it('user_metadata that is an array', () => expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: [] as never }, ctx)))
-  it('user_metadata that is a class instance', () => expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: new Date() as never }, ctx)))
-  it('user_metadata over 16 KB', () => expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: { big: 'x'.repeat(20_000) } }, ctx)))
+  it('user_metadata that is an array', () =>
+    expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: [] as never }, ctx)))
+  it('user_metadata that is a class instance', () =>
+    expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: new Date() as never }, ctx)))
+  it('user_metadata over 16 KB', () =>
+    expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: { big: 'x'.repeat(20_000) } }, ctx)))
   it('user_metadata with a cycle', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic['self'] = cyclic
     return expectInvalid(() => connection.signup({ email: 'n@example.com', password: 'pw', user_metadata: cyclic }, ctx))
   })
-  it('a ticket ttl that is not a positive integer', () => expectInvalid(() => connection.createPasswordResetTicket('ok@example.com', { ttlSeconds: -1 })))
-  it('changeEmail options with an unknown field', () => expectInvalid(() => connection.changeEmail('ok@example.com', 'z@example.com', { force: true } as never)))
+  it('a ticket ttl that is not a positive integer', () =>
+    expectInvalid(() => connection.createPasswordResetTicket('ok@example.com', { ttlSeconds: -1 })))
+  it('changeEmail options with an unknown field', () =>
+    expectInvalid(() => connection.changeEmail('ok@example.com', 'z@example.com', { force: true } as never)))
   it('usernames with forbidden characters, or an email as username', async () => {
     for (const username of ['has space', 'ünïcode', 'semi;colon', 'a@b.co', 'x'.repeat(16)]) {
       await expectInvalid(() => connection.signup({ email: `${uniqueName()}@example.com`, password: 'pw', username }, ctx))
@@ -122,7 +144,9 @@ describe('null in a profile patch', () => {
 describe('metadata cannot pollute prototypes', () => {
   it('refuses __proto__ in metadata, naming the key, and stores nothing (issue 12)', async () => {
     const meta = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>
-    const error = await connection.signup({ email: 'proto@example.com', password: 'pw-Tr0ub4dor-42', user_metadata: meta }, ctx).catch((e: unknown) => e)
+    const error = await connection
+      .signup({ email: 'proto@example.com', password: 'pw-Tr0ub4dor-42', user_metadata: meta }, ctx)
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InvalidInputError)
     expect((error as InvalidInputError).issues[0]!.path).toEqual(['user_metadata', '__proto__'])
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined()

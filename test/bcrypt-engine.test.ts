@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { closeHashPool } from '@latchkey/core'
 import { bcryptCompare, bcryptHash, hashPoolStats } from '@latchkey/core/internal'
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 const core = resolve('packages/core')
 
@@ -43,10 +45,12 @@ describe('bcrypt engine', () => {
     for (const dep of ['bcryptjs', 'zod', 'hash-wasm', '@zxcvbn-ts/language-common']) {
       symlinkSync(join(core, 'node_modules', dep), join(root, 'node_modules', dep), 'dir')
     }
-    const out = inChild(join(root, 'dist'), `
+    const out = inChild(
+      join(root, 'dist'),
+      `
       const hash = await pool.bcryptHash('Tr0ub4dor-horse-42', 4)
-      return { engine: pool.hashPoolStats().engine, hash, ok: await pool.bcryptCompare('Tr0ub4dor-horse-42', hash) }`) as
-      { engine: string; hash: string; ok: boolean }
+      return { engine: pool.hashPoolStats().engine, hash, ok: await pool.bcryptCompare('Tr0ub4dor-horse-42', hash) }`,
+    ) as { engine: string; hash: string; ok: boolean }
     expect(out.engine).toBe('bcryptjs')
     expect(out.ok).toBe(true)
     expect(native.verifySync('Tr0ub4dor-horse-42', out.hash)).toBe(true)

@@ -4,7 +4,12 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, InvalidInputError, PasswordLeakedError, pwnedPasswordsRangeApi, PWNED_PASSWORDS_RANGE_URL,
+  BuiltinConnection,
+  closeHashPool,
+  InvalidInputError,
+  PasswordLeakedError,
+  pwnedPasswordsRangeApi,
+  PWNED_PASSWORDS_RANGE_URL,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { uniqueName } from './support/dialects.js'
@@ -28,7 +33,10 @@ beforeAll(async () => {
     if (mode === 'error') return void res.writeHead(503).end('unavailable')
     if (mode === 'hang') return // never answers
     const prefix = (req.url ?? '').split('/').pop() ?? ''
-    const lines = [LEAKED, 'something-else-leaked'].map(sha1).filter((h) => h.startsWith(prefix)).map((h) => `${h.slice(5)}:42`)
+    const lines = [LEAKED, 'something-else-leaked']
+      .map(sha1)
+      .filter((h) => h.startsWith(prefix))
+      .map((h) => `${h.slice(5)}:42`)
     // Padding, as the real service sends when asked: suffixes with a count of 0, one of them the safe password's.
     if (sha1(SAFE).startsWith(prefix)) lines.push(`${sha1(SAFE).slice(5)}:0`)
     lines.push('0018A45C4D1DEF81644B54AB7F969B88D65:0')
@@ -41,11 +49,14 @@ afterAll(async () => {
   await closeHashPool()
 })
 
-const connect = (timeoutMs?: number) => new BuiltinConnection({
-  name: uniqueName('range'), store, ...TEST_COST,
-  passwordPolicy: { dictionary: false }, // so that the local list that refuses 'qwertyuiop123' is the breached one
-  breachedPasswords: { rangeApi: pwnedPasswordsRangeApi({ url: `${server.url}/range/`, ...(timeoutMs ? { timeoutMs } : {}) }) },
-})
+const connect = (timeoutMs?: number) =>
+  new BuiltinConnection({
+    name: uniqueName('range'),
+    store,
+    ...TEST_COST,
+    passwordPolicy: { dictionary: false }, // so that the local list that refuses 'qwertyuiop123' is the breached one
+    breachedPasswords: { rangeApi: pwnedPasswordsRangeApi({ url: `${server.url}/range/`, ...(timeoutMs ? { timeoutMs } : {}) }) },
+  })
 
 describe('pwnedPasswordsRangeApi', () => {
   it('refuses a password the service knows, sending only a five-character prefix and asking for padding', async () => {
@@ -78,7 +89,9 @@ describe('pwnedPasswordsRangeApi', () => {
     try {
       mode = 'error'
       await expect(connect().signup({ email: 'down@example.com', password: LEAKED }, ctx)).resolves.toBeTruthy()
-      await expect(connect().signup({ email: 'down@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
+      await expect(connect().signup({ email: 'down@example.com', password: 'qwertyuiop123' }, ctx)).rejects.toBeInstanceOf(
+        PasswordLeakedError,
+      )
       mode = 'hang'
       await expect(connect(200).signup({ email: 'slow@example.com', password: LEAKED }, ctx)).resolves.toBeTruthy()
       await new Promise((resolve) => setTimeout(resolve, 10))

@@ -1,8 +1,15 @@
 // BuiltinConnection's core flows, on every dialect in DIALECTS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, InvalidInputError, PasswordPolicyError, UnauthorizedError, UserExistsError,
-  UserNotFoundError, WrongUsernameOrPasswordError, type BuiltinConnectionOptions,
+  BuiltinConnection,
+  closeHashPool,
+  InvalidInputError,
+  PasswordPolicyError,
+  UnauthorizedError,
+  UserExistsError,
+  UserNotFoundError,
+  WrongUsernameOrPasswordError,
+  type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
@@ -11,13 +18,19 @@ import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '198.51.100.1' }
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 for (const dialect of DIALECTS) {
   describe(`BuiltinConnection on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     const connect = (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const log = eventLog()
@@ -42,8 +55,12 @@ for (const dialect of DIALECTS) {
     it('gives the same error for an unknown user and a wrong password, with fu and fp events', async () => {
       const { connection, log } = connect()
       await connection.signup({ email: 'grace@example.com', password: 'cobol-1959-grace' }, ctx)
-      const unknown = await connection.login({ identifier: 'nobody@example.com', password: 'cobol-1959-grace' }, ctx).catch((e: unknown) => e)
-      const wrong = await connection.login({ identifier: 'grace@example.com', password: 'fortran-1957-wrong' }, ctx).catch((e: unknown) => e)
+      const unknown = await connection
+        .login({ identifier: 'nobody@example.com', password: 'cobol-1959-grace' }, ctx)
+        .catch((e: unknown) => e)
+      const wrong = await connection
+        .login({ identifier: 'grace@example.com', password: 'fortran-1957-wrong' }, ctx)
+        .catch((e: unknown) => e)
       expect(unknown).toBeInstanceOf(WrongUsernameOrPasswordError)
       expect(wrong).toBeInstanceOf(WrongUsernameOrPasswordError)
       expect((unknown as Error).message).toBe((wrong as Error).message)
@@ -66,15 +83,22 @@ for (const dialect of DIALECTS) {
     it('refuses a duplicate email or username with UserExistsError and an fs event', async () => {
       const { connection, log } = connect()
       await connection.signup({ email: 'dup@example.com', password: 'pw-Tr0ub4dor-42', username: 'dup' }, ctx)
-      await expect(connection.signup({ email: 'DUP@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(UserExistsError)
-      await expect(connection.signup({ email: 'other@example.com', password: 'pw-Tr0ub4dor-42', username: 'DUP' }, ctx)).rejects.toThrow('username')
+      await expect(connection.signup({ email: 'DUP@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(
+        UserExistsError,
+      )
+      await expect(connection.signup({ email: 'other@example.com', password: 'pw-Tr0ub4dor-42', username: 'DUP' }, ctx)).rejects.toThrow(
+        'username',
+      )
       expect(log.types()).toEqual(['ss', 'fs', 'fs'])
     })
 
     it('lets exactly one of 20 concurrent signups of one email succeed', async () => {
       const { connection } = connect()
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
-        connection.signup({ email: 'race@example.com', password: `race-Tr0ub4dor-${i}` }, { ip: `198.51.100.${i + 10}` })))
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          connection.signup({ email: 'race@example.com', password: `race-Tr0ub4dor-${i}` }, { ip: `198.51.100.${i + 10}` }),
+        ),
+      )
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UserExistsError)
     })
@@ -83,19 +107,26 @@ for (const dialect of DIALECTS) {
       const { connection, log } = connect()
       const user = await connection.signup({ email: 'blocked@example.com', password: 'right-Tr0ub4dor-7' }, ctx)
       await connection.updateUser(user.user_id, { blocked: true })
-      await expect(connection.login({ identifier: 'blocked@example.com', password: 'wrong-Tr0ub4dor-7' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
-      const error = await connection.login({ identifier: 'blocked@example.com', password: 'right-Tr0ub4dor-7' }, ctx).catch((e: unknown) => e)
+      await expect(connection.login({ identifier: 'blocked@example.com', password: 'wrong-Tr0ub4dor-7' }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
+      const error = await connection
+        .login({ identifier: 'blocked@example.com', password: 'right-Tr0ub4dor-7' }, ctx)
+        .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(UnauthorizedError)
       expect((error as UnauthorizedError).message).toBe('user is blocked')
       expect(log.types().slice(-2)).toEqual(['fp', 'f'])
       await connection.updateUser(user.user_id, { blocked: false })
-      await expect(connection.login({ identifier: 'blocked@example.com', password: 'right-Tr0ub4dor-7' }, ctx)).resolves.toMatchObject({ blocked: false })
+      await expect(connection.login({ identifier: 'blocked@example.com', password: 'right-Tr0ub4dor-7' }, ctx)).resolves.toMatchObject({
+        blocked: false,
+      })
     })
 
     it('never accepts app_metadata at signup; updateUser sets it', async () => {
       const { connection } = connect()
-      await expect(connection.signup({ email: 'x@example.com', password: 'pw-Tr0ub4dor-42', app_metadata: { roles: ['admin'] } } as never, ctx))
-        .rejects.toBeInstanceOf(InvalidInputError)
+      await expect(
+        connection.signup({ email: 'x@example.com', password: 'pw-Tr0ub4dor-42', app_metadata: { roles: ['admin'] } } as never, ctx),
+      ).rejects.toBeInstanceOf(InvalidInputError)
       const user = await connection.signup({ email: 'x@example.com', password: 'pw-Tr0ub4dor-42', user_metadata: { theme: 'dark' } }, ctx)
       const updated = await connection.updateUser(user.user_id, { app_metadata: { roles: ['admin'] }, name: 'X', nickname: null })
       expect(updated).toMatchObject({ app_metadata: { roles: ['admin'] }, user_metadata: { theme: 'dark' }, name: 'X' })
@@ -118,7 +149,9 @@ for (const dialect of DIALECTS) {
       const { connection, log } = connect()
       await connection.signup({ email: 'cp@example.com', password: 'old-password-Xq7' }, ctx)
       await connection.changePassword('cp@example.com', 'new-password-Xq7', ctx)
-      await expect(connection.login({ identifier: 'cp@example.com', password: 'old-password-Xq7' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: 'cp@example.com', password: 'old-password-Xq7' }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       await expect(connection.login({ identifier: 'cp@example.com', password: 'new-password-Xq7' }, ctx)).resolves.toBeTruthy()
       await expect(connection.changePassword('nobody@example.com', 'x', ctx)).rejects.toBeInstanceOf(UserNotFoundError)
       expect(log.types()).toEqual(['ss', 'scp', 'fp', 's', 'fcp'])
@@ -147,15 +180,23 @@ for (const dialect of DIALECTS) {
       await connection.deleteUser(user.user_id)
       expect(await connection.getUserById(user.user_id)).toBeNull()
       await expect(connection.deleteUser(user.user_id)).rejects.toBeInstanceOf(UserNotFoundError)
-      await expect(connection.login({ identifier: 'del@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: 'del@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       expect(log.types()).toEqual(['ss', 'du', 'fu'])
     })
 
     it('requires a username when the connection says so, within its maximum length', async () => {
       const { connection } = connect({ requireUsername: true, usernameMaxLength: 20 })
-      await expect(connection.signup({ email: 'u@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(InvalidInputError)
-      await expect(connection.signup({ email: 'u@example.com', password: 'pw-Tr0ub4dor-42', username: 'a'.repeat(20) }, ctx)).resolves.toBeTruthy()
-      await expect(connection.signup({ email: 'v@example.com', password: 'pw-Tr0ub4dor-42', username: 'b'.repeat(21) }, ctx)).rejects.toBeInstanceOf(InvalidInputError)
+      await expect(connection.signup({ email: 'u@example.com', password: 'pw-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(
+        InvalidInputError,
+      )
+      await expect(
+        connection.signup({ email: 'u@example.com', password: 'pw-Tr0ub4dor-42', username: 'a'.repeat(20) }, ctx),
+      ).resolves.toBeTruthy()
+      await expect(
+        connection.signup({ email: 'v@example.com', password: 'pw-Tr0ub4dor-42', username: 'b'.repeat(21) }, ctx),
+      ).rejects.toBeInstanceOf(InvalidInputError)
     })
 
     it('refuses a password over 72 bytes when set, and fails such a login without truncating', async () => {
@@ -168,7 +209,9 @@ for (const dialect of DIALECTS) {
       await connection.signup({ email: 'long@example.com', password: fits }, ctx)
       await expect(connection.login({ identifier: 'long@example.com', password: fits }, ctx)).resolves.toBeTruthy()
       // bcrypt alone would accept this: it reads only the first 72 bytes.
-      await expect(connection.login({ identifier: 'long@example.com', password: `${fits}suffix` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: 'long@example.com', password: `${fits}suffix` }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       await expect(connection.changePassword('long@example.com', 'y'.repeat(73), ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
     })
 

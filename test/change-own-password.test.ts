@@ -2,8 +2,15 @@
 // built-in connection on every dialect (the custom-script connection's is in custom-script-connection.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, InvalidInputError, PasswordLeakedError, PasswordPolicyError,
-  TooManyAttemptsError, UnauthorizedError, WrongUsernameOrPasswordError, type BuiltinConnectionOptions,
+  BuiltinConnection,
+  closeHashPool,
+  InvalidInputError,
+  PasswordLeakedError,
+  PasswordPolicyError,
+  TooManyAttemptsError,
+  UnauthorizedError,
+  WrongUsernameOrPasswordError,
+  type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
@@ -13,20 +20,35 @@ import { TEST_COST } from './support/test-cost.js'
 const ctx = { ip: '198.51.100.31' }
 const OLD = 'Tr0ub4dor-horse-42'
 const NEW = 'Correct-staple-battery-9'
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 for (const dialect of DIALECTS) {
   describe(`changeOwnPassword on a built-in connection (${dialect})`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const log = eventLog()
       const users = new BuiltinConnection({
-        name: uniqueName('own'), store, ...TEST_COST, attackProtection: { bruteForce: { threshold: 3 } }, onEvent: log.onEvent, ...opts,
+        name: uniqueName('own'),
+        store,
+        ...TEST_COST,
+        attackProtection: { bruteForce: { threshold: 3 } },
+        onEvent: log.onEvent,
+        ...opts,
       })
       await users.signup({ email: 'owner@example.com', password: OLD, username: 'owner' }, ctx)
       return { users, log }
@@ -38,8 +60,9 @@ for (const dialect of DIALECTS) {
       const { users, log } = await connect()
       expect(await change(users, 'not-the-password-7')).toBe('invalid_user_password')
       await expect(users.login({ identifier: 'owner@example.com', password: OLD }, ctx)).resolves.toBeTruthy()
-      await expect(users.changeOwnPassword({ identifier: 'owner', currentPassword: OLD, newPassword: NEW }, ctx))
-        .resolves.toMatchObject({ email: 'owner@example.com' })
+      await expect(users.changeOwnPassword({ identifier: 'owner', currentPassword: OLD, newPassword: NEW }, ctx)).resolves.toMatchObject({
+        email: 'owner@example.com',
+      })
       await expect(users.login({ identifier: 'owner@example.com', password: NEW }, ctx)).resolves.toBeTruthy()
       expect(await outcome(users.login({ identifier: 'owner@example.com', password: OLD }, ctx))).toBe('invalid_user_password')
       expect(log.types()).toEqual(expect.arrayContaining(['fcp', 'scp']))
@@ -53,18 +76,22 @@ for (const dialect of DIALECTS) {
       expect(await change(users, OLD, 'qwertyuiop123')).toBe('password_leaked')
       // A wrong current password is refused as such, whatever the new one is.
       expect(await change(users, 'not-the-password-7', 'short')).toBe('invalid_user_password')
-      const error = await users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: 'short-pw-1' }, ctx)
+      const error = await users
+        .changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: 'short-pw-1' }, ctx)
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(PasswordPolicyError)
-      await expect(users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: 'qwertyuiop123' }, ctx))
-        .rejects.toBeInstanceOf(PasswordLeakedError)
+      await expect(
+        users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: 'qwertyuiop123' }, ctx),
+      ).rejects.toBeInstanceOf(PasswordLeakedError)
     })
 
     it('gives an unknown user and a wrong current password the same error and message', async () => {
       const { users } = await connect()
-      const wrong = await users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: 'not-the-password-7', newPassword: NEW }, ctx)
+      const wrong = await users
+        .changeOwnPassword({ identifier: 'owner@example.com', currentPassword: 'not-the-password-7', newPassword: NEW }, ctx)
         .catch((e: unknown) => e)
-      const unknown = await users.changeOwnPassword({ identifier: 'nobody@example.com', currentPassword: 'not-the-password-7', newPassword: NEW }, ctx)
+      const unknown = await users
+        .changeOwnPassword({ identifier: 'nobody@example.com', currentPassword: 'not-the-password-7', newPassword: NEW }, ctx)
         .catch((e: unknown) => e)
       expect(wrong).toBeInstanceOf(WrongUsernameOrPasswordError)
       expect(unknown).toBeInstanceOf(WrongUsernameOrPasswordError)
@@ -73,11 +100,16 @@ for (const dialect of DIALECTS) {
 
     it('shares the brute-force counters with login: a blocked pair is refused even with the right password', async () => {
       const { users } = await connect()
-      expect(await outcome(users.login({ identifier: 'owner@example.com', password: 'not-the-password-7' }, ctx))).toBe('invalid_user_password')
+      expect(await outcome(users.login({ identifier: 'owner@example.com', password: 'not-the-password-7' }, ctx))).toBe(
+        'invalid_user_password',
+      )
       expect(await change(users, 'not-the-password-8')).toBe('invalid_user_password')
-      expect(await outcome(users.login({ identifier: 'owner@example.com', password: 'not-the-password-9' }, ctx))).toBe('invalid_user_password')
+      expect(await outcome(users.login({ identifier: 'owner@example.com', password: 'not-the-password-9' }, ctx))).toBe(
+        'invalid_user_password',
+      )
       // Three failures from this IP, whether by login or by password change: the pair is blocked for both.
-      const blocked = await users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }, ctx)
+      const blocked = await users
+        .changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }, ctx)
         .catch((e: unknown) => e)
       expect(blocked).toBeInstanceOf(TooManyAttemptsError)
       expect(await outcome(users.login({ identifier: 'owner@example.com', password: OLD }, ctx))).toBe('too_many_attempts')
@@ -95,15 +127,18 @@ for (const dialect of DIALECTS) {
 
     it('needs the end user IP, as login does, and refuses a blocked user', async () => {
       const { users } = await connect()
-      // @ts-expect-error the IP is left out on purpose: a compile error on the class, an InvalidInputError at run time
-      await expect(users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }))
-        .rejects.toBeInstanceOf(InvalidInputError)
-      await expect(users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD } as never, ctx))
-        .rejects.toBeInstanceOf(InvalidInputError)
+      await expect(
+        // @ts-expect-error the IP is left out on purpose: a compile error on the class, an InvalidInputError at run time
+        users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }),
+      ).rejects.toBeInstanceOf(InvalidInputError)
+      await expect(users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD } as never, ctx)).rejects.toBeInstanceOf(
+        InvalidInputError,
+      )
       const user = await users.getUser('owner@example.com')
       await users.updateUser(user!.user_id, { blocked: true })
-      await expect(users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }, ctx))
-        .rejects.toBeInstanceOf(UnauthorizedError)
+      await expect(
+        users.changeOwnPassword({ identifier: 'owner@example.com', currentPassword: OLD, newPassword: NEW }, ctx),
+      ).rejects.toBeInstanceOf(UnauthorizedError)
     })
   })
 }

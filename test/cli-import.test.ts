@@ -16,7 +16,9 @@ const ctx = { ip: '203.0.113.61' }
 const HASH = bcrypt.hashSync('Exported-pass-2024', 4)
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-import-'))
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 /** Writes an NDJSON file of `lines` and returns its path. */
 function ndjson(name: string, lines: string[]): string {
@@ -34,7 +36,8 @@ describe('latchkey import on a terminal', () => {
     const file = ndjson('tty.ndjson', [...Array.from({ length: 3000 }, (_, i) => user(i)), '{oops'])
     // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
     const command = [process.execPath, CLI_BIN, 'import', file, '--connection', uniqueName('tty'), '--store', url, '--batch-size', '500']
-      .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+      .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+      .join(' ')
     const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
     expect(run.status).toBe(3) // the command's own status: one record failed
     const screen = run.stdout
@@ -53,29 +56,47 @@ for (const dialect of DIALECTS) {
       url = storeUrl(dialect)
       store = await openStore(url) // migrated, so the command accepts it
     })
-    afterAll(async () => { await store.close() })
-    const count = async (connection: string) => Number((await store.db.selectFrom('latchkey_users')
-      .select((eb) => eb.fn.countAll().as('n')).where('connection', '=', connection).executeTakeFirstOrThrow()).n)
+    afterAll(async () => {
+      await store.close()
+    })
+    const count = async (connection: string) =>
+      Number(
+        (
+          await store.db
+            .selectFrom('latchkey_users')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('connection', '=', connection)
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
 
     it('imports the good lines and reports every bad one with its 1-based line number', async () => {
       const name = uniqueName('imp')
       const file = ndjson(`mixed-${dialect}.ndjson`, [
         user(1, { user_id: 'legacy-1' }),
-        '{"email": "broken@example.com"',                               // line 2: not JSON
-        '',                                                            // line 3: blank, skipped but counted
+        '{"email": "broken@example.com"', // line 2: not JSON
+        '', // line 3: blank, skipped but counted
         user(4),
         JSON.stringify({ email: 'not-an-email', password_hash: HASH }), // line 5
         JSON.stringify({ email: 'weak@example.com', password_hash: '$2b$04$short' }), // line 6: malformed hash
         user(7),
-        user(7, { user_id: 'other' }),                                  // line 8: same email, another user
+        user(7, { user_id: 'other' }), // line 8: same email, another user
       ])
       const report = join(dir, `failures-${dialect}.ndjson`)
       const r = await runCli(['import', file, '--connection', name, '--store', url, '--report', report])
       expect(r.code, r.stderr).toBe(3)
       expect(r.stdout).toContain('records: 7\nimported: 3\nupdated: 0\nskipped: 0\nfailed: 4\nline: 8\n')
       expect(r.stdout).toContain('failure: line 2 invalid_json: the line is not valid JSON\n')
-      const failures = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; code: string; email?: string })
-      expect(failures.map((f) => [f.line, f.code])).toEqual([[2, 'invalid_json'], [5, 'invalid_record'], [6, 'malformed_hash'], [8, 'user_exists']])
+      const failures = readFileSync(report, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { line: number; code: string; email?: string })
+      expect(failures.map((f) => [f.line, f.code])).toEqual([
+        [2, 'invalid_json'],
+        [5, 'invalid_record'],
+        [6, 'malformed_hash'],
+        [8, 'user_exists'],
+      ])
       expect(failures[3]).toMatchObject({ email: 'user7@example.com', message: expect.stringContaining('exists already') })
       expect(readFileSync(report, 'utf8')).not.toContain(HASH)
       expect(await count(name)).toBe(3)
@@ -84,16 +105,28 @@ for (const dialect of DIALECTS) {
 
       const json = await runCli(['import', file, '--connection', name, '--store', url, '--json'])
       expect(json.code).toBe(3)
-      expect(JSON.parse(json.stdout)).toMatchObject({ processed: 7, imported: 0, skipped: 3, failed: 4, stopped: false, failures: [{ line: 2, code: 'invalid_json' }, {}, {}, {}] })
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        processed: 7,
+        imported: 0,
+        skipped: 3,
+        failed: 4,
+        stopped: false,
+        failures: [{ line: 2, code: 'invalid_json' }, {}, {}, {}],
+      })
     })
 
     it('refuses a file it cannot read, and --upsert replaces what insert-only leaves alone', async () => {
       const name = uniqueName('imp')
       const missing = await runCli(['import', join(dir, 'nope.ndjson'), '--connection', name, '--store', url])
-      expect(missing).toMatchObject({ code: 1, stderr: `latchkey: file_unreadable: cannot read the import file ${join(dir, 'nope.ndjson')}: no such file\n` })
+      expect(missing).toMatchObject({
+        code: 1,
+        stderr: `latchkey: file_unreadable: cannot read the import file ${join(dir, 'nope.ndjson')}: no such file\n`,
+      })
       await runCli(['import', ndjson(`one-${dialect}.ndjson`, [user(1)]), '--connection', name, '--store', url])
       const renamed = ndjson(`renamed-${dialect}.ndjson`, [user(1, { name: 'Ada' })])
-      expect((await runCli(['import', renamed, '--connection', name, '--store', url])).stdout).toContain('imported: 0\nupdated: 0\nskipped: 1\n')
+      expect((await runCli(['import', renamed, '--connection', name, '--store', url])).stdout).toContain(
+        'imported: 0\nupdated: 0\nskipped: 1\n',
+      )
       const upsert = await runCli(['import', renamed, '--connection', name, '--store', url, '--upsert'])
       expect(upsert.stdout).toContain('imported: 0\nupdated: 1\nskipped: 0\nfailed: 0\n')
       expect(await new BuiltinConnection({ name, store }).getUser('user1@example.com')).toMatchObject({ name: 'Ada' })
@@ -102,7 +135,9 @@ for (const dialect of DIALECTS) {
     it('stops at a batch boundary on Ctrl-C, says how far it got, and resumes with nothing twice', async () => {
       const name = uniqueName('imp')
       const total = 20_000
-      const lines = Array.from({ length: total }, (_, i) => (i === 1 || i === total - 2 ? '{oops' : user(i, i % 2 === 0 ? { user_id: `legacy-${i}` } : {})))
+      const lines = Array.from({ length: total }, (_, i) =>
+        i === 1 || i === total - 2 ? '{oops' : user(i, i % 2 === 0 ? { user_id: `legacy-${i}` } : {}),
+      )
       const file = ndjson(`big-${dialect}.ndjson`, lines)
       const args = ['import', file, '--connection', name, '--store', url, '--batch-size', '100', '--progress-interval', '0']
       const first = startCli(args)

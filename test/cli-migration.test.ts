@@ -37,13 +37,22 @@ for (const kind of legacyKinds(DIALECTS)) {
       store = await openStore(url)
       const templates = fileURLToPath(new URL(`../examples/custom-db/${kind}/`, import.meta.url))
       config = join(dir, `${kind}.json`)
-      writeFileSync(config, JSON.stringify({
-        scripts: { login: join(templates, 'login.js'), get_user: join(templates, 'get_user.js') },
-        configuration: legacy.configuration, egress: legacy.egress,
-      }))
+      writeFileSync(
+        config,
+        JSON.stringify({
+          scripts: { login: join(templates, 'login.js'), get_user: join(templates, 'get_user.js') },
+          configuration: legacy.configuration,
+          egress: legacy.egress,
+        }),
+      )
       const target = new BuiltinConnection({ name, store, ...TEST_COST })
       const legacyConnection = new CustomScriptConnection({
-        name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+        name: `${name}-legacy`,
+        runner,
+        scripts: legacy.scripts,
+        configuration: legacy.configuration,
+        egress: legacy.egress,
+        attackProtection: false,
       })
       users = new MigratingConnection({ name, target, legacy: legacyConnection })
     })
@@ -62,7 +71,12 @@ for (const kind of legacyKinds(DIALECTS)) {
       expect(r.stdout).toContain('imported: 1\nflow login: 1\ntombstones: 0\nconflicts: 0\nfinished: no\n')
       expect(r.stdout).toContain(`day: ${today} 1\n`)
       const json = await runCli(['migration', 'status', '--connection', name, '--config', config, '--store', url, '--json'])
-      expect(JSON.parse(json.stdout)).toMatchObject({ imported: 1, byFlow: { login: 1 }, byDay: [{ day: today, count: 1 }], finishedAt: null })
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        imported: 1,
+        byFlow: { login: 1 },
+        byDay: [{ day: today, count: 1 }],
+        finishedAt: null,
+      })
     })
     it('needs the legacy scripts in --config', async () => {
       const r = await runCli(['migration', 'status', '--connection', name, '--store', url])
@@ -76,7 +90,9 @@ for (const kind of legacyKinds(DIALECTS)) {
         expect(r.code).toBe(1)
         expect(r.stderr).toMatch(/^latchkey: migration_in_progress: --upsert is refused on /)
       }
-      expect(await new BuiltinConnection({ name, store, ...TEST_COST }).getUser('ada@example.com')).toMatchObject({ email: 'ada@example.com' })
+      expect(await new BuiltinConnection({ name, store, ...TEST_COST }).getUser('ada@example.com')).toMatchObject({
+        email: 'ada@example.com',
+      })
     })
     it('finish asks for confirmation (or --yes), then legacy is never asked again', async () => {
       const unconfirmed = await runCli(['migration', 'finish', '--connection', name, '--config', config, '--store', url])
@@ -86,7 +102,9 @@ for (const kind of legacyKinds(DIALECTS)) {
       const r = await runCli(['migration', 'finish', '--connection', name, '--config', config, '--store', url, '--yes'])
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/^finished: \d{4}-\d\d-\d\dT/)
-      await expect(users.login({ identifier: 'alan@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({ code: 'invalid_user_password' })
+      await expect(users.login({ identifier: 'alan@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({
+        code: 'invalid_user_password',
+      })
       const status = await runCli(['migration', 'status', '--connection', name, '--config', config, '--store', url, '--json'])
       expect(JSON.parse(status.stdout)).toMatchObject({ imported: 2, finishedAt: expect.any(String) })
     })

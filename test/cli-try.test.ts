@@ -18,7 +18,14 @@ function file(name: string, text: string): string {
   return path
 }
 
-const json = (r: CliResult) => JSON.parse(r.stdout) as { op: string; ms: number; logs: string[]; value?: unknown; error?: { code: string; message: string; line?: number } }
+const json = (r: CliResult) =>
+  JSON.parse(r.stdout) as {
+    op: string
+    ms: number
+    logs: string[]
+    value?: unknown
+    error?: { code: string; message: string; line?: number }
+  }
 
 for (const [label, setUp] of Object.entries(legacyStores())) {
   describe(`latchkey try on the ${label} templates`, () => {
@@ -26,7 +33,16 @@ for (const [label, setUp] of Object.entries(legacyStores())) {
     let config: string
     const outputs: string[] = []
     const tryScript = async (script: string, args: unknown[], extra: string[] = []) => {
-      const r = await runCli(['try', join(legacy.dir, `${script}.js`), '--args', JSON.stringify(args), '--config', config, '--json', ...extra])
+      const r = await runCli([
+        'try',
+        join(legacy.dir, `${script}.js`),
+        '--args',
+        JSON.stringify(args),
+        '--config',
+        config,
+        '--json',
+        ...extra,
+      ])
       outputs.push(r.stdout, r.stderr)
       return r
     }
@@ -76,32 +92,47 @@ describe('latchkey try, hostile and broken scripts', () => {
   const secretConfig = file('secret.json', JSON.stringify({ configuration: { API_KEY: 'sk-live-7f3a9c1e5b' }, timeoutMs: 5000 }))
 
   it('prints logs, time and value as plain lines, with the configuration secret and the password redacted', async () => {
-    const script = file('login.js', `function login(identifier, password, callback) {
+    const script = file(
+      'login.js',
+      `function login(identifier, password, callback) {
   console.log('calling the API as ' + identifier + ' with key ' + configuration.API_KEY + ' and ' + password);
   callback(null, { id: 7, email: identifier });
-}`)
+}`,
+    )
     const r = await runCli(['try', script, '--args', JSON.stringify(['ada@example.com', PASSWORD]), '--config', secretConfig])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/^op: login\nms: [\d.]+\nlog: \[log\] calling the API as ada@example.com with key \[redacted\] and \[redacted\]\nvalue: \{"id":7,"email":"ada@example.com"\}\n$/)
+    expect(r.stdout).toMatch(
+      /^op: login\nms: [\d.]+\nlog: \[log\] calling the API as ada@example.com with key \[redacted\] and \[redacted\]\nvalue: \{"id":7,"email":"ada@example.com"\}\n$/,
+    )
   })
   it('reports a script that throws with its line, and the logs before it', async () => {
-    const script = file('get_user.js', `function getUser(identifier, callback) {
+    const script = file(
+      'get_user.js',
+      `function getUser(identifier, callback) {
   console.log('looking up ' + identifier);
   const row = undefined;
   callback(null, { user_id: row.id });
-}`)
+}`,
+    )
     const r = await runCli(['try', script, '--args', '["ada"]', '--config', secretConfig])
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('log: [log] looking up ada\n')
     expect(r.stdout).toMatch(/\nerror: script_error: The get_user script failed: TypeError: .+ \(line 4\)\nline: 4\n$/)
     const j = await runCli(['try', script, '--args', '["ada"]', '--json'])
-    expect(JSON.parse(j.stdout)).toMatchObject({ op: 'get_user', logs: ['[log] looking up ada'], error: { code: 'script_error', line: 4, script: 'get_user' } })
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      op: 'get_user',
+      logs: ['[log] looking up ada'],
+      error: { code: 'script_error', line: 4, script: 'get_user' },
+    })
   })
   it('contains a script that never calls back: a typed timeout at the deadline', async () => {
-    const script = file('verify.js', `function verify(email, callback) {
+    const script = file(
+      'verify.js',
+      `function verify(email, callback) {
   console.log('waiting for ' + configuration.API_KEY);
   while (true) {}
-}`)
+}`,
+    )
     const r = await runCli(['try', script, '--args', '["ada@example.com"]', '--timeout', '500', '--config', secretConfig, '--json'])
     expect(r.code).toBe(1)
     const j = JSON.parse(r.stdout) as { error: { code: string }; logs: string[]; ms: number }
@@ -118,12 +149,19 @@ describe('latchkey try, hostile and broken scripts', () => {
   it('checks the arguments each script expects', async () => {
     const script = file('change_email.js', 'function changeEmail(a, b, v, callback) { callback(null, true) }')
     const count = await runCli(['try', script, '--args', '["a@example.com","b@example.com"]'])
-    expect(count).toMatchObject({ code: 1, stderr: 'latchkey: invalid_input: Invalid input: args: change_email(email, newEmail, verified) takes 3 argument(s), got 2\n' })
+    expect(count).toMatchObject({
+      code: 1,
+      stderr: 'latchkey: invalid_input: Invalid input: args: change_email(email, newEmail, verified) takes 3 argument(s), got 2\n',
+    })
     const shape = await runCli(['try', script, '--args', '["a@example.com","b@example.com","yes"]', '--json'])
     expect(JSON.parse(shape.stdout)).toMatchObject({ error: { code: 'invalid_input', issues: [{ path: ['args', 'verified'] }] } })
-    expect((await runCli(['try', script, '--args', 'not json'])).stderr).toBe('latchkey: invalid_input: Invalid input: args: --args is not valid JSON\n')
+    expect((await runCli(['try', script, '--args', 'not json'])).stderr).toBe(
+      'latchkey: invalid_input: Invalid input: args: --args is not valid JSON\n',
+    )
     const unnamed = await runCli(['try', file('thing.js', 'function f(cb) { cb() }'), '--args', '[]'])
-    expect(unnamed.stderr).toMatch(/^latchkey: invalid_input: .*--op \(login, create, verify, change_password, get_user, delete, change_email\)\n$/)
+    expect(unnamed.stderr).toMatch(
+      /^latchkey: invalid_input: .*--op \(login, create, verify, change_password, get_user, delete, change_email\)\n$/,
+    )
     expect((await runCli(['try', script, '--op', 'signup', '--args', '[]'])).code).toBe(2)
   })
 })

@@ -12,12 +12,24 @@ import { TEST_COST } from './support/test-cost.js'
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const ctx = { ip: '203.0.113.16' }
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe('latchkey, any store', () => {
   it('prints help with an example for every command', async () => {
-    for (const args of [[], ['db', 'migrate'], ['db', 'status'], ['try'], ['import'], ['migration', 'status'], ['migration', 'finish'],
-      ['users', 'get'], ['users', 'block'], ['users', 'unblock']]) {
+    for (const args of [
+      [],
+      ['db', 'migrate'],
+      ['db', 'status'],
+      ['try'],
+      ['import'],
+      ['migration', 'status'],
+      ['migration', 'finish'],
+      ['users', 'get'],
+      ['users', 'block'],
+      ['users', 'unblock'],
+    ]) {
       const r = await runCli([...args, '--help'])
       expect(r.code, args.join(' ')).toBe(0)
       expect(r.stdout).toMatch(/Example:\n {2}\$ latchkey /)
@@ -68,8 +80,12 @@ for (const dialect of DIALECTS) {
     let url: string
     let store: OpenedStore
     const name = uniqueName('cli')
-    beforeAll(async () => { url = await freshDatabaseUrl(dialect) })
-    afterAll(async () => { await store?.close() })
+    beforeAll(async () => {
+      url = await freshDatabaseUrl(dialect)
+    })
+    afterAll(async () => {
+      await store?.close()
+    })
 
     it('db status lists the pending migration; other commands refuse an unmigrated store', async () => {
       const status = await runCli(['db', 'status', '--store', url])
@@ -87,7 +103,10 @@ for (const dialect of DIALECTS) {
       expect(first.code).toBe(0)
       expect(first.stdout).toMatch(/^applied: 0001-initial-schema\n/)
       const again = await runCli(['db', 'migrate', '--store', url, '--json'])
-      const { applied, migrations } = JSON.parse(again.stdout) as { applied: string[]; migrations: { name: string; executedAt: string | null }[] }
+      const { applied, migrations } = JSON.parse(again.stdout) as {
+        applied: string[]
+        migrations: { name: string; executedAt: string | null }[]
+      }
       expect(applied).toEqual([])
       expect(migrations[0]).toEqual({ name: '0001-initial-schema', executedAt: expect.any(String) })
       expect(migrations.every((m) => typeof m.executedAt === 'string')).toBe(true)
@@ -106,18 +125,27 @@ for (const dialect of DIALECTS) {
       const byId = await runCli(['users', 'get', ada.user_id, '--connection', name, '--store', url, '--json'])
       expect(JSON.parse(byId.stdout)).toMatchObject({ user_id: ada.user_id, email: 'ada@example.com', blocked: false })
       const unknown = await runCli(['users', 'get', 'nobody@example.com', '--connection', name, '--store', url])
-      expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: `latchkey: user_not_found: no user nobody@example.com on connection ${name}\n` })
+      expect(unknown).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `latchkey: user_not_found: no user nobody@example.com on connection ${name}\n`,
+      })
     })
     it('users block refuses logins; users unblock lifts it and the attack-protection block', async () => {
       const users = new BuiltinConnection({ name, store, ...TEST_COST })
       expect((await runCli(['users', 'block', 'ada@example.com', '--connection', name, '--store', url])).code).toBe(0)
       await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({ code: 'unauthorized' })
-      for (let i = 0; i < 10; i++) await users.login({ identifier: 'ada@example.com', password: 'not-the-password-1' }, ctx).catch(() => undefined)
-      await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({ code: 'too_many_attempts' })
+      for (let i = 0; i < 10; i++)
+        await users.login({ identifier: 'ada@example.com', password: 'not-the-password-1' }, ctx).catch(() => undefined)
+      await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).rejects.toMatchObject({
+        code: 'too_many_attempts',
+      })
       const r = await runCli(['users', 'unblock', 'ada', '--connection', name, '--store', url, '--json'])
       expect(r.code).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({ user: { email: 'ada@example.com', blocked: false } })
-      await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+      await expect(users.login({ identifier: 'ada@example.com', password: PASSWORD }, ctx)).resolves.toMatchObject({
+        email: 'ada@example.com',
+      })
     })
   })
 }

@@ -16,17 +16,29 @@ const B = { clientId: 'reporting', clientSecret: 'cc-secret-Zx1c-Vb2n-Mm4k', aud
 const PASSWORD = 'Tr0ub4dor-horse-42'
 
 let idp: Awaited<ReturnType<typeof startAuthorizationServer>>
-let api: { port: number; url: string; close(): Promise<void>; revoked: Set<string>; calls: number; refusedTokens: number; lastJti: string | undefined }
+let api: {
+  port: number
+  url: string
+  close(): Promise<void>
+  revoked: Set<string>
+  calls: number
+  refusedTokens: number
+  lastJti: string | undefined
+}
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 
 /** Refuses tokens whose jti was revoked, the way an API with a revocation list does. */
-const notRevoked = (revoked: Set<string>, seen: { lastJti?: string; refusedTokens: number }): Middleware => (req, res, next) => {
-  const jti = String(getAccessToken(req)?.claims.jti)
-  seen.lastJti = jti
-  if (!revoked.has(jti)) return next()
-  seen.refusedTokens += 1
-  res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}')
-}
+const notRevoked =
+  (revoked: Set<string>, seen: { lastJti?: string; refusedTokens: number }): Middleware =>
+  (req, res, next) => {
+    const jti = String(getAccessToken(req)?.claims.jti)
+    seen.lastJti = jti
+    if (!revoked.has(jti)) return next()
+    seen.refusedTokens += 1
+    res
+      .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' })
+      .end('{"error":"invalid_token"}')
+  }
 
 beforeAll(async () => {
   idp = await startAuthorizationServer({ clients: [A, B] })
@@ -47,10 +59,17 @@ beforeAll(async () => {
     step(0)()
   })
   api = {
-    ...server, revoked,
-    get calls() { return state.calls },
-    get refusedTokens() { return state.refusedTokens },
-    get lastJti() { return state.lastJti },
+    ...server,
+    revoked,
+    get calls() {
+      return state.calls
+    },
+    get refusedTokens() {
+      return state.refusedTokens
+    },
+    get lastJti() {
+      return state.lastJti
+    },
   }
 })
 afterAll(async () => {
@@ -83,14 +102,25 @@ function login(email, password, callback) {
 
 function connection(opts: { clientSecret?: string; events?: LatchkeyEvent[]; clientId?: string } = {}) {
   return new CustomScriptConnection({
-    name: uniqueName('cc'), runner, attackProtection: false,
+    name: uniqueName('cc'),
+    runner,
+    attackProtection: false,
     scripts: { login: LOGIN },
     configuration: {
-      TOKEN_URL: idp.tokenUrl, CLIENT_ID: opts.clientId ?? A.clientId, CLIENT_SECRET: opts.clientSecret ?? A.clientSecret,
-      AUDIENCE, API_URL: api.url,
+      TOKEN_URL: idp.tokenUrl,
+      CLIENT_ID: opts.clientId ?? A.clientId,
+      CLIENT_SECRET: opts.clientSecret ?? A.clientSecret,
+      AUDIENCE,
+      API_URL: api.url,
     },
     egress: { allow: [`127.0.0.1:${idp.port}`, `127.0.0.1:${api.port}`] },
-    ...(opts.events ? { onEvent: (e: LatchkeyEvent) => { opts.events!.push(e) } } : {}),
+    ...(opts.events
+      ? {
+          onEvent: (e: LatchkeyEvent) => {
+            opts.events!.push(e)
+          },
+        }
+      : {}),
   })
 }
 
@@ -103,7 +133,9 @@ async function fakeTokenEndpoint(answer: { status: number; body: unknown; header
   const server = await httpServer((req, res) => {
     let body = ''
     req.setEncoding('utf8')
-    req.on('data', (d: string) => { body += d })
+    req.on('data', (d: string) => {
+      body += d
+    })
     req.on('end', () => {
       seen.push({ authorization: req.headers.authorization, body })
       setTimeout(() => {
@@ -114,9 +146,18 @@ async function fakeTokenEndpoint(answer: { status: number; body: unknown; header
   return { ...server, seen, tokenUrl: `${server.url}/token` }
 }
 
-const run = (source: string, args: unknown[], opts: { global?: string; egress: string[]; timeoutMs?: number; configuration?: Record<string, string> }) =>
-  runner.run(source, args, { scriptName: 'login', egress: { allow: opts.egress }, ...(opts.global ? { global: opts.global } : {}),
-    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.configuration ? { configuration: opts.configuration } : {}) })
+const run = (
+  source: string,
+  args: unknown[],
+  opts: { global?: string; egress: string[]; timeoutMs?: number; configuration?: Record<string, string> },
+) =>
+  runner.run(source, args, {
+    scriptName: 'login',
+    egress: { allow: opts.egress },
+    ...(opts.global ? { global: opts.global } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.configuration ? { configuration: opts.configuration } : {}),
+  })
 
 describe('the token cache', () => {
   it('N concurrent logins of one connection cost one token request, and later logins none', async () => {
@@ -172,7 +213,10 @@ describe('the token cache', () => {
   })
 
   it('shares one in-flight request, owned by the cache: a run that ends first does not abort it for the others', async () => {
-    const slow = await fakeTokenEndpoint({ status: 200, body: { access_token: 'opaque-token-Kj3h-77', token_type: 'Bearer', expires_in: 3600 } }, 700)
+    const slow = await fakeTokenEndpoint(
+      { status: 200, body: { access_token: 'opaque-token-Kj3h-77', token_type: 'Bearer', expires_in: 3600 } },
+      700,
+    )
     try {
       const handle = uniqueName('slow')
       const options = `{ tokenUrl: '${slow.tokenUrl}', clientId: 'c', clientSecret: 's3cret-Slow-Token', audience: 'aud' }`
@@ -197,12 +241,17 @@ describe('the token cache', () => {
   })
 
   it('a runner that closes aborts its token requests in flight', async () => {
-    const slow = await fakeTokenEndpoint({ status: 200, body: { access_token: 'never-delivered-1', token_type: 'Bearer', expires_in: 3600 } }, 20_000)
+    const slow = await fakeTokenEndpoint(
+      { status: 200, body: { access_token: 'never-delivered-1', token_type: 'Bearer', expires_in: 3600 } },
+      20_000,
+    )
     const own = new QuickJsRunner({ timeoutMs: 15_000, workers: 1 })
     try {
       const waiter = `async function login() { return require('@latchkey/client-credentials').getAccessToken({ tokenUrl: '${slow.tokenUrl}',
         clientId: 'c', clientSecret: 's3cret-Closing', audience: 'aud' }) }`
-      const pending = own.run(waiter, [], { global: uniqueName('close'), egress: { allow: [`127.0.0.1:${slow.port}`] } }).catch((e: Error) => e)
+      const pending = own
+        .run(waiter, [], { global: uniqueName('close'), egress: { allow: [`127.0.0.1:${slow.port}`] } })
+        .catch((e: Error) => e)
       await eventually(() => slow.seen.length === 1, 10_000)
       await own.close()
       await eventually(() => slow.openSockets === 0, 5000)
@@ -245,9 +294,14 @@ describe('the token cache', () => {
 
 describe('the token request', () => {
   it('sends client_secret_basic and the audience as RFC 8707 resource, or as audience when asked', async () => {
-    const endpoint = await fakeTokenEndpoint({ status: 200, body: { access_token: 'tok-Xy9-basic', token_type: 'Bearer', expires_in: 300 } })
+    const endpoint = await fakeTokenEndpoint({
+      status: 200,
+      body: { access_token: 'tok-Xy9-basic', token_type: 'Bearer', expires_in: 300 },
+    })
     try {
-      const source = (extra: string) => `async function login() { return require('@latchkey/client-credentials').getAccessToken({ tokenUrl: '${endpoint.tokenUrl}',
+      const source = (
+        extra: string,
+      ) => `async function login() { return require('@latchkey/client-credentials').getAccessToken({ tokenUrl: '${endpoint.tokenUrl}',
         clientId: 'client:one', clientSecret: 's&cret Y%7', audience: 'https://api.example/', scope: 'write read read'${extra} }) }`
       const egress = [`127.0.0.1:${endpoint.port}`]
       expect((await run(source(''), [], { egress })).value).toBe('tok-Xy9-basic')
@@ -255,8 +309,16 @@ describe('the token request', () => {
       const [first, second] = endpoint.seen
       // RFC 6749 §2.3.1: each part form-urlencoded, then joined and base64-encoded.
       expect(first!.authorization).toBe(`Basic ${Buffer.from('client%3Aone:s%26cret+Y%257').toString('base64')}`)
-      expect(Object.fromEntries(new URLSearchParams(first!.body))).toEqual({ grant_type: 'client_credentials', resource: 'https://api.example/', scope: 'read write' })
-      expect(Object.fromEntries(new URLSearchParams(second!.body))).toEqual({ grant_type: 'client_credentials', audience: 'https://api.example/', scope: 'read write' })
+      expect(Object.fromEntries(new URLSearchParams(first!.body))).toEqual({
+        grant_type: 'client_credentials',
+        resource: 'https://api.example/',
+        scope: 'read write',
+      })
+      expect(Object.fromEntries(new URLSearchParams(second!.body))).toEqual({
+        grant_type: 'client_credentials',
+        audience: 'https://api.example/',
+        scope: 'read write',
+      })
     } finally {
       await endpoint.close()
     }
@@ -272,12 +334,15 @@ describe('the token request', () => {
     expect((await run(promiseStyle, [], opts)).value).toBe(3)
   })
 
-  it('gives a typed error with the server\'s error code when the grant is refused: client B asking for the API audience', async () => {
+  it("gives a typed error with the server's error code when the grant is refused: client B asking for the API audience", async () => {
     const source = `async function login() {
       var cc = require('@latchkey/client-credentials');
       try { await cc.getAccessToken({ tokenUrl: configuration.TOKEN_URL, clientId: '${B.clientId}', clientSecret: configuration.SECRET, audience: '${AUDIENCE}' }) }
       catch (e) { return { name: e.name, code: e.code, status: e.status, typed: e instanceof cc.ClientCredentialsError, message: e.message } } }`
-    const { value } = await run(source, [], { egress: [`127.0.0.1:${idp.port}`], configuration: { TOKEN_URL: idp.tokenUrl, SECRET: B.clientSecret } })
+    const { value } = await run(source, [], {
+      egress: [`127.0.0.1:${idp.port}`],
+      configuration: { TOKEN_URL: idp.tokenUrl, SECRET: B.clientSecret },
+    })
     expect(value).toMatchObject({ name: 'ClientCredentialsError', code: 'invalid_target', status: 400, typed: true })
     expect(JSON.stringify(value)).not.toContain(B.clientSecret)
   })
@@ -288,7 +353,12 @@ describe('the token request', () => {
     const error = await login(c).catch((e: Error) => e)
     expect(error).toBeInstanceOf(ScriptError)
     expect((error as Error).message).toMatch(/ClientCredentialsError.*invalid_client/)
-    const everything = JSON.stringify({ message: (error as Error).message, logs: (error as ScriptError).logs, stack: (error as Error).stack, events })
+    const everything = JSON.stringify({
+      message: (error as Error).message,
+      logs: (error as ScriptError).logs,
+      stack: (error as Error).stack,
+      events,
+    })
     expect(everything).not.toContain('wrong-secret-Pp0o-Ii9u')
   })
 
@@ -353,10 +423,15 @@ describe('the token request', () => {
       const source = (url: string) => `async function login() {
         try { await require('@latchkey/client-credentials').getAccessToken({ tokenUrl: '${url}', clientId: 'c', clientSecret: '${secret}', audience: 'a' }) }
         catch (e) { return { code: e.code, message: e.message } } }`
-      const refused = (await run(source(echo.tokenUrl), [], { egress: [`127.0.0.1:${echo.port}`] })).value as { code: string; message: string }
+      const refused = (await run(source(echo.tokenUrl), [], { egress: [`127.0.0.1:${echo.port}`] })).value as {
+        code: string
+        message: string
+      }
       expect(refused.code).toBe('invalid_client')
       expect(refused.message).not.toContain(secret)
-      expect(((await run(source(mac.tokenUrl), [], { egress: [`127.0.0.1:${mac.port}`] })).value as { code: string }).code).toBe('invalid_token_response')
+      expect(((await run(source(mac.tokenUrl), [], { egress: [`127.0.0.1:${mac.port}`] })).value as { code: string }).code).toBe(
+        'invalid_token_response',
+      )
     } finally {
       await echo.close()
       await mac.close()

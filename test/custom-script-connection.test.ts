@@ -3,9 +3,21 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  closeHashPool, CustomScriptConnection, InvalidTicketError, NotSupportedError, PasswordLeakedError, PasswordPolicyError, ScriptError,
-  ScriptTimeoutError, UnauthorizedError, UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError, type CustomScriptConnectionOptions,
-  type CustomScripts, type LatchkeyEvent,
+  closeHashPool,
+  CustomScriptConnection,
+  InvalidTicketError,
+  NotSupportedError,
+  PasswordLeakedError,
+  PasswordPolicyError,
+  ScriptError,
+  ScriptTimeoutError,
+  UnauthorizedError,
+  UserExistsError,
+  UserNotFoundError,
+  WrongUsernameOrPasswordError,
+  type CustomScriptConnectionOptions,
+  type CustomScripts,
+  type LatchkeyEvent,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { loadScripts, QuickJsRunner } from '@latchkey/sandbox'
@@ -20,7 +32,9 @@ const ctx = { ip: '203.0.113.70' }
 const template = (name: string) => loadScripts(fileURLToPath(new URL(`../examples/custom-db/${name}/`, import.meta.url)))
 let store: OpenedStore
 
-beforeAll(async () => { store = await openStore('sqlite::memory:') })
+beforeAll(async () => {
+  store = await openStore('sqlite::memory:')
+})
 afterAll(async () => {
   await runner.close()
   await store.close()
@@ -38,20 +52,36 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
     beforeAll(async () => {
       legacy = await setUp()
       users = new CustomScriptConnection({
-        name: uniqueName('legacy'), runner, scripts: legacy.scripts, configuration: legacy.configuration,
-        egress: legacy.egress, store, onEvent: (e) => events.push(e),
+        name: uniqueName('legacy'),
+        runner,
+        scripts: legacy.scripts,
+        configuration: legacy.configuration,
+        egress: legacy.egress,
+        store,
+        onEvent: (e) => events.push(e),
       })
     })
-    afterAll(async () => { await legacy.teardown() })
+    afterAll(async () => {
+      await legacy.teardown()
+    })
 
     it('signs up through get_user, create and login', async () => {
       const profile = await users.signup({ email: 'ada@example.com', password: 'first-password-Xq7', username: 'ada' }, ctx)
-      expect(profile).toMatchObject({ user_id: expect.stringMatching(/^\d+$/), email: 'ada@example.com', username: 'ada', email_verified: false })
+      expect(profile).toMatchObject({
+        user_id: expect.stringMatching(/^\d+$/),
+        email: 'ada@example.com',
+        username: 'ada',
+        email_verified: false,
+      })
       await expect(users.signup({ email: 'ada@example.com', password: 'x-Tr0ub4dor-42' }, ctx)).rejects.toBeInstanceOf(UserExistsError)
     })
     it('logs in by email and by username; a wrong password and an unknown user look the same', async () => {
-      await expect(users.login({ identifier: 'ada@example.com', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({ username: 'ada' })
-      await expect(users.login({ identifier: 'ada', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+      await expect(users.login({ identifier: 'ada@example.com', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({
+        username: 'ada',
+      })
+      await expect(users.login({ identifier: 'ada', password: 'first-password-Xq7' }, ctx)).resolves.toMatchObject({
+        email: 'ada@example.com',
+      })
       const wrong = await users.login({ identifier: 'ada@example.com', password: 'nope' }, ctx).catch((e: unknown) => e)
       const unknown = await users.login({ identifier: 'nobody@example.com', password: 'nope' }, ctx).catch((e: unknown) => e)
       expect(wrong).toBeInstanceOf(WrongUsernameOrPasswordError)
@@ -78,7 +108,10 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
     })
     it('verifies an email directly and with a ticket', async () => {
       const issued = await users.createEmailVerificationTicket('ada@example.com')
-      await expect(users.verifyEmailWithTicket(issued!.ticket, ctx)).resolves.toMatchObject({ email: 'ada@example.com', email_verified: true })
+      await expect(users.verifyEmailWithTicket(issued!.ticket, ctx)).resolves.toMatchObject({
+        email: 'ada@example.com',
+        email_verified: true,
+      })
       expect(await users.getUser('ada@example.com')).toMatchObject({ email_verified: true })
       await expect(users.verifyEmailWithTicket(issued!.ticket, ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       await users.verifyEmail('ada@example.com')
@@ -109,18 +142,26 @@ for (const [label, setUp] of Object.entries(LEGACIES)) {
 describe('errors, limits and state, seen from the connection', () => {
   const connect = (scripts: Partial<CustomScripts> & { login?: string }, extra: Record<string, unknown> = {}) =>
     new CustomScriptConnection({
-      name: uniqueName('cs'), runner, scripts: { login: 'function login(e, p, cb) { cb() }', ...scripts }, attackProtection: false, ...extra,
+      name: uniqueName('cs'),
+      runner,
+      scripts: { login: 'function login(e, p, cb) { cb() }', ...scripts },
+      attackProtection: false,
+      ...extra,
     })
 
   it('maps UnauthorizedError with its message, and a blocked profile', async () => {
     const c = connect({ login: 'function login(e, p, cb) { cb(new UnauthorizedError("account locked by legacy policy")) }' })
-    await expect(c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(new UnauthorizedError('account locked by legacy policy'))
+    await expect(c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(
+      new UnauthorizedError('account locked by legacy policy'),
+    )
     const blocked = connect({ login: 'function login(e, p, cb) { cb(null, { user_id: 7, blocked: true }) }' })
     await expect(blocked.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow('user is blocked')
   })
   it('gives a script that throws as ScriptError, with its logs on error.logs', async () => {
     const c = connect({ login: 'function login(e, p, cb) { console.log("connecting to legacy"); throw new Error("legacy exploded") }' })
-    const error = await c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx).catch((e: unknown) => e) as ScriptError
+    const error = (await c
+      .login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+      .catch((e: unknown) => e)) as ScriptError
     expect(error).toBeInstanceOf(ScriptError)
     expect(error.scriptName).toBe('login')
     expect(error.message).toContain('legacy exploded')
@@ -128,9 +169,14 @@ describe('errors, limits and state, seen from the connection', () => {
   })
   it('validates profiles: a numeric id or `id` becomes a string, a bad field names itself', async () => {
     const numeric = connect({ login: 'function login(e, p, cb) { cb(null, { id: 42, email: e, name: null }) }' })
-    expect(await numeric.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).toEqual({ user_id: '42', email: 'a@example.com' })
+    expect(await numeric.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).toEqual({
+      user_id: '42',
+      email: 'a@example.com',
+    })
     const bad = connect({ login: 'function login(e, p, cb) { cb(null, { user_id: "1", email_verified: "yes" }) }' })
-    await expect(bad.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(/login script returned a profile whose email_verified is invalid/)
+    await expect(bad.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(
+      /login script returned a profile whose email_verified is invalid/,
+    )
     const empty = connect({ login: 'function login(e, p, cb) { cb(null, { email: e }) }' })
     await expect(empty.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).rejects.toThrow(/user_id/)
   })
@@ -151,19 +197,32 @@ describe('errors, limits and state, seen from the connection', () => {
     const down = await tcpCounter()
     await down.close() // the port is now closed: connections are refused
     const c = new CustomScriptConnection({
-      name: uniqueName('down'), runner, scripts: template('mysql'), timeoutMs: 3000, attackProtection: false,
+      name: uniqueName('down'),
+      runner,
+      scripts: template('mysql'),
+      timeoutMs: 3000,
+      attackProtection: false,
       // Every configuration value is a secret; one under 6 characters would withhold the message.
-      configuration: { DB_HOST: '127.0.0.1', DB_PORT: String(down.port).padStart(6, '0'), DB_USER: 'legacy-user', DB_PASSWORD: 'db-secret-1', DB_NAME: 'legacy' },
+      configuration: {
+        DB_HOST: '127.0.0.1',
+        DB_PORT: String(down.port).padStart(6, '0'),
+        DB_USER: 'legacy-user',
+        DB_PASSWORD: 'db-secret-1',
+        DB_NAME: 'legacy',
+      },
       egress: { allow: [`127.0.0.1:${down.port}`] },
     })
     const started = Date.now()
-    const error = await c.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx).catch((e: unknown) => e) as ScriptError
+    const error = (await c
+      .login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
+      .catch((e: unknown) => e)) as ScriptError
     expect(error).toBeInstanceOf(ScriptError)
     expect(error.message).toMatch(/ECONNREFUSED/)
     expect(Date.now() - started).toBeLessThan(2000)
   })
   it('keeps global between runs of one connection, and apart between connections', async () => {
-    const login = 'function login(e, p, cb) { global.calls = (global.calls || 0) + 1; cb(null, { user_id: "1", nickname: String(global.calls) }) }'
+    const login =
+      'function login(e, p, cb) { global.calls = (global.calls || 0) + 1; cb(null, { user_id: "1", nickname: String(global.calls) }) }'
     const a = connect({ login })
     const b = connect({ login })
     await a.login({ identifier: 'a@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
@@ -172,11 +231,18 @@ describe('errors, limits and state, seen from the connection', () => {
   })
   it('keeps configuration secrets and the password out of every error and log', async () => {
     const events: LatchkeyEvent[] = []
-    const c = connect({ login: `function login(email, password, cb) {
+    const c = connect(
+      {
+        login: `function login(email, password, cb) {
       console.log('dsn', configuration.DSN, 'pw', password)
       cb(new Error('could not log in ' + email + ' with ' + password + ' via ' + configuration.DSN))
-    }` }, { configuration: { DSN: 'mysql://admin:Hunter2-Secret@db' }, onEvent: (e: LatchkeyEvent) => events.push(e) })
-    const error = await c.login({ identifier: 'a@example.com', password: 'Typed-Password-9' }, ctx).catch((e: unknown) => e) as ScriptError
+    }`,
+      },
+      { configuration: { DSN: 'mysql://admin:Hunter2-Secret@db' }, onEvent: (e: LatchkeyEvent) => events.push(e) },
+    )
+    const error = (await c
+      .login({ identifier: 'a@example.com', password: 'Typed-Password-9' }, ctx)
+      .catch((e: unknown) => e)) as ScriptError
     const everything = JSON.stringify({ message: error.message, logs: error.logs, stack: error.stack, events })
     expect(everything).not.toContain('Hunter2-Secret')
     expect(everything).not.toContain('Typed-Password-9')
@@ -190,7 +256,11 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
     new CustomScriptConnection({ name: uniqueName('cs-pol'), runner, store, scripts: legacyInGlobal, ...opts })
   const OLD = 'Tr0ub4dor-horse-42'
   const NEW = 'Correct-staple-battery-9'
-  const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e as { code?: string }).code ?? String(e),
+    )
 
   it('has the secure defaults of a built-in connection: 8 characters, the common list and the breached list', async () => {
     const legacy = connect()
@@ -203,15 +273,28 @@ describe('the same controls as a built-in connection (ASVS 6.1.3, 6.3.4)', () =>
 
   it('refuses a weak password at signup before create runs', async () => {
     const log = eventLog()
-    const legacy = connect({ passwordPolicy: { minLength: 12, noPersonalInfo: true, dictionary: { custom: ['acme'] } }, onEvent: log.onEvent })
+    const legacy = connect({
+      passwordPolicy: { minLength: 12, noPersonalInfo: true, dictionary: { custom: ['acme'] } },
+      onEvent: log.onEvent,
+    })
     const error = await legacy.signup({ email: 'ada@example.com', password: 'short-pw' }, ctx).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PasswordPolicyError)
     expect((error as PasswordPolicyError).rules.filter((r) => !r.verified).map((r) => r.id)).toEqual(['min_length'])
-    await expect(legacy.signup({ email: 'ada@example.com', password: 'I-love-acme-forever' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
-    await expect(legacy.signup({ email: 'lovelace@example.com', password: 'dear-lovelace-99' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'I-love-acme-forever' }, ctx)).rejects.toBeInstanceOf(
+      PasswordPolicyError,
+    )
+    await expect(legacy.signup({ email: 'lovelace@example.com', password: 'dear-lovelace-99' }, ctx)).rejects.toBeInstanceOf(
+      PasswordPolicyError,
+    )
     expect(await legacy.getUser('ada@example.com')).toBeNull() // create never ran
-    expect(log.events.filter((e) => e.type === 'fs').map((e) => e.details?.['reason'])).toEqual(['invalid_password', 'invalid_password', 'invalid_password'])
-    await expect(legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toMatchObject({ email: 'ada@example.com' })
+    expect(log.events.filter((e) => e.type === 'fs').map((e) => e.details?.['reason'])).toEqual([
+      'invalid_password',
+      'invalid_password',
+      'invalid_password',
+    ])
+    await expect(legacy.signup({ email: 'ada@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)).resolves.toMatchObject({
+      email: 'ada@example.com',
+    })
   })
 
   it('refuses a weak or leaked password at change before change_password runs', async () => {

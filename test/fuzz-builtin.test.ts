@@ -10,7 +10,9 @@ import { uniqueName } from './support/dialects.js'
 import { TEST_COST } from './support/test-cost.js'
 
 let store: OpenedStore
-beforeAll(async () => { store = await openStore('sqlite::memory:') })
+beforeAll(async () => {
+  store = await openStore('sqlite::memory:')
+})
 afterAll(async () => {
   await store.close()
   await closeHashPool()
@@ -41,46 +43,93 @@ const ctx = { ip: '192.0.2.30' }
 // How many calls succeeded, per method: the fuzz must reach the success paths too.
 const successes = new Map<string, number>()
 
-const validSignup = fc.record({ e: fc.constantFrom(...EMAILS), p: fc.constantFrom('Pw1!pw1!pw1!', 'another-one') })
-  .map(({ e, p }) => ['signup(valid)', async (c) => {
-    userIds.push((await c.signup({ email: e, password: p }, ctx)).user_id)
-  }] as [string, Op])
-const validLogin = fc.record({ e: fc.constantFrom(...EMAILS), p: fc.constantFrom('Pw1!pw1!pw1!', 'another-one') })
+const validSignup = fc.record({ e: fc.constantFrom(...EMAILS), p: fc.constantFrom('Pw1!pw1!pw1!', 'another-one') }).map(
+  ({ e, p }) =>
+    [
+      'signup(valid)',
+      async (c) => {
+        userIds.push((await c.signup({ email: e, password: p }, ctx)).user_id)
+      },
+    ] as [string, Op],
+)
+const validLogin = fc
+  .record({ e: fc.constantFrom(...EMAILS), p: fc.constantFrom('Pw1!pw1!pw1!', 'another-one') })
   .map(({ e, p }) => ['login(valid)', (c) => c.login({ identifier: e, password: p }, ctx)] as [string, Op])
 
-const validChangeEmail = fc.record({ a: fc.constantFrom(...EMAILS), b: fc.constantFrom(...EMAILS) })
+const validChangeEmail = fc
+  .record({ a: fc.constantFrom(...EMAILS), b: fc.constantFrom(...EMAILS) })
   .map(({ a, b }) => ['changeEmail(valid)', (c) => c.changeEmail(a, b)] as [string, Op])
 
 const op: fc.Arbitrary<[string, Op]> = fc.oneof(
   { arbitrary: validSignup, weight: 4 },
   { arbitrary: validLogin, weight: 4 },
   { arbitrary: validChangeEmail, weight: 2 },
-  fc.record({ e: email, p: password, u: fc.option(text, { freq: 1 }), m: metadata }).map(({ e, p, u, m }) => ['signup', async (c) => {
-    const profile = await c.signup({ email: e, password: p, ...(u === null ? {} : { username: u }), ...(m === undefined ? {} : { user_metadata: m as never }) }, ctx)
-    userIds.push(profile.user_id)
-  }] as [string, Op]),
+  fc.record({ e: email, p: password, u: fc.option(text, { freq: 1 }), m: metadata }).map(
+    ({ e, p, u, m }) =>
+      [
+        'signup',
+        async (c) => {
+          const profile = await c.signup(
+            { email: e, password: p, ...(u === null ? {} : { username: u }), ...(m === undefined ? {} : { user_metadata: m as never }) },
+            ctx,
+          )
+          userIds.push(profile.user_id)
+        },
+      ] as [string, Op],
+  ),
   fc.record({ i: email, p: password }).map(({ i, p }) => ['login', (c) => c.login({ identifier: i, password: p }, ctx)] as [string, Op]),
   anything.map((x) => ['login(any)', (c) => c.login(x as never, ctx)] as [string, Op]),
   anything.map((x) => ['signup(any)', (c) => c.signup(x as never, x as never)] as [string, Op]),
   email.map((i) => ['getUser', (c) => c.getUser(i)] as [string, Op]),
   userId.map((u) => ['getUserById', (c) => c.getUserById(pickUser(u))] as [string, Op]),
-  fc.record({ u: userId, patch: fc.option(anything, { freq: 1 }), blocked: fc.boolean(), m: metadata }).map(({ u, patch, blocked, m }) => ['updateUser', (c) =>
-    c.updateUser(pickUser(u), patch !== null ? patch as never : { blocked, ...(m === undefined ? {} : { app_metadata: m as never }) })] as [string, Op]),
+  fc
+    .record({ u: userId, patch: fc.option(anything, { freq: 1 }), blocked: fc.boolean(), m: metadata })
+    .map(
+      ({ u, patch, blocked, m }) =>
+        [
+          'updateUser',
+          (c) =>
+            c.updateUser(
+              pickUser(u),
+              patch !== null ? (patch as never) : { blocked, ...(m === undefined ? {} : { app_metadata: m as never }) },
+            ),
+        ] as [string, Op],
+    ),
   fc.record({ i: email, p: password }).map(({ i, p }) => ['changePassword', (c) => c.changePassword(i, p, ctx)] as [string, Op]),
   email.map((e) => ['verifyEmail', (c) => c.verifyEmail(e)] as [string, Op]),
-  fc.record({ a: email, b: email, v: fc.oneof(fc.constant(undefined), anything) }).map(({ a, b, v }) => ['changeEmail', (c) => c.changeEmail(a, b, v as never)] as [string, Op]),
-  userId.map((u) => ['deleteUser', async (c) => {
-    await c.deleteUser(pickUser(u))
-  }] as [string, Op]),
-  fc.record({ e: email, ttl: fc.oneof(fc.constant(undefined), fc.integer(), anything) }).map(({ e, ttl }) => ['createPasswordResetTicket', async (c) => {
-    const t = await c.createPasswordResetTicket(e, ttl === undefined ? undefined : { ttlSeconds: ttl as never })
-    if (t) ticketsIssued.push(t.ticket)
-  }] as [string, Op]),
+  fc
+    .record({ a: email, b: email, v: fc.oneof(fc.constant(undefined), anything) })
+    .map(({ a, b, v }) => ['changeEmail', (c) => c.changeEmail(a, b, v as never)] as [string, Op]),
+  userId.map(
+    (u) =>
+      [
+        'deleteUser',
+        async (c) => {
+          await c.deleteUser(pickUser(u))
+        },
+      ] as [string, Op],
+  ),
+  fc.record({ e: email, ttl: fc.oneof(fc.constant(undefined), fc.integer(), anything) }).map(
+    ({ e, ttl }) =>
+      [
+        'createPasswordResetTicket',
+        async (c) => {
+          const t = await c.createPasswordResetTicket(e, ttl === undefined ? undefined : { ttlSeconds: ttl as never })
+          if (t) ticketsIssued.push(t.ticket)
+        },
+      ] as [string, Op],
+  ),
   fc.record({ t: ticket, p: password }).map(({ t, p }) => ['resetPassword', (c) => c.resetPassword(pickTicket(t), p, ctx)] as [string, Op]),
-  email.map((e) => ['createEmailVerificationTicket', async (c) => {
-    const t = await c.createEmailVerificationTicket(e)
-    if (t) ticketsIssued.push(t.ticket)
-  }] as [string, Op]),
+  email.map(
+    (e) =>
+      [
+        'createEmailVerificationTicket',
+        async (c) => {
+          const t = await c.createEmailVerificationTicket(e)
+          if (t) ticketsIssued.push(t.ticket)
+        },
+      ] as [string, Op],
+  ),
   ticket.map((t) => ['verifyEmailWithTicket', (c) => c.verifyEmailWithTicket(pickTicket(t), ctx)] as [string, Op]),
 )
 
@@ -91,7 +140,9 @@ describe('fuzzing the built-in connection', () => {
         userIds.length = 0
         ticketsIssued.length = 0
         const connection = new BuiltinConnection({
-          name: uniqueName('fz'), store, ...TEST_COST,
+          name: uniqueName('fz'),
+          store,
+          ...TEST_COST,
           passwordPolicy: { level: 'low', history: 2, dictionary: true, noPersonalInfo: true },
         })
         for (const [name, run] of ops) {

@@ -8,7 +8,9 @@ import { BuiltinConnection } from '@latchkey/core'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TEST_COST } from './support/test-cost.js'
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe('hash pool', () => {
   it('starts lazily, hashes off the main thread and reports compute time', async () => {

@@ -42,7 +42,11 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
     // Only the runaway script meets its deadline; the others get room on a loaded machine.
     const timeoutMs = script === SCRIPTS.timeout ? 1000 : 20_000
     const connection = new CustomScriptConnection({
-      name: uniqueName('http-err'), runner, scripts: { login: script }, timeoutMs, attackProtection: false,
+      name: uniqueName('http-err'),
+      runner,
+      scripts: { login: script },
+      timeoutMs,
+      attackProtection: false,
     })
     const app = await serveHandler(adapter, createHandler({ connection }))
     running.push(app)
@@ -62,7 +66,7 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
   it("a script's ValidationError borrowing an end-user code keeps its code but not its text", async () => {
     const res = await post(await appFor(SCRIPTS.borrowedCode), '/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
     expect(res.status).toBe(400) // ValidationError's own status
-    const body = await res.json() as { error: string; message: string }
+    const body = (await res.json()) as { error: string; message: string }
     expect(body.error).toBe('invalid_user_password')
     expect(body.message).not.toContain('shop_users')
   })
@@ -77,9 +81,20 @@ describe.each(HTTP_ADAPTERS)('error mapping on %s', (adapter) => {
     const store = await openStore(storeUrl('sqlite'))
     const connection = new BuiltinConnection({ name: uniqueName('http-mail'), store, ...TEST_COST })
     let release!: () => void
-    const held = new Promise<void>((resolve) => { release = resolve })
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
     const started: MailRequest['kind'][] = []
-    const app = await serveHandler(adapter, createHandler({ connection, onMail: async (m) => { started.push(m.kind); await held } }))
+    const app = await serveHandler(
+      adapter,
+      createHandler({
+        connection,
+        onMail: async (m) => {
+          started.push(m.kind)
+          await held
+        },
+      }),
+    )
     try {
       expect((await post(app, '/auth/signup', { email: 'ada@example.com', password: PASSWORD })).status).toBe(201)
       expect((await post(app, '/auth/password/forgot', { email: 'ada@example.com' })).status).toBe(202)
@@ -97,7 +112,10 @@ describe.each(HTTP_ADAPTERS)('forgot in front of a slow legacy lookup on %s', (a
   it('answers 202 before the lookup ends, for a known and an unknown email alike', async () => {
     const store = await openStore(storeUrl('sqlite'))
     const connection = new CustomScriptConnection({
-      name: uniqueName('http-slow'), runner, store, attackProtection: false,
+      name: uniqueName('http-slow'),
+      runner,
+      store,
+      attackProtection: false,
       scripts: {
         login: 'function login(email, password, callback) { callback(); }',
         change_password: 'function changePassword(email, password, callback) { callback(null, true); }',
@@ -113,11 +131,21 @@ describe.each(HTTP_ADAPTERS)('forgot in front of a slow legacy lookup on %s', (a
       get(target, key, receiver) {
         if (key !== 'createPasswordResetTicket') return Reflect.get(target, key, receiver)
         return (...args: Parameters<typeof connection.createPasswordResetTicket>) =>
-          connection.createPasswordResetTicket(...args).finally(() => { lookupsDone++ })
+          connection.createPasswordResetTicket(...args).finally(() => {
+            lookupsDone++
+          })
       },
     })
     const mails: MailRequest[] = []
-    const app = await serveHandler(adapter, createHandler({ connection: observed, onMail: (m) => { mails.push(m) } }))
+    const app = await serveHandler(
+      adapter,
+      createHandler({
+        connection: observed,
+        onMail: (m) => {
+          mails.push(m)
+        },
+      }),
+    )
     try {
       const answers: string[] = []
       for (const email of ['ada@example.com', 'nobody@example.com']) {

@@ -14,7 +14,9 @@ const LEAKED = 'Leaked-Password-2019'
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
 const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
 afterAll(() => closeHashPool())
 
 interface Setup {
@@ -26,28 +28,43 @@ interface Setup {
   form(path: string, fields: Record<string, string>, headers?: Record<string, string>): Promise<Response>
 }
 
-async function setup(adapter: HttpAdapter, opts: {
-  handler?: Omit<HandlerOptions, 'connection'>
-  connection?: Partial<BuiltinConnectionOptions>
-  store?: OpenedStore
-} = {}): Promise<Setup> {
-  const store = opts.store ?? await openStore(storeUrl('sqlite'))
+async function setup(
+  adapter: HttpAdapter,
+  opts: {
+    handler?: Omit<HandlerOptions, 'connection'>
+    connection?: Partial<BuiltinConnectionOptions>
+    store?: OpenedStore
+  } = {},
+): Promise<Setup> {
+  const store = opts.store ?? (await openStore(storeUrl('sqlite')))
   if (!opts.store) cleanups.push(() => store.close())
   const events = eventLog()
   const connection = new BuiltinConnection({
-    name: uniqueName('http'), store, ...TEST_COST, onEvent: events.onEvent,
-    passwordPolicy: { level: 'good' }, breachedPasswords: { list: [LEAKED] },
+    name: uniqueName('http'),
+    store,
+    ...TEST_COST,
+    onEvent: events.onEvent,
+    passwordPolicy: { level: 'good' },
+    breachedPasswords: { list: [LEAKED] },
     ...opts.connection,
   })
   const mails: MailRequest[] = []
-  const handler = createHandler({ connection, onMail: (m) => { mails.push(m) }, ...opts.handler })
+  const handler = createHandler({
+    connection,
+    onMail: (m) => {
+      mails.push(m)
+    },
+    ...opts.handler,
+  })
   const app = await serveHandler(adapter, handler)
   cleanups.push(() => app.close())
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(app.url + path, { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body), redirect: 'manual' })
   const form = (path: string, fields: Record<string, string>, headers: Record<string, string> = { 'sec-fetch-site': 'same-origin' }) =>
     fetch(app.url + path, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams(fields).toString(),
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams(fields).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     })
   return { app, mails, events, connection, post, form }
@@ -62,7 +79,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const s = await setup(adapter)
     const res = await s.post('/auth/signup', { email: 'Ada@Example.com', password: PASSWORD, user_metadata: { admin: true } })
     expect(res.status).toBe(201)
-    const { user } = await res.json() as { user: { email: string; user_metadata?: unknown } }
+    const { user } = (await res.json()) as { user: { email: string; user_metadata?: unknown } }
     expect(user.email).toBe('Ada@Example.com')
     expect(user.user_metadata ?? {}).toEqual({}) // fields beyond the route's are dropped
     await eventually(() => s.mails.length === 1, 15_000)
@@ -74,7 +91,7 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
 
     const weak = await s.post('/auth/signup', { email: 'bob@example.com', password: 'short1' })
     expect(weak.status).toBe(422)
-    const weakBody = await weak.json() as { error: string; rules: { id: string; verified: boolean }[] }
+    const weakBody = (await weak.json()) as { error: string; rules: { id: string; verified: boolean }[] }
     expect(weakBody.error).toBe('invalid_password')
     expect(weakBody.rules.some((r) => !r.verified)).toBe(true)
 
@@ -102,12 +119,17 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
   it('login: 200 with onLogin headers, 401, 403 for a blocked user, 429 with Retry-After', async () => {
     const s = await setup(adapter, {
       connection: { attackProtection: { bruteForce: { threshold: 3 } } },
-      handler: { onLogin: ({ user }) => [['set-cookie', `sid=${user.user_id}; HttpOnly`], ['set-cookie', 'theme=dark']] },
+      handler: {
+        onLogin: ({ user }) => [
+          ['set-cookie', `sid=${user.user_id}; HttpOnly`],
+          ['set-cookie', 'theme=dark'],
+        ],
+      },
     })
     await signup(s, 'ada@example.com')
     const ok = await s.post('/auth/login', { identifier: 'ada@example.com', password: PASSWORD })
     expect(ok.status).toBe(200)
-    const { user } = await ok.json() as { user: { user_id: string } }
+    const { user } = (await ok.json()) as { user: { user_id: string } }
     expect(ok.headers.getSetCookie()).toEqual([`sid=${user.user_id}; HttpOnly`, 'theme=dark'])
 
     const wrong = await s.post('/auth/login', { identifier: 'ada@example.com', password: OTHER_PASSWORD })
@@ -217,7 +239,11 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     expect((await s.form('/auth/signup', fields, {})).status).toBe(403)
     expect((await s.form('/auth/signup', fields, { origin: 'null' })).status).toBe(403)
     expect((await s.post('/auth/signup', fields, { origin: 'https://evil.example' })).status).toBe(403)
-    const plain = await fetch(s.app.url + '/auth/signup', { method: 'POST', body: JSON.stringify(fields), headers: { 'content-type': 'text/plain' } })
+    const plain = await fetch(s.app.url + '/auth/signup', {
+      method: 'POST',
+      body: JSON.stringify(fields),
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(plain.status).toBe(403)
     const untyped = await fetch(s.app.url + '/auth/signup', { method: 'POST', body: new Blob([JSON.stringify(fields)]) })
     expect(untyped.status).toBe(415)
@@ -231,7 +257,11 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
   it('client IP: X-Forwarded-For is ignored without trustProxy and honoured with it', async () => {
     for (const trustProxy of [undefined, 1]) {
       const s = await setup(adapter, trustProxy === undefined ? {} : { handler: { trustProxy } })
-      await s.post('/auth/login', { identifier: 'nobody@example.com', password: PASSWORD }, { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' })
+      await s.post(
+        '/auth/login',
+        { identifier: 'nobody@example.com', password: PASSWORD },
+        { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' },
+      )
       const ips = s.events.events.filter((e) => e.type === 'fu').map((e) => e.ip)
       expect(ips).toEqual([trustProxy === undefined ? '127.0.0.1' : '198.51.100.7'])
     }
@@ -239,7 +269,11 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const spoofed = '192.0.2.66, 203.0.113.9, 198.51.100.7' // the client wrote the first; two proxies appended the rest
     await twoHops.post('/auth/login', { identifier: 'nobody@example.com', password: PASSWORD }, { 'x-forwarded-for': spoofed })
     expect(twoHops.events.events.filter((e) => e.type === 'fu').map((e) => e.ip)).toEqual(['203.0.113.9'])
-    const garbage = await twoHops.post('/auth/login', { identifier: 'nobody@example.com', password: PASSWORD }, { 'x-forwarded-for': 'unknown, 198.51.100.7' })
+    const garbage = await twoHops.post(
+      '/auth/login',
+      { identifier: 'nobody@example.com', password: PASSWORD },
+      { 'x-forwarded-for': 'unknown, 198.51.100.7' },
+    )
     expect(garbage.status).toBe(400)
     expect(await garbage.json()).toMatchObject({ error: 'invalid_client_ip' })
   })
@@ -249,8 +283,15 @@ describe.each(HTTP_ADAPTERS)('the handler on %s', (adapter) => {
     const big = await s.post('/auth/signup', { email: 'ada@example.com', password: PASSWORD, pad: 'x'.repeat(17 * 1024) })
     expect(big.status).toBe(413)
     const streamed = await fetch(s.app.url + '/auth/signup', {
-      method: 'POST', headers: JSON_HEADERS, duplex: 'half',
-      body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`{"pad":"${'x'.repeat(17 * 1024)}"}`)); c.close() } }),
+      method: 'POST',
+      headers: JSON_HEADERS,
+      duplex: 'half',
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(`{"pad":"${'x'.repeat(17 * 1024)}"}`))
+          c.close()
+        },
+      }),
     } as RequestInit)
     expect(streamed.status).toBe(413)
     const get = await fetch(s.app.url + '/auth/login')

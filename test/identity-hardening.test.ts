@@ -6,8 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import bcrypt from 'bcryptjs'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import {
-  BuiltinConnection, closeHashPool, CustomScriptConnection, importUsers, InvalidInputError, InvalidTicketError, TooManyAttemptsError,
-  WrongUsernameOrPasswordError, type BuiltinConnectionOptions, type IssuedTicket,
+  BuiltinConnection,
+  closeHashPool,
+  CustomScriptConnection,
+  importUsers,
+  InvalidInputError,
+  InvalidTicketError,
+  TooManyAttemptsError,
+  WrongUsernameOrPasswordError,
+  type BuiltinConnectionOptions,
+  type IssuedTicket,
 } from '@latchkey/core'
 import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
@@ -18,9 +26,15 @@ import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const KELVIN = '\u212A' // lower-cases to ASCII 'k'
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe('email normalisation never turns non-ASCII into ASCII', () => {
   it('keeps the Kelvin sign and the dotted capital I, lower-cases the rest', () => {
@@ -35,12 +49,35 @@ describe('email normalisation never turns non-ASCII into ASCII', () => {
 
 describe('allow-list entries are parsed strictly', () => {
   let store: OpenedStore
-  beforeAll(async () => { store = await openStore('sqlite::memory:') })
-  afterAll(async () => { await store.close() })
-  const connect = (allowList: string[]) => new BuiltinConnection({ name: uniqueName('al'), store, ...TEST_COST, attackProtection: { allowList } })
-  for (const entry of ['10.0.0.0/', '2001:db8::/', '10.0.0.0/33', '2001:db8::/129', '/8', '10.0.0.0/8/8', '10/8', '10.0.0.0 /8', '10.0.0.0/-1', 'example.com', '10.0.0.0/0x8']) {
+  beforeAll(async () => {
+    store = await openStore('sqlite::memory:')
+  })
+  afterAll(async () => {
+    await store.close()
+  })
+  const connect = (allowList: string[]) =>
+    new BuiltinConnection({ name: uniqueName('al'), store, ...TEST_COST, attackProtection: { allowList } })
+  for (const entry of [
+    '10.0.0.0/',
+    '2001:db8::/',
+    '10.0.0.0/33',
+    '2001:db8::/129',
+    '/8',
+    '10.0.0.0/8/8',
+    '10/8',
+    '10.0.0.0 /8',
+    '10.0.0.0/-1',
+    'example.com',
+    '10.0.0.0/0x8',
+  ]) {
     it(`refuses ${JSON.stringify(entry)} with InvalidInputError`, () => {
-      const error = (() => { try { connect([entry]) } catch (e) { return e } })()
+      const error = (() => {
+        try {
+          connect([entry])
+        } catch (e) {
+          return e
+        }
+      })()
       expect(error).toBeInstanceOf(InvalidInputError)
       expect((error as InvalidInputError).issues[0]!.path).toEqual(['attackProtection', 'allowList', 0])
     })
@@ -50,11 +87,16 @@ describe('allow-list entries are parsed strictly', () => {
 for (const dialect of DIALECTS) {
   describe(`identity hardening on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
-    const connect = (opts: Partial<BuiltinConnectionOptions> = {}) => new BuiltinConnection({ name: uniqueName('ih'), store, ...TEST_COST, ...opts })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
+    const connect = (opts: Partial<BuiltinConnectionOptions> = {}) =>
+      new BuiltinConnection({ name: uniqueName('ih'), store, ...TEST_COST, ...opts })
 
-    it('a reset ticket asked for with the Kelvin spelling is not kate\'s, and every ticket names its stored address', async () => {
+    it("a reset ticket asked for with the Kelvin spelling is not kate's, and every ticket names its stored address", async () => {
       const c = connect()
       await c.signup({ email: 'Kate@x.io', password: PASSWORD }, { ip: '192.0.2.1' })
       expect(await c.createPasswordResetTicket(`${KELVIN}ate@x.io`)).toBeNull()
@@ -69,12 +111,16 @@ for (const dialect of DIALECTS) {
       const lookalike = await c.signup({ email: `${KELVIN}im@x.io`, password: PASSWORD }, { ip: '192.0.2.2' })
       const kim = await c.signup({ email: 'kim@x.io', password: 'An0ther-horse-77' }, { ip: '192.0.2.2' })
       expect(kim.user_id).not.toBe(lookalike.user_id)
-      await expect(c.login({ identifier: `${KELVIN}im@x.io`, password: 'An0ther-horse-77' }, { ip: '192.0.2.2' })).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(c.login({ identifier: `${KELVIN}im@x.io`, password: 'An0ther-horse-77' }, { ip: '192.0.2.2' })).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       expect((await c.getUser(`${KELVIN}IM@x.io`))?.user_id).toBe(lookalike.user_id)
     })
 
     it('an allow-listed range exempts its addresses, mapped IPv4 included, and nothing else', async () => {
-      const c = connect({ attackProtection: { allowList: ['10.0.0.0/8', '2001:db8::/32', '::ffff:192.0.2.0/120'], bruteForce: { threshold: 1 } } })
+      const c = connect({
+        attackProtection: { allowList: ['10.0.0.0/8', '2001:db8::/32', '::ffff:192.0.2.0/120'], bruteForce: { threshold: 1 } },
+      })
       await c.signup({ email: 'al@x.io', password: PASSWORD }, { ip: '198.51.100.1' })
       const twice = async (ip: string) => {
         await outcome(c.login({ identifier: 'al@x.io', password: 'Wrong-guess-at-all-9' }, { ip }))
@@ -120,8 +166,13 @@ for (const dialect of DIALECTS) {
       const name = uniqueName('ihp')
       const url = storeUrl(dialect) // one database all the processes share (a fresh file on SQLite)
       const shared = await openStore(url)
-      await new BuiltinConnection({ name, store: shared, ...TEST_COST }).signup({ email: 'bomb@x.io', password: PASSWORD }, { ip: '192.0.2.31' })
-      const outcomes = (await race([1, 2, 3].map(() => ({ url, name, bcryptCost: 4, op: 'resetTicket' as const, email: 'bomb@x.io', times: 7 })))).flat()
+      await new BuiltinConnection({ name, store: shared, ...TEST_COST }).signup(
+        { email: 'bomb@x.io', password: PASSWORD },
+        { ip: '192.0.2.31' },
+      )
+      const outcomes = (
+        await race([1, 2, 3].map(() => ({ url, name, bcryptCost: 4, op: 'resetTicket' as const, email: 'bomb@x.io', times: 7 })))
+      ).flat()
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(5)
       expect(outcomes.filter((o) => o === 'null')).toHaveLength(16)
       await shared.close()
@@ -138,27 +189,35 @@ for (const dialect of DIALECTS) {
       await expect(c.resetPassword(reset!.ticket, 'N3w-horse-battery-8')).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
-    it('an upsert import that replaces the password voids open tickets; a deleted user\'s tickets do not come back with a re-import', async () => {
+    it("an upsert import that replaces the password voids open tickets; a deleted user's tickets do not come back with a re-import", async () => {
       const c = connect()
       await importUsers(c, [{ user_id: 'imp-1', email: 'imp@x.io', password_hash: bcrypt.hashSync(PASSWORD, 4) }])
       const reset = await c.createPasswordResetTicket('imp@x.io')
       const verify = await c.createEmailVerificationTicket('imp@x.io')
-      expect(await importUsers(c, [{ user_id: 'imp-1', email: 'imp@x.io', password_hash: bcrypt.hashSync('Repl4ced-horse-99', 4) }], { upsert: true })).toMatchObject({ updated: 1 })
+      expect(
+        await importUsers(c, [{ user_id: 'imp-1', email: 'imp@x.io', password_hash: bcrypt.hashSync('Repl4ced-horse-99', 4) }], {
+          upsert: true,
+        }),
+      ).toMatchObject({ updated: 1 })
       await expect(c.resetPassword(reset!.ticket, 'N3w-horse-battery-8')).rejects.toBeInstanceOf(InvalidTicketError)
       await expect(c.verifyEmailWithTicket(verify!.ticket)).rejects.toBeInstanceOf(InvalidTicketError)
       const again = await c.createPasswordResetTicket('imp@x.io')
       await c.deleteUser('imp-1')
-      expect(await importUsers(c, [{ user_id: 'imp-1', email: 'imp@x.io', password_hash: bcrypt.hashSync(PASSWORD, 4) }])).toMatchObject({ imported: 1 })
+      expect(await importUsers(c, [{ user_id: 'imp-1', email: 'imp@x.io', password_hash: bcrypt.hashSync(PASSWORD, 4) }])).toMatchObject({
+        imported: 1,
+      })
       await expect(c.resetPassword(again!.ticket, 'N3w-horse-battery-8')).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
-    it('an upsert record with one user\'s user_id and another\'s email overwrites neither', async () => {
+    it("an upsert record with one user's user_id and another's email overwrites neither", async () => {
       const c = connect()
       await importUsers(c, [
         { user_id: 'x', email: 'x@x.io', password_hash: bcrypt.hashSync('Xs-own-password-11', 4) },
         { user_id: 'y', email: 'y@x.io', password_hash: bcrypt.hashSync('Ys-own-password-22', 4) },
       ])
-      const result = await importUsers(c, [{ user_id: 'x', email: 'y@x.io', password_hash: bcrypt.hashSync('Attacker-chosen-33', 4) }], { upsert: true })
+      const result = await importUsers(c, [{ user_id: 'x', email: 'y@x.io', password_hash: bcrypt.hashSync('Attacker-chosen-33', 4) }], {
+        upsert: true,
+      })
       expect(result).toMatchObject({ imported: 0, updated: 0, failed: 1, failures: [{ code: 'user_exists' }] })
       const ip = { ip: '192.0.2.33' }
       await expect(c.login({ identifier: 'y@x.io', password: 'Ys-own-password-22' }, ip)).resolves.toMatchObject({ user_id: 'y' })
@@ -181,19 +240,30 @@ for (const dialect of DIALECTS) {
       }
     })
 
-    it('in deliver mode, answers null at once and issues after, off the caller\'s path', async () => {
+    it("in deliver mode, answers null at once and issues after, off the caller's path", async () => {
       const c = connect()
       await c.signup({ email: 'Deliver@x.io', password: PASSWORD }, { ip: '192.0.2.35' })
       const delivered: IssuedTicket[] = []
       let resolve: () => void = () => undefined
-      const arrived = new Promise<void>((r) => { resolve = r })
-      const deliver = (t: IssuedTicket) => { delivered.push(t); resolve() }
+      const arrived = new Promise<void>((r) => {
+        resolve = r
+      })
+      const deliver = (t: IssuedTicket) => {
+        delivered.push(t)
+        resolve()
+      }
       expect(await c.createPasswordResetTicket('DELIVER@x.io', { deliver })).toBeNull()
       expect(delivered).toEqual([]) // the answer came before the lookup
       await arrived
       expect(delivered).toMatchObject([{ email: 'Deliver@x.io', ticket: expect.any(String) }])
       await expect(c.resetPassword(delivered[0]!.ticket, 'N3w-horse-battery-8')).resolves.toMatchObject({ email: 'Deliver@x.io' })
-      expect(await c.createEmailVerificationTicket('nobody@x.io', { deliver: () => { throw new Error('never called for an unknown email') } })).toBeNull()
+      expect(
+        await c.createEmailVerificationTicket('nobody@x.io', {
+          deliver: () => {
+            throw new Error('never called for an unknown email')
+          },
+        }),
+      ).toBeNull()
       await expect(c.createPasswordResetTicket('not an email', { deliver })).rejects.toBeInstanceOf(InvalidInputError)
       await new Promise((r) => setTimeout(r, 200))
       expect(delivered).toHaveLength(1)
@@ -202,12 +272,15 @@ for (const dialect of DIALECTS) {
 }
 
 describe('unblock on a custom-script connection with get_user', () => {
-  it('lifts the blocks of the user\'s other identifier too', async () => {
+  it("lifts the blocks of the user's other identifier too", async () => {
     const store = await openTestStore('sqlite')
     const runner = new QuickJsRunner({ timeoutMs: 5000 })
     const kate = "{ user_id: 'u1', email: 'kate@x.io', username: 'kate' }"
     const c = new CustomScriptConnection({
-      name: uniqueName('csub'), runner, store, attackProtection: { bruteForce: { threshold: 2 } },
+      name: uniqueName('csub'),
+      runner,
+      store,
+      attackProtection: { bruteForce: { threshold: 2 } },
       scripts: {
         login: `function login(id, password, cb) { cb(null, password === '${PASSWORD}' && (id === 'kate' || id === 'kate@x.io') ? ${kate} : null) }`,
         get_user: `function get_user(id, cb) { var k = id.toLowerCase(); cb(null, k === 'kate' || k === 'kate@x.io' ? ${kate} : null) }`,
@@ -228,7 +301,9 @@ describe('ticket lifetime on a custom-script connection with a store', () => {
     const store = await openTestStore('sqlite')
     const runner = new QuickJsRunner({ timeoutMs: 5000 })
     const c = new CustomScriptConnection({
-      name: uniqueName('cstl'), runner, store,
+      name: uniqueName('cstl'),
+      runner,
+      store,
       scripts: {
         ...legacyInGlobal,
         verify: 'function verify(email, cb) { cb(null, !!(global.users || {})[email]) }',

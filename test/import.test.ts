@@ -6,8 +6,12 @@ import { Readable } from 'node:stream'
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, importUsers, WrongUsernameOrPasswordError,
-  type ImportRecord, type LatchkeyEvent,
+  BuiltinConnection,
+  closeHashPool,
+  importUsers,
+  WrongUsernameOrPasswordError,
+  type ImportRecord,
+  type LatchkeyEvent,
 } from '@latchkey/core'
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
@@ -19,7 +23,9 @@ const fixtures = JSON.parse(readFileSync(new URL('./fixtures/legacy-hash-vectors
   vectors: { format: string; password: string; hash: string; params?: Record<string, string | number> }[]
 }
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 const b64 = (b: Buffer) => b.toString('base64')
 const b64nopad = (b: Buffer) => b.toString('base64').replace(/=+$/, '')
@@ -29,43 +35,168 @@ function formats(): [string, string, Pick<ImportRecord, 'password_hash' | 'custo
   const out: [string, string, Pick<ImportRecord, 'password_hash' | 'custom_password_hash'>][] = []
   const algorithm: Record<string, string> = { 'django-pbkdf2': 'django', 'scrypt-phc': 'scrypt' }
   for (const v of fixtures.vectors) {
-    if (v.format === 'bcrypt') { out.push([`fixture bcrypt ${v.hash.slice(0, 4)}`, v.password, { password_hash: v.hash }]); continue }
+    if (v.format === 'bcrypt') {
+      out.push([`fixture bcrypt ${v.hash.slice(0, 4)}`, v.password, { password_hash: v.hash }])
+      continue
+    }
     const custom: ImportRecord['custom_password_hash'] = { algorithm: algorithm[v.format] ?? v.format, hash: { value: v.hash } }
     if (v.format === 'firebase-scrypt') {
       const p = v.params!
-      Object.assign(custom, { salt: { value: p['salt'], encoding: 'base64' }, firebase: { signerKey: p['signerKey'], saltSeparator: p['saltSeparator'], rounds: p['rounds'], memCost: p['memCost'] } })
+      Object.assign(custom, {
+        salt: { value: p['salt'], encoding: 'base64' },
+        firebase: { signerKey: p['signerKey'], saltSeparator: p['saltSeparator'], rounds: p['rounds'], memCost: p['memCost'] },
+      })
     }
     out.push([`fixture ${v.format} ${v.hash.slice(0, 12)}`, v.password, { custom_password_hash: custom }])
   }
   // Drupal 7 ($S$): published examples (ruby-drupal-hash README, drupal7-password README).
-  out.push(['drupal7 D', 'password1234', { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DeIZ1KTE.VzRvudZ5.xgOakipuMFrVyPmRdWTjAdYieWj27NMglI' } } }])
-  out.push(['drupal7 D (2)', 'password', { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DI7p94K2RG7Nq2OJp2/T55TfjT/K8UYdDVSUELOgCNbNoHU2sdtq' } } }])
+  out.push([
+    'drupal7 D',
+    'password1234',
+    { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DeIZ1KTE.VzRvudZ5.xgOakipuMFrVyPmRdWTjAdYieWj27NMglI' } } },
+  ])
+  out.push([
+    'drupal7 D (2)',
+    'password',
+    { custom_password_hash: { algorithm: 'drupal7', hash: { value: '$S$DI7p94K2RG7Nq2OJp2/T55TfjT/K8UYdDVSUELOgCNbNoHU2sdtq' } } },
+  ])
   // md4: RFC 1320's test suite, md4("abc").
-  out.push(['md4', 'abc', { custom_password_hash: { algorithm: 'md4', hash: { value: 'a448017aaf21d8525fc10ae87aa6729d', encoding: 'hex' } } }])
+  out.push([
+    'md4',
+    'abc',
+    { custom_password_hash: { algorithm: 'md4', hash: { value: 'a448017aaf21d8525fc10ae87aa6729d', encoding: 'hex' } } },
+  ])
   const pw = 'Pässword-1'
   for (const digest of ['md5', 'sha1', 'sha256', 'sha512'] as const) {
-    out.push([`${digest} unsalted hex`, pw, { custom_password_hash: { algorithm: digest, hash: { value: createHash(digest).update(pw).digest('hex') } } }])
-    out.push([`${digest} salt prefix base64`, pw, { custom_password_hash: { algorithm: digest, hash: { value: b64(createHash(digest).update('s4lt').update(pw).digest()), encoding: 'base64' }, salt: { value: 's4lt', position: 'prefix' } } }])
-    out.push([`${digest} salt suffix hex-encoded salt`, pw, { custom_password_hash: { algorithm: digest, hash: { value: createHash(digest).update(pw).update(Buffer.from('beef', 'hex')).digest('hex') }, salt: { value: 'beef', encoding: 'hex', position: 'suffix' } } }])
+    out.push([
+      `${digest} unsalted hex`,
+      pw,
+      { custom_password_hash: { algorithm: digest, hash: { value: createHash(digest).update(pw).digest('hex') } } },
+    ])
+    out.push([
+      `${digest} salt prefix base64`,
+      pw,
+      {
+        custom_password_hash: {
+          algorithm: digest,
+          hash: { value: b64(createHash(digest).update('s4lt').update(pw).digest()), encoding: 'base64' },
+          salt: { value: 's4lt', position: 'prefix' },
+        },
+      },
+    ])
+    out.push([
+      `${digest} salt suffix hex-encoded salt`,
+      pw,
+      {
+        custom_password_hash: {
+          algorithm: digest,
+          hash: { value: createHash(digest).update(pw).update(Buffer.from('beef', 'hex')).digest('hex') },
+          salt: { value: 'beef', encoding: 'hex', position: 'suffix' },
+        },
+      },
+    ])
   }
-  out.push(['hmac sha256', pw, { custom_password_hash: { algorithm: 'hmac', hash: { value: createHmac('sha256', 'k3y').update(pw).digest('hex'), digest: 'sha256', key: { value: 'k3y' } } } }])
+  out.push([
+    'hmac sha256',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'hmac',
+        hash: { value: createHmac('sha256', 'k3y').update(pw).digest('hex'), digest: 'sha256', key: { value: 'k3y' } },
+      },
+    },
+  ])
   const salt = randomBytes(16)
-  out.push(['pbkdf2 PHC sha256', pw, { custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha256$i=1000,l=32$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 1000, 32, 'sha256'))}` } } }])
-  out.push(['pbkdf2 PHC sha512', pw, { custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha512$i=500$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 500, 64, 'sha512'))}` } } }])
-  out.push(['scrypt PHC ln as log2', pw, { custom_password_hash: { algorithm: 'scrypt', hash: { value: `$scrypt$ln=10,r=8,p=1$${b64(salt)}$${b64(scryptSync(pw, salt, 32, { N: 1024, r: 8, p: 1 }))}` } } }])
-  out.push(['ldap {SMD5}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SMD5}${b64(Buffer.concat([createHash('md5').update(pw).update(salt.subarray(0, 4)).digest(), salt.subarray(0, 4)]))}` } } }])
-  out.push(['ldap {SSHA256}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SSHA256}${b64(Buffer.concat([createHash('sha256').update(pw).update(salt).digest(), salt]))}` } } }])
-  out.push(['ldap {SSHA512}', pw, { custom_password_hash: { algorithm: 'ldap', hash: { value: `{SSHA512}${b64(Buffer.concat([createHash('sha512').update(pw).update(salt).digest(), salt]))}` } } }])
-  out.push(['ASP.NET Membership SHA1', pw, { custom_password_hash: { algorithm: 'aspnet-membership-sha1', hash: { value: b64(createHash('sha1').update(salt).update(Buffer.from(pw, 'utf16le')).digest()) }, salt: { value: b64(salt), encoding: 'base64' } } }])
+  out.push([
+    'pbkdf2 PHC sha256',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'pbkdf2',
+        hash: { value: `$pbkdf2-sha256$i=1000,l=32$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 1000, 32, 'sha256'))}` },
+      },
+    },
+  ])
+  out.push([
+    'pbkdf2 PHC sha512',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'pbkdf2',
+        hash: { value: `$pbkdf2-sha512$i=500$${b64nopad(salt)}$${b64nopad(pbkdf2Sync(pw, salt, 500, 64, 'sha512'))}` },
+      },
+    },
+  ])
+  out.push([
+    'scrypt PHC ln as log2',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'scrypt',
+        hash: { value: `$scrypt$ln=10,r=8,p=1$${b64(salt)}$${b64(scryptSync(pw, salt, 32, { N: 1024, r: 8, p: 1 }))}` },
+      },
+    },
+  ])
+  out.push([
+    'ldap {SMD5}',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'ldap',
+        hash: {
+          value: `{SMD5}${b64(Buffer.concat([createHash('md5').update(pw).update(salt.subarray(0, 4)).digest(), salt.subarray(0, 4)]))}`,
+        },
+      },
+    },
+  ])
+  out.push([
+    'ldap {SSHA256}',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'ldap',
+        hash: { value: `{SSHA256}${b64(Buffer.concat([createHash('sha256').update(pw).update(salt).digest(), salt]))}` },
+      },
+    },
+  ])
+  out.push([
+    'ldap {SSHA512}',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'ldap',
+        hash: { value: `{SSHA512}${b64(Buffer.concat([createHash('sha512').update(pw).update(salt).digest(), salt]))}` },
+      },
+    },
+  ])
+  out.push([
+    'ASP.NET Membership SHA1',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'aspnet-membership-sha1',
+        hash: { value: b64(createHash('sha1').update(salt).update(Buffer.from(pw, 'utf16le')).digest()) },
+        salt: { value: b64(salt), encoding: 'base64' },
+      },
+    },
+  ])
   // A Firebase project of our own, to cover a second parameter set.
   const signer = randomBytes(64)
   const fbSalt = randomBytes(12)
   const key = scryptSync(pw, Buffer.concat([fbSalt, Buffer.from([7])]), 32, { N: 2 ** 10, r: 4, p: 1 })
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
-  out.push(['firebase scrypt (own project)', pw, { custom_password_hash: {
-    algorithm: 'firebase-scrypt', hash: { value: b64(Buffer.concat([cipher.update(signer), cipher.final()])) }, salt: { value: b64(fbSalt), encoding: 'base64' },
-    firebase: { signerKey: b64(signer), saltSeparator: 'Bw==', rounds: 4, memCost: 10 },
-  } }])
+  out.push([
+    'firebase scrypt (own project)',
+    pw,
+    {
+      custom_password_hash: {
+        algorithm: 'firebase-scrypt',
+        hash: { value: b64(Buffer.concat([cipher.update(signer), cipher.final()])) },
+        salt: { value: b64(fbSalt), encoding: 'base64' },
+        firebase: { signerKey: b64(signer), saltSeparator: 'Bw==', rounds: 4, memCost: 10 },
+      },
+    },
+  ])
   return out
 }
 
@@ -77,10 +208,23 @@ describe('every hash format: import, login, wrong password, rehash, second login
   beforeAll(async () => {
     store = await openStore('sqlite::memory:')
     connection = new BuiltinConnection({ name: uniqueName('imp'), store, ...TEST_COST, onEvent: (e) => events.push(e) })
-    const result = await importUsers(connection, cases.map(([, , hash], i) => ({ email: `user${i}@example.com`, ...hash })))
-    expect(result).toEqual({ imported: cases.length, updated: 0, skipped: 0, failed: 0, failures: [], processed: cases.length, stopped: false })
+    const result = await importUsers(
+      connection,
+      cases.map(([, , hash], i) => ({ email: `user${i}@example.com`, ...hash })),
+    )
+    expect(result).toEqual({
+      imported: cases.length,
+      updated: 0,
+      skipped: 0,
+      failed: 0,
+      failures: [],
+      processed: cases.length,
+      stopped: false,
+    })
   })
-  afterAll(async () => { await store.close() })
+  afterAll(async () => {
+    await store.close()
+  })
 
   it('covers at least 30 format cases', () => expect(cases.length).toBeGreaterThanOrEqual(30))
 
@@ -88,27 +232,43 @@ describe('every hash format: import, login, wrong password, rehash, second login
     it(label, async () => {
       const email = `user${i}@example.com`
       const ctx = { ip: `198.51.100.${i + 1}` } // one address per case: the IP throttle is not under test here
-      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       const first = await connection.login({ identifier: email, password }, ctx)
       const stored = await store.findUser(connection.name, { userId: first.user_id })
       expect(stored?.legacy_hash).toBeNull()
       expect(stored?.password_hash).toMatch(/^\$2[aby]\$/)
       if (!label.startsWith('fixture bcrypt')) expect(stored?.password_hash).toMatch(/^\$2b\$04\$/)
       await expect(connection.login({ identifier: email, password }, ctx)).resolves.toMatchObject({ logins_count: 2 })
-      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: email, password: `${password}x` }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
     })
   })
 
   it('a wrong password on a legacy hash still pays a bcrypt compare', async () => {
-    await importUsers(connection, [{ email: 'cheap@example.com', custom_password_hash: { algorithm: 'md5', hash: { value: createHash('md5').update('right').digest('hex') } } }])
+    await importUsers(connection, [
+      {
+        email: 'cheap@example.com',
+        custom_password_hash: { algorithm: 'md5', hash: { value: createHash('md5').update('right').digest('hex') } },
+      },
+    ])
     const before = hashPoolStats().jobs
-    await expect(connection.login({ identifier: 'cheap@example.com', password: 'wrong' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+    await expect(connection.login({ identifier: 'cheap@example.com', password: 'wrong' }, ctx)).rejects.toBeInstanceOf(
+      WrongUsernameOrPasswordError,
+    )
     expect(hashPoolStats().jobs - before).toBe(2) // the legacy check and one bcrypt compare
   })
 
   it('keeps the legacy hash when the password cannot be rehashed, and says so', async () => {
     const long = 'é'.repeat(40) // 80 bytes of UTF-8: over bcrypt's 72
-    await importUsers(connection, [{ email: 'long@example.com', custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update(long).digest('hex') } } }])
+    await importUsers(connection, [
+      {
+        email: 'long@example.com',
+        custom_password_hash: { algorithm: 'sha256', hash: { value: createHash('sha256').update(long).digest('hex') } },
+      },
+    ])
     const user = await connection.login({ identifier: 'long@example.com', password: long }, ctx)
     expect((await store.findUser(connection.name, { userId: user.user_id }))?.legacy_hash).not.toBeNull()
     expect(events.find((e) => e.type === 'rehash_skipped' && e.user_id === user.user_id)).toBeTruthy()
@@ -123,7 +283,9 @@ describe('refusals at import', () => {
     store = await openStore('sqlite::memory:')
     connection = new BuiltinConnection({ name: uniqueName('ref'), store, ...TEST_COST })
   })
-  afterAll(async () => { await store.close() })
+  afterAll(async () => {
+    await store.close()
+  })
 
   const refused: [string, ImportRecord['custom_password_hash'] | string, string][] = [
     ['unknown algorithm', { algorithm: 'rot13', hash: { value: 'x' } }, 'unsupported_algorithm'],
@@ -138,14 +300,34 @@ describe('refusals at import', () => {
     ['bcrypt cost over 14', `$2b$15$${'a'.repeat(53)}`, 'over_cap'],
     ['pbkdf2 over 1,000,000 iterations', { algorithm: 'pbkdf2', hash: { value: '$pbkdf2-sha256$i=2000000$c2FsdA$aGFzaA' } }, 'over_cap'],
     ['scrypt N·r over 2^20·8', { algorithm: 'scrypt', hash: { value: '$scrypt$ln=21,r=8,p=1$c2FsdA$aGFzaA' } }, 'over_cap'],
-    ['scrypt N given directly, over the cap', { algorithm: 'scrypt', hash: { value: '$scrypt$ln=4194304,r=8,p=1$c2FsdA$aGFzaA' } }, 'over_cap'],
-    ['argon2 memory over 256 MiB', { algorithm: 'argon2', hash: { value: '$argon2id$v=19$m=300000,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' } }, 'over_cap'],
+    [
+      'scrypt N given directly, over the cap',
+      { algorithm: 'scrypt', hash: { value: '$scrypt$ln=4194304,r=8,p=1$c2FsdA$aGFzaA' } },
+      'over_cap',
+    ],
+    [
+      'argon2 memory over 256 MiB',
+      { algorithm: 'argon2', hash: { value: '$argon2id$v=19$m=300000,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' } },
+      'over_cap',
+    ],
     ['phpass iterations over 2^20', { algorithm: 'phpass', hash: { value: '$P$' + 'M' + 'IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0' } }, 'over_cap'],
-    ['firebase memCost over the cap', { algorithm: 'firebase-scrypt', hash: { value: 'aGFzaA==' }, salt: { value: 'c2FsdA==', encoding: 'base64' }, firebase: { signerKey: 'a2V5', saltSeparator: 'Bw==', rounds: 8, memCost: 22 } }, 'over_cap'],
+    [
+      'firebase memCost over the cap',
+      {
+        algorithm: 'firebase-scrypt',
+        hash: { value: 'aGFzaA==' },
+        salt: { value: 'c2FsdA==', encoding: 'base64' },
+        firebase: { signerKey: 'a2V5', saltSeparator: 'Bw==', rounds: 8, memCost: 22 },
+      },
+      'over_cap',
+    ],
   ]
   for (const [label, hash, code] of refused) {
     it(`refuses ${label} (${code})`, async () => {
-      const record = typeof hash === 'string' ? { email: `${uniqueName()}@example.com`, password_hash: hash } : { email: `${uniqueName()}@example.com`, custom_password_hash: hash }
+      const record =
+        typeof hash === 'string'
+          ? { email: `${uniqueName()}@example.com`, password_hash: hash }
+          : { email: `${uniqueName()}@example.com`, custom_password_hash: hash }
       const result = await importUsers(connection, [record])
       expect(result.imported).toBe(0)
       expect(result.failures).toEqual([{ index: 0, email: record.email, code, message: expect.any(String) }])
@@ -153,7 +335,10 @@ describe('refusals at import', () => {
   }
 
   it('takes raised caps', async () => {
-    const record = { email: 'raised@example.com', custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha256$i=1500000$c2FsdA$${b64nopad(Buffer.alloc(32))}` } } }
+    const record = {
+      email: 'raised@example.com',
+      custom_password_hash: { algorithm: 'pbkdf2', hash: { value: `$pbkdf2-sha256$i=1500000$c2FsdA$${b64nopad(Buffer.alloc(32))}` } },
+    }
     expect((await importUsers(connection, [record])).failed).toBe(1)
     expect((await importUsers(connection, [record], { caps: { pbkdf2Iterations: 2_000_000 } })).imported).toBe(1)
   })
@@ -163,13 +348,23 @@ describe('refusals at import', () => {
       { email: 'fine@example.com' },
       { email: 'not-an-email' },
       { email: 'x@example.com', username: 'has space' },
-      { email: 'y@example.com', password_hash: `$2b$04$${'a'.repeat(53)}`, custom_password_hash: { algorithm: 'md5', hash: { value: 'aa' } } },
+      {
+        email: 'y@example.com',
+        password_hash: `$2b$04$${'a'.repeat(53)}`,
+        custom_password_hash: { algorithm: 'md5', hash: { value: 'aa' } },
+      },
       { email: 'z@example.com', role: 'admin' },
       'just a string',
       { email: 'fine2@example.com' },
     ])
     expect(result.imported).toBe(2)
-    expect(result.failures.map((f) => [f.index, f.code])).toEqual([[1, 'invalid_record'], [2, 'invalid_username'], [3, 'invalid_record'], [4, 'invalid_record'], [5, 'invalid_record']])
+    expect(result.failures.map((f) => [f.index, f.code])).toEqual([
+      [1, 'invalid_record'],
+      [2, 'invalid_username'],
+      [3, 'invalid_record'],
+      [4, 'invalid_record'],
+      [5, 'invalid_record'],
+    ])
   })
 })
 
@@ -180,10 +375,18 @@ describe('streaming, progress and failures', () => {
     store = await openStore('sqlite::memory:')
     connection = new BuiltinConnection({ name: uniqueName('str'), store, ...TEST_COST })
   })
-  afterAll(async () => { await store.close() })
+  afterAll(async () => {
+    await store.close()
+  })
 
   it('reads an NDJSON byte stream, reporting bad lines by index and 1-based line, blank lines counted', async () => {
-    const lines = [JSON.stringify({ email: 'a@example.com' }), '{not json', '', JSON.stringify({ email: 'b@example.com' }), JSON.stringify({ email: 'nope' })].join('\n')
+    const lines = [
+      JSON.stringify({ email: 'a@example.com' }),
+      '{not json',
+      '',
+      JSON.stringify({ email: 'b@example.com' }),
+      JSON.stringify({ email: 'nope' }),
+    ].join('\n')
     const result = await importUsers(connection, Readable.from([Buffer.from(lines)]))
     expect(result).toMatchObject({ imported: 2, processed: 4, line: 5, stopped: false })
     expect(result.failures).toEqual([
@@ -194,8 +397,19 @@ describe('streaming, progress and failures', () => {
   it('stops at a batch boundary when its signal aborts: what was read is written, the rest is not read', async () => {
     const stop = new AbortController()
     let read = 0
-    function* gen() { for (let i = 0; i < 100; i++) { read += 1; yield { email: `stop${i}@example.com` } } }
-    const result = await importUsers(connection, gen(), { batchSize: 10, onProgress: (p) => { if (p.processed === 20) stop.abort() }, signal: stop.signal })
+    function* gen() {
+      for (let i = 0; i < 100; i++) {
+        read += 1
+        yield { email: `stop${i}@example.com` }
+      }
+    }
+    const result = await importUsers(connection, gen(), {
+      batchSize: 10,
+      onProgress: (p) => {
+        if (p.processed === 20) stop.abort()
+      },
+      signal: stop.signal,
+    })
     expect(result).toMatchObject({ stopped: true, processed: 20, imported: 20, failed: 0 })
     expect(read).toBe(21) // the 21st was pulled from the source, then dropped unwritten and uncounted
     expect(await connection.getUser('stop19@example.com')).not.toBeNull()
@@ -203,7 +417,9 @@ describe('streaming, progress and failures', () => {
   })
   it('reads an async iterable and reports progress per batch', async () => {
     const progress: number[] = []
-    async function* gen() { for (let i = 0; i < 25; i++) yield { email: `gen${i}@example.com` } }
+    async function* gen() {
+      for (let i = 0; i < 25; i++) yield { email: `gen${i}@example.com` }
+    }
     const result = await importUsers(connection, gen(), { batchSize: 10, onProgress: (p) => progress.push(p.processed) })
     expect(result.imported).toBe(25)
     expect(progress).toEqual([10, 20, 25])
@@ -211,7 +427,11 @@ describe('streaming, progress and failures', () => {
   it('keeps the first 1,000 failures and shows every one to onFailure', async () => {
     let seen = 0
     const bad = Array.from({ length: 1200 }, (_, i) => ({ email: `bad${i}` }))
-    const result = await importUsers(connection, bad, { onFailure: () => { seen += 1 } })
+    const result = await importUsers(connection, bad, {
+      onFailure: () => {
+        seen += 1
+      },
+    })
     expect(result.failed).toBe(1200)
     expect(result.failures).toHaveLength(1000)
     expect(seen).toBe(1200)
@@ -221,13 +441,20 @@ describe('streaming, progress and failures', () => {
 for (const dialect of DIALECTS) {
   describe(`insert-only and upsert on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     it('never overwrites a user who exists (changed password, changed email), unless upsert', async () => {
       const connection = new BuiltinConnection({ name: uniqueName('up'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('exported', 4)
-      const first = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash }, { user_id: 'legacy-2', email: 'b@example.com', password_hash: hash }])
+      const first = await importUsers(connection, [
+        { user_id: 'legacy-1', email: 'a@example.com', password_hash: hash },
+        { user_id: 'legacy-2', email: 'b@example.com', password_hash: hash },
+      ])
       expect(first.imported).toBe(2)
       await connection.changePassword('a@example.com', 'changed-after-import', ctx)
       const again = await importUsers(connection, [
@@ -237,9 +464,15 @@ for (const dialect of DIALECTS) {
         { user_id: 'legacy-5', email: 'c@example.com', password_hash: hash },
       ])
       expect(again.imported).toBe(1)
-      expect(again.failures.map((f) => [f.index, f.code])).toEqual([[0, 'user_exists'], [1, 'user_exists'], [3, 'user_exists']])
+      expect(again.failures.map((f) => [f.index, f.code])).toEqual([
+        [0, 'user_exists'],
+        [1, 'user_exists'],
+        [3, 'user_exists'],
+      ])
       await expect(connection.login({ identifier: 'a@example.com', password: 'changed-after-import' }, ctx)).resolves.toBeTruthy()
-      const upserted = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash, name: 'Ada' }], { upsert: true })
+      const upserted = await importUsers(connection, [{ user_id: 'legacy-1', email: 'a@example.com', password_hash: hash, name: 'Ada' }], {
+        upsert: true,
+      })
       expect(upserted).toMatchObject({ imported: 0, updated: 1, failed: 0 })
       await expect(connection.login({ identifier: 'a@example.com', password: 'exported' }, ctx)).resolves.toMatchObject({ name: 'Ada' })
     })
@@ -255,13 +488,20 @@ for (const dialect of DIALECTS) {
       expect(await importUsers(connection, records.slice(0, 2))).toMatchObject({ imported: 2, failed: 0 })
       await connection.signup({ email: 'signed-up@example.com', password: 'Tr0ub4dor-horse-42' }, ctx)
       await connection.changePassword('a@example.com', 'changed-after-import-1', ctx)
-      const again = await importUsers(connection, [
-        ...records,
-        { user_id: 'legacy-9', email: 'b@example.com', password_hash: hash },    // another user with b's email
-        { email: 'signed-up@example.com', password_hash: hash },                 // a user who signed up, not imported
-      ], { skipExisting: true })
+      const again = await importUsers(
+        connection,
+        [
+          ...records,
+          { user_id: 'legacy-9', email: 'b@example.com', password_hash: hash }, // another user with b's email
+          { email: 'signed-up@example.com', password_hash: hash }, // a user who signed up, not imported
+        ],
+        { skipExisting: true },
+      )
       expect(again).toMatchObject({ imported: 1, skipped: 2, failed: 2 })
-      expect(again.failures.map((f) => [f.index, f.code])).toEqual([[3, 'user_exists'], [4, 'user_exists']])
+      expect(again.failures.map((f) => [f.index, f.code])).toEqual([
+        [3, 'user_exists'],
+        [4, 'user_exists'],
+      ])
       await expect(connection.login({ identifier: 'a@example.com', password: 'changed-after-import-1' }, ctx)).resolves.toBeTruthy()
     })
 
@@ -269,13 +509,21 @@ for (const dialect of DIALECTS) {
       const n = dialect === 'sqlite' ? 100_000 : 5_000
       const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('bulk-password', 4)
-      function* records() { for (let i = 0; i < n; i++) yield { email: `bulk${i}@example.com`, password_hash: hash, user_metadata: { n: i } } }
+      function* records() {
+        for (let i = 0; i < n; i++) yield { email: `bulk${i}@example.com`, password_hash: hash, user_metadata: { n: i } }
+      }
       const result = await importUsers(connection, records())
       expect(result).toEqual({ imported: n, updated: 0, skipped: 0, failed: 0, failures: [], processed: n, stopped: false })
-      const count = await store.db.selectFrom('latchkey_users').select((eb) => eb.fn.countAll().as('n')).where('connection', '=', connection.name).executeTakeFirstOrThrow()
+      const count = await store.db
+        .selectFrom('latchkey_users')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection.name)
+        .executeTakeFirstOrThrow()
       expect(Number(count.n)).toBe(n)
       for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
-        await expect(connection.login({ identifier: `bulk${i}@example.com`, password: 'bulk-password' }, ctx)).resolves.toMatchObject({ user_metadata: { n: i } })
+        await expect(connection.login({ identifier: `bulk${i}@example.com`, password: 'bulk-password' }, ctx)).resolves.toMatchObject({
+          user_metadata: { n: i },
+        })
       }
     })
   })

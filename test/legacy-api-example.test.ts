@@ -28,7 +28,14 @@ if (DIALECTS.includes('mysql')) {
     beforeAll(async () => {
       db = await LegacyDatabase.open(process.env['LATCHKEY_MYSQL_URL']!, { bcryptCost: 4 })
       idp = await startAuthorizationServer({ clients: [SCRIPTS] })
-      api = await startIdentityApi({ db, issuer: idp.issuer, audience: AUDIENCE, allowedClients: [SCRIPTS.clientId], allow: ['127.0.0.1/32'], onError: (e) => apiErrors.push(e) })
+      api = await startIdentityApi({
+        db,
+        issuer: idp.issuer,
+        audience: AUDIENCE,
+        allowedClients: [SCRIPTS.clientId],
+        allow: ['127.0.0.1/32'],
+        onError: (e) => apiErrors.push(e),
+      })
     })
     afterAll(async () => {
       await runner.close()
@@ -40,13 +47,27 @@ if (DIALECTS.includes('mysql')) {
     for (const dialect of DIALECTS) {
       describe(`with latchkey's store on ${dialect}`, () => {
         let store: OpenedStore
-        beforeAll(async () => { store = await openTestStore(dialect) })
-        afterAll(async () => { await store.close() })
-
-        const connect = (events: LatchkeyEvent[] = []) => legacyApiConnection({
-          name: uniqueName('api'), runner, store, tokenUrl: idp.tokenUrl, clientId: SCRIPTS.clientId, clientSecret: SCRIPTS.clientSecret,
-          apiUrl: api.url, apiAudience: AUDIENCE, onEvent: (e) => { events.push(e) },
+        beforeAll(async () => {
+          store = await openTestStore(dialect)
         })
+        afterAll(async () => {
+          await store.close()
+        })
+
+        const connect = (events: LatchkeyEvent[] = []) =>
+          legacyApiConnection({
+            name: uniqueName('api'),
+            runner,
+            store,
+            tokenUrl: idp.tokenUrl,
+            clientId: SCRIPTS.clientId,
+            clientSecret: SCRIPTS.clientSecret,
+            apiUrl: api.url,
+            apiAudience: AUDIENCE,
+            onEvent: (e) => {
+              events.push(e)
+            },
+          })
 
         it('logs in, reads and changes a password through the API; N logins cost one token request', async () => {
           const email = `${uniqueName('ada')}@example.com`
@@ -58,7 +79,9 @@ if (DIALECTS.includes('mysql')) {
           const profiles = await Promise.all(Array.from({ length: 5 }, () => users.login({ identifier: email, password: PASSWORD }, ctx)))
           expect(profiles.map((p) => p.user_id)).toEqual(Array(5).fill(String(id)))
           expect(profiles[0]).toMatchObject({ email, nickname: 'Ada', email_verified: true })
-          await expect(users.login({ identifier: email, password: 'Wr0ng-horse-battery-1' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+          await expect(users.login({ identifier: email, password: 'Wr0ng-horse-battery-1' }, ctx)).rejects.toBeInstanceOf(
+            WrongUsernameOrPasswordError,
+          )
           expect(await users.getUser(email)).toMatchObject({ user_id: String(id) })
           expect(await users.getUser(`nobody-${email}`)).toBeNull()
           const next = 'N3w-horse-battery-77'
@@ -76,8 +99,18 @@ if (DIALECTS.includes('mysql')) {
           const id = await db.addUser({ email, password: PASSWORD, nickname: 'Ada', emailVerified: true })
           const events: LatchkeyEvent[] = []
           const users = migratingUsers({
-            name: uniqueName('mig'), store, runner, tokenUrl: idp.tokenUrl, clientId: SCRIPTS.clientId, clientSecret: SCRIPTS.clientSecret,
-            apiUrl: api.url, apiAudience: AUDIENCE, onEvent: (e) => { events.push(e) }, ...TEST_COST,
+            name: uniqueName('mig'),
+            store,
+            runner,
+            tokenUrl: idp.tokenUrl,
+            clientId: SCRIPTS.clientId,
+            clientSecret: SCRIPTS.clientSecret,
+            apiUrl: api.url,
+            apiAudience: AUDIENCE,
+            onEvent: (e) => {
+              events.push(e)
+            },
+            ...TEST_COST,
           })
           const ctx = { ip: '203.0.113.9' }
           const before = { api: api.requests, tokens: idp.tokenRequests }
@@ -87,7 +120,9 @@ if (DIALECTS.includes('mysql')) {
           expect(events.map((e) => e.type)).toContain('migrated')
           // Imported: the target answers from now on, right password or wrong.
           expect((await users.login({ identifier: email, password: PASSWORD }, ctx)).user_id).toBe(String(id))
-          await expect(users.login({ identifier: email, password: 'Wr0ng-horse-battery-1' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+          await expect(users.login({ identifier: email, password: 'Wr0ng-horse-battery-1' }, ctx)).rejects.toBeInstanceOf(
+            WrongUsernameOrPasswordError,
+          )
           expect(await users.getUser(email)).toMatchObject({ user_id: String(id) })
           expect(api.requests - before.api).toBe(1)
 

@@ -5,7 +5,12 @@ import express from 'express'
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  createLegacyIdentityRouter, InvalidOptionsError, ipAllowList, requireAccessToken, type LegacyUser, type Middleware,
+  createLegacyIdentityRouter,
+  InvalidOptionsError,
+  ipAllowList,
+  requireAccessToken,
+  type LegacyUser,
+  type Middleware,
 } from '@latchkey/legacy-api'
 import { startAuthorizationServer } from '../examples/legacy-api/authorization-server.js'
 
@@ -31,15 +36,24 @@ beforeAll(async () => {
   idp = await startAuthorizationServer({ clients: [A, B, C] })
   users.set('ada@example.com', { id: 7, email: 'ada@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Ada' })
   users.set('traveller@example.com', {
-    id: 10, email: 'traveller@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Traveller',
+    id: 10,
+    email: 'traveller@example.com',
+    password_hash: bcrypt.hashSync(PASSWORD, 4),
+    name: 'Traveller',
     user_metadata: { passport_country: 'NZ', hashtags: ['#travel'], compass: 'north', bypass_lane: true },
   })
   users.set('camel@example.com', {
-    id: 11, email: 'camel@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Camel',
+    id: 11,
+    email: 'camel@example.com',
+    password_hash: bcrypt.hashSync(PASSWORD, 4),
+    name: 'Camel',
     user_metadata: { legacy: { passwordHash: 'a1b2c3d4e5f6' } },
   })
   users.set('leaky@example.com', {
-    id: 8, email: 'leaky@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Leaky',
+    id: 8,
+    email: 'leaky@example.com',
+    password_hash: bcrypt.hashSync(PASSWORD, 4),
+    name: 'Leaky',
     user_metadata: { previous: { hash: bcrypt.hashSync('an-0ld-passw0rd!', 4) } },
   })
 })
@@ -110,7 +124,10 @@ async function apiServer(chain: Middleware[], host = '127.0.0.1') {
     step(0)()
   })
   const sockets = new Set<net.Socket>()
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
   const port = (server.address() as net.AddressInfo).port
   const handle = {
@@ -124,32 +141,58 @@ async function apiServer(chain: Middleware[], host = '127.0.0.1') {
   return handle
 }
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Record<string, unknown>; text: string }
+interface Answer {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Record<string, unknown>
+  text: string
+}
 
-function call(port: number, path: string, opts: {
-  token?: string; body?: unknown; method?: string; host?: string; localAddress?: string; headers?: Record<string, string>
-} = {}): Promise<Answer> {
+function call(
+  port: number,
+  path: string,
+  opts: {
+    token?: string
+    body?: unknown
+    method?: string
+    host?: string
+    localAddress?: string
+    headers?: Record<string, string>
+  } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
-    const req = http.request({
-      host: opts.host ?? '127.0.0.1', port, path, method: opts.method ?? 'POST',
-      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
-      headers: {
-        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...opts.headers,
+    const req = http.request(
+      {
+        host: opts.host ?? '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'POST',
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+        headers: {
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...opts.headers,
+        },
       },
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => { text += d })
-      res.on('end', () => {
-        bodies.push(text)
-        let body: Record<string, unknown> = {}
-        try { body = JSON.parse(text) as Record<string, unknown> } catch { /* asserted by callers */ }
-        resolve({ status: res.statusCode!, headers: res.headers, body, text })
-      })
-    })
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => {
+          text += d
+        })
+        res.on('end', () => {
+          bodies.push(text)
+          let body: Record<string, unknown> = {}
+          try {
+            body = JSON.parse(text) as Record<string, unknown>
+          } catch {
+            /* asserted by callers */
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body, text })
+        })
+      },
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -170,11 +213,16 @@ describe('requireAccessToken', () => {
   beforeAll(async () => {
     const auth = requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] })
     api = await apiServer([auth, legacyRouter()])
-    scoped = await apiServer([requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], requiredScopes: ['legacy:read'] })])
+    scoped = await apiServer([
+      requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], requiredScopes: ['legacy:read'] }),
+    ])
   })
 
-  it('lets client A\'s token through to the router, and the user comes back without its hash', async () => {
-    const answer = await call(api.port, '/verify-password', { token: await tokenOf(A), body: { identifier: 'ada@example.com', password: PASSWORD } })
+  it("lets client A's token through to the router, and the user comes back without its hash", async () => {
+    const answer = await call(api.port, '/verify-password', {
+      token: await tokenOf(A),
+      body: { identifier: 'ada@example.com', password: PASSWORD },
+    })
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({ user: { user_id: '7', email: 'ada@example.com', name: 'Ada' } })
     expect(answer.text).not.toContain('password_hash')
@@ -189,7 +237,11 @@ describe('requireAccessToken', () => {
   })
 
   const refusedAsInvalid = async (port: number, bearer: string | undefined, headers: Record<string, string> = {}) => {
-    const answer = await call(port, '/get-user', { ...(bearer === undefined ? {} : { token: bearer }), headers, body: { identifier: 'ada@example.com' } })
+    const answer = await call(port, '/get-user', {
+      ...(bearer === undefined ? {} : { token: bearer }),
+      headers,
+      body: { identifier: 'ada@example.com' },
+    })
     expect(answer.status).toBe(401)
     expect(answer.body['error']).toMatch(/^invalid_(token|request)$/)
     expect(answer.headers['www-authenticate']).toMatch(/^Bearer realm="legacy-identity-api", error="invalid_(token|request)"/)
@@ -198,12 +250,12 @@ describe('requireAccessToken', () => {
     return answer
   }
 
-  it('refuses client B\'s token (another audience)', async () => {
+  it("refuses client B's token (another audience)", async () => {
     const answer = await refusedAsInvalid(api.port, await tokenOf(B, OTHER_AUDIENCE))
     expect(answer.body['error_description']).toMatch(/aud/)
   })
 
-  it('refuses client A\'s own token when it was issued for another audience', async () => {
+  it("refuses client A's own token when it was issued for another audience", async () => {
     await refusedAsInvalid(api.port, await tokenOf(A, OTHER_AUDIENCE))
   })
 
@@ -212,15 +264,18 @@ describe('requireAccessToken', () => {
     expect(answer.body['error_description']).toMatch(/client/)
   })
 
-  it('refuses a token with a forged signature under the issuer\'s key id', async () => {
+  it("refuses a token with a forged signature under the issuer's key id", async () => {
     const { privateKey } = await generateKeyPair('RS256')
     const now = Math.floor(Date.now() / 1000)
     const forged = await new SignJWT({ iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId, iat: now, exp: now + 300 })
-      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: idp.signingJwk.kid! }).sign(privateKey)
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: idp.signingJwk.kid! })
+      .sign(privateKey)
     await refusedAsInvalid(api.port, forged)
     // A real token with its payload swapped keeps a signature that no longer matches.
     const [head, , sig] = (await tokenOf(A)).split('.')
-    const payload = Buffer.from(JSON.stringify({ iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId, exp: now + 9999 })).toString('base64url')
+    const payload = Buffer.from(JSON.stringify({ iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId, exp: now + 9999 })).toString(
+      'base64url',
+    )
     await refusedAsInvalid(api.port, `${head}.${payload}.${sig}`)
   })
 
@@ -232,7 +287,9 @@ describe('requireAccessToken', () => {
 
   it('accepts a token just past its expiry within the leeway, and refuses one not yet valid', async () => {
     const now = Math.floor(Date.now() / 1000)
-    expect((await call(api.port, '/get-user', { token: await issuerSigned({ exp: now - 2 }), body: { identifier: 'ada@example.com' } })).status).toBe(200)
+    expect(
+      (await call(api.port, '/get-user', { token: await issuerSigned({ exp: now - 2 }), body: { identifier: 'ada@example.com' } })).status,
+    ).toBe(200)
     await refusedAsInvalid(api.port, await issuerSigned({ nbf: now + 120 }))
   })
 
@@ -240,7 +297,8 @@ describe('requireAccessToken', () => {
     await refusedAsInvalid(api.port, await issuerSigned({ iss: 'https://evil.example' }))
     const key = await importJWK(idp.signingJwk, 'RS256')
     const noExp = await new SignJWT({ iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId })
-      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: idp.signingJwk.kid! }).sign(key)
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: idp.signingJwk.kid! })
+      .sign(key)
     await refusedAsInvalid(api.port, noExp)
   })
 
@@ -252,14 +310,20 @@ describe('requireAccessToken', () => {
     await refusedAsInvalid(api.port, `${b64({ alg: 'none', typ: 'at+jwt', kid: idp.signingJwk.kid })}.${b64(claims)}.`)
   })
 
-  it('refuses an HMAC token whose secret is the issuer\'s public key', async () => {
+  it("refuses an HMAC token whose secret is the issuer's public key", async () => {
     const publicKey = await importJWK({ kty: 'RSA', n: idp.signingJwk.n!, e: idp.signingJwk.e! }, 'RS256', { extractable: true })
     const now = Math.floor(Date.now() / 1000)
     const claims = { iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId, iat: now, exp: now + 300 }
     const jwksText = await (await fetch(idp.jwksUrl)).text()
-    for (const secret of [await exportSPKI(publicKey as Parameters<typeof exportSPKI>[0]), jwksText, JSON.stringify({ kty: 'RSA', n: idp.signingJwk.n, e: idp.signingJwk.e })]) {
+    for (const secret of [
+      await exportSPKI(publicKey as Parameters<typeof exportSPKI>[0]),
+      jwksText,
+      JSON.stringify({ kty: 'RSA', n: idp.signingJwk.n, e: idp.signingJwk.e }),
+    ]) {
       for (const alg of ['HS256', 'HS384', 'HS512']) {
-        const forged = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'at+jwt', kid: idp.signingJwk.kid! }).sign(new TextEncoder().encode(secret))
+        const forged = await new SignJWT(claims)
+          .setProtectedHeader({ alg, typ: 'at+jwt', kid: idp.signingJwk.kid! })
+          .sign(new TextEncoder().encode(secret))
         await refusedAsInvalid(api.port, forged)
       }
     }
@@ -272,15 +336,27 @@ describe('requireAccessToken', () => {
     await refusedAsInvalid(api.port, await issuerSigned({ client_id: [A.clientId] }))
     await refusedAsInvalid(api.port, await issuerSigned({ client_id: undefined, azp: [A.clientId] }))
     await refusedAsInvalid(api.port, await issuerSigned({ azp: { id: A.clientId } }))
-    expect((await call(api.port, '/get-user', { token: await issuerSigned({ client_id: undefined, azp: A.clientId }), body: { identifier: 'ada@example.com' } })).status).toBe(200)
-    expect((await call(api.port, '/get-user', { token: await issuerSigned({ azp: A.clientId }), body: { identifier: 'ada@example.com' } })).status).toBe(200)
+    expect(
+      (
+        await call(api.port, '/get-user', {
+          token: await issuerSigned({ client_id: undefined, azp: A.clientId }),
+          body: { identifier: 'ada@example.com' },
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (await call(api.port, '/get-user', { token: await issuerSigned({ azp: A.clientId }), body: { identifier: 'ada@example.com' } }))
+        .status,
+    ).toBe(200)
   })
 
   it('wants typ at+jwt by default and accepts JWT only when told', async () => {
     const plain = await issuerSigned({}, { typ: 'JWT' })
     await refusedAsInvalid(api.port, plain)
     await refusedAsInvalid(api.port, await issuerSigned({}, { typ: 'application/jwt' }))
-    const lenient = await apiServer([requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], tokenTypes: ['at+jwt', 'JWT'] })])
+    const lenient = await apiServer([
+      requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], tokenTypes: ['at+jwt', 'JWT'] }),
+    ])
     expect((await call(lenient.port, '/', { token: plain })).status).toBe(200)
     expect((await call(lenient.port, '/', { token: await issuerSigned({}, { typ: 'application/at+jwt' }) })).status).toBe(200)
   })
@@ -289,18 +365,24 @@ describe('requireAccessToken', () => {
     const answer = await call(scoped.port, '/', { token: await tokenOf(A) })
     expect(answer.status).toBe(403)
     expect(answer.body['error']).toBe('insufficient_scope')
-    expect(answer.headers['www-authenticate']).toContain('error="insufficient_scope", error_description="The token lacks a required scope", scope="legacy:read"')
+    expect(answer.headers['www-authenticate']).toContain(
+      'error="insufficient_scope", error_description="The token lacks a required scope", scope="legacy:read"',
+    )
     expect((await call(scoped.port, '/', { token: await tokenOf(A, AUDIENCE, 'legacy:read') })).body).toEqual({ reached: true })
   })
 
   it('refuses a malformed Authorization header or token without touching the issuer', async () => {
-    await refusedAsInvalid(api.port, undefined, { authorization: `Basic ${Buffer.from(`${A.clientId}:${A.clientSecret}`).toString('base64')}` })
+    await refusedAsInvalid(api.port, undefined, {
+      authorization: `Basic ${Buffer.from(`${A.clientId}:${A.clientSecret}`).toString('base64')}`,
+    })
     await refusedAsInvalid(api.port, 'not-a-jwt')
     await refusedAsInvalid(api.port, `${'a'.repeat(9000)}.b.c`)
   })
 
-  it('caches the issuer\'s keys, refetches for an unknown kid, and no more than once per cooldown', async () => {
-    const fresh = await apiServer([requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], jwksCooldownSeconds: 60 })])
+  it("caches the issuer's keys, refetches for an unknown kid, and no more than once per cooldown", async () => {
+    const fresh = await apiServer([
+      requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId], jwksCooldownSeconds: 60 }),
+    ])
     const good = await tokenOf(A)
     const before = idp.jwksRequests
     for (let i = 0; i < 5; i++) expect((await call(fresh.port, '/', { token: good })).status).toBe(200)
@@ -309,7 +391,8 @@ describe('requireAccessToken', () => {
     const now = Math.floor(Date.now() / 1000)
     for (const kid of ['rotated-1', 'rotated-2', 'rotated-3']) {
       const unknown = await new SignJWT({ iss: idp.issuer, aud: AUDIENCE, client_id: A.clientId, iat: now, exp: now + 300 })
-        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid }).sign(privateKey)
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid })
+        .sign(privateKey)
       await refusedAsInvalid(fresh.port, unknown)
     }
     // The first two fetches are a minute apart at least: the flood of unknown kids cost none.
@@ -351,7 +434,10 @@ describe('ipAllowList', () => {
   })
 
   it('never lets the allow-list stand in for the token: an allowed address without a token is 401', async () => {
-    const api = await apiServer([allowLoopback(), requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] })])
+    const api = await apiServer([
+      allowLoopback(),
+      requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] }),
+    ])
     expect((await call(api.port, '/')).status).toBe(401)
   })
 
@@ -407,8 +493,13 @@ describe('createLegacyIdentityRouter', () => {
   })
 
   it('offers exactly verify-password, get-user and change-password', async () => {
-    expect((await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: 'Wr0ng-passw0rd-99' } })).status).toBe(401)
-    expect((await call(api.port, '/get-user', { token: bearer, body: { identifier: 'ada@example.com' } })).body['user']).toMatchObject({ user_id: '7' })
+    expect(
+      (await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: 'Wr0ng-passw0rd-99' } }))
+        .status,
+    ).toBe(401)
+    expect((await call(api.port, '/get-user', { token: bearer, body: { identifier: 'ada@example.com' } })).body['user']).toMatchObject({
+      user_id: '7',
+    })
     expect((await call(api.port, '/get-user', { token: bearer, body: { identifier: 'nobody@example.com' } })).status).toBe(404)
     for (const path of ['/', '/users', '/query', '/verify-password/../admin', '/delete-user']) {
       expect((await call(api.port, path, { token: bearer, body: {} })).status).toBe(404)
@@ -421,38 +512,70 @@ describe('createLegacyIdentityRouter', () => {
   it('changes a password, after which only the new one verifies', async () => {
     users.set('grace@example.com', { id: 9, email: 'grace@example.com', password_hash: bcrypt.hashSync(PASSWORD, 4), name: 'Grace' })
     const next = 'N3w-horse-battery-77'
-    expect((await call(api.port, '/change-password', { token: bearer, body: { identifier: 'grace@example.com', new_password: next } })).body).toEqual({ changed: true })
-    expect((await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'grace@example.com', password: PASSWORD } })).status).toBe(401)
-    expect((await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'grace@example.com', password: next } })).status).toBe(200)
-    expect((await call(api.port, '/change-password', { token: bearer, body: { identifier: 'nobody@example.com', new_password: next } })).status).toBe(404)
+    expect(
+      (await call(api.port, '/change-password', { token: bearer, body: { identifier: 'grace@example.com', new_password: next } })).body,
+    ).toEqual({ changed: true })
+    expect(
+      (await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'grace@example.com', password: PASSWORD } })).status,
+    ).toBe(401)
+    expect(
+      (await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'grace@example.com', password: next } })).status,
+    ).toBe(200)
+    expect(
+      (await call(api.port, '/change-password', { token: bearer, body: { identifier: 'nobody@example.com', new_password: next } })).status,
+    ).toBe(404)
   })
 
   it('validates bodies with zod and never echoes what was sent', async () => {
     const secret = 'Sup3r-s3cret-typed-pw'
-    const extra = await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: secret, admin: true } })
+    const extra = await call(api.port, '/verify-password', {
+      token: bearer,
+      body: { identifier: 'ada@example.com', password: secret, admin: true },
+    })
     expect(extra.status).toBe(400)
     expect(extra.body['error']).toBe('invalid_request')
     expect(extra.text).not.toContain(secret)
-    const wrongType = await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: 12345678901234 } })
+    const wrongType = await call(api.port, '/verify-password', {
+      token: bearer,
+      body: { identifier: 'ada@example.com', password: 12345678901234 },
+    })
     expect(wrongType.status).toBe(400)
     expect(wrongType.text).not.toContain('12345678901234')
     expect((await call(api.port, '/get-user', { token: bearer, body: '{not json' })).status).toBe(400)
-    expect((await call(api.port, '/get-user', { token: bearer, body: 'identifier=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415)
+    expect(
+      (
+        await call(api.port, '/get-user', {
+          token: bearer,
+          body: 'identifier=x',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).status,
+    ).toBe(415)
     expect((await call(api.port, '/get-user', { token: bearer, body: { identifier: 'x'.repeat(20_000) } })).status).toBe(413)
   })
 
   it('refuses to answer a user that still carries a hash, and says only server_error', async () => {
     const before = serverErrors.length
-    const answer = await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'leaky@example.com', password: PASSWORD } })
+    const answer = await call(api.port, '/verify-password', {
+      token: bearer,
+      body: { identifier: 'leaky@example.com', password: PASSWORD },
+    })
     expect(answer.status).toBe(500)
     expect(answer.body).toEqual({ error: 'server_error' })
-    expect(serverErrors.slice(before).map((e) => e.message).join()).toMatch(/user_metadata\.previous\.hash/)
+    expect(
+      serverErrors
+        .slice(before)
+        .map((e) => e.message)
+        .join(),
+    ).toMatch(/user_metadata\.previous\.hash/)
   })
 
   it('tells credential fields from look-alikes: passport and hashtags pass, passwordHash does not', async () => {
     const ok = await call(api.port, '/get-user', { token: bearer, body: { identifier: 'traveller@example.com' } })
     expect(ok.status).toBe(200)
-    expect(ok.body['user']).toMatchObject({ user_metadata: { passport_country: 'NZ', hashtags: ['#travel'], compass: 'north', bypass_lane: true } })
+    expect(ok.body['user']).toMatchObject({
+      user_metadata: { passport_country: 'NZ', hashtags: ['#travel'], compass: 'north', bypass_lane: true },
+    })
     const refused = await call(api.port, '/get-user', { token: bearer, body: { identifier: 'camel@example.com' } })
     expect(refused.status).toBe(500)
     expect(refused.text).not.toContain('a1b2c3d4e5f6')
@@ -468,29 +591,56 @@ describe('createLegacyIdentityRouter', () => {
   })
 
   it('asks the rate-limit hook first and answers 429 with Retry-After', async () => {
-    const answer = await call(api.port, '/verify-password', { token: bearer, body: { identifier: 'hammered@example.com', password: PASSWORD } })
+    const answer = await call(api.port, '/verify-password', {
+      token: bearer,
+      body: { identifier: 'hammered@example.com', password: PASSWORD },
+    })
     expect(answer.status).toBe(429)
     expect(answer.headers['retry-after']).toBe('42')
   })
 
   it('works as Express middleware, mounted under a path and behind express.json()', async () => {
     const app = express()
-    app.use('/legacy', ipAllowList(['127.0.0.1/32']), requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] }),
-      express.json(), legacyRouter())
+    app.use(
+      '/legacy',
+      ipAllowList(['127.0.0.1/32']),
+      requireAccessToken({ issuer: idp.issuer, audience: AUDIENCE, allowedClients: [A.clientId] }),
+      express.json(),
+      legacyRouter(),
+    )
     const server = app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', () => resolve()))
-    servers.push({ close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }) })
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        }),
+    })
     const port = (server.address() as net.AddressInfo).port
-    const answer = await call(port, '/legacy/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: PASSWORD } })
+    const answer = await call(port, '/legacy/verify-password', {
+      token: bearer,
+      body: { identifier: 'ada@example.com', password: PASSWORD },
+    })
     expect(answer.status).toBe(200)
     expect(answer.body['user']).toMatchObject({ user_id: '7' })
     expect((await call(port, '/legacy/verify-password', { body: { identifier: 'ada@example.com', password: PASSWORD } })).status).toBe(401)
-    expect((await call(port, '/legacy/verify-password', { token: bearer, body: { identifier: 'ada@example.com', password: PASSWORD }, localAddress: '127.0.0.2' })).status).toBe(403)
+    expect(
+      (
+        await call(port, '/legacy/verify-password', {
+          token: bearer,
+          body: { identifier: 'ada@example.com', password: PASSWORD },
+          localAddress: '127.0.0.2',
+        })
+      ).status,
+    ).toBe(403)
     expect((await call(port, '/legacy/get-user', { token: bearer, body: { identifier: 'ada@example.com', extra: 1 } })).status).toBe(400)
   })
 
   it('refuses options without the three callbacks', () => {
     expect(() => createLegacyIdentityRouter({} as never)).toThrow(InvalidOptionsError)
-    expect(() => createLegacyIdentityRouter({ verifyPassword: async () => null, getUser: async () => null } as never)).toThrow(InvalidOptionsError)
+    expect(() => createLegacyIdentityRouter({ verifyPassword: async () => null, getUser: async () => null } as never)).toThrow(
+      InvalidOptionsError,
+    )
   })
 })

@@ -23,10 +23,14 @@ async function occupy(port: number): Promise<net.Server | null> {
   })
 }
 
-const listening = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-  socket.once('error', () => resolve(false))
-})
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
 
 const parseEnv = (text: string) => Object.fromEntries([...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]))
 
@@ -62,7 +66,9 @@ describe('scripts/start-databases.sh with a port asked for', () => {
     const port = (held.address() as net.AddressInfo).port
     try {
       const failed = await run('scripts/start-databases.sh', [], {
-        cwd: root, env: { ...bareEnv(), LATCHKEY_PG_PORT: String(port) }, timeout: 30_000,
+        cwd: root,
+        env: { ...bareEnv(), LATCHKEY_PG_PORT: String(port) },
+        timeout: 30_000,
       }).catch((e: { code: number; stdout: string; stderr: string }) => e)
       expect(failed).toMatchObject({ code: 1, stdout: '' })
       expect(failed.stderr).toContain(`port ${port} (LATCHKEY_PG_PORT) is taken`)
@@ -76,7 +82,9 @@ describe('the database demos without a database URL', () => {
   for (const demo of ['mysql', 'postgres']) {
     it(`${demo}: one line saying how to start one, no stack trace`, async () => {
       const failed = await run(process.execPath, ['--import', 'tsx', `examples/custom-db/${demo}/demo.ts`], {
-        cwd: root, env: bareEnv(), timeout: 30_000,
+        cwd: root,
+        env: bareEnv(),
+        timeout: 30_000,
       }).catch((e: { code: number; stdout: string; stderr: string }) => e)
       expect(failed).toMatchObject({ code: 1, stdout: '' })
       expect(failed.stderr.trim().split('\n')).toHaveLength(1)

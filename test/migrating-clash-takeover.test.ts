@@ -13,7 +13,11 @@ const ctx = { ip: '203.0.113.81' }
 const OLD_PASSWORD = 'Tr0ub4dor-horse-42'
 const NEW_PASSWORD = 'Qv7-lantern-Ozone-913'
 const ATTACKER_PASSWORD = 'Zx9-marmalade-Kiosk-27'
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 
 afterAll(async () => {
   await runner.close()
@@ -36,7 +40,12 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
     const name = uniqueName('mig')
     const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true })
     const legacyConnection = new CustomScriptConnection({
-      name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+      name: `${name}-legacy`,
+      runner,
+      scripts: legacy.scripts,
+      configuration: legacy.configuration,
+      egress: legacy.egress,
+      attackProtection: false,
     })
     const users = new MigratingConnection({ name, target, legacy: legacyConnection })
     const local = uniqueName('kim')
@@ -50,20 +59,31 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
     // The attacker knows only the old (leaked) password; the legacy store still has it.
     const lookAlike = address.replace('kim', 'k\u00edm')
     expect(lookAlike).not.toBe(address)
-    const attempt = await outcome(users.changeOwnPassword({ identifier: lookAlike, currentPassword: OLD_PASSWORD, newPassword: ATTACKER_PASSWORD }, ctx))
+    const attempt = await outcome(
+      users.changeOwnPassword({ identifier: lookAlike, currentPassword: OLD_PASSWORD, newPassword: ATTACKER_PASSWORD }, ctx),
+    )
     expect(attempt).toBe('invalid_user_password')
     // The user keeps the password they set; the attacker's does not log in.
     expect(await outcome(users.login({ identifier: address, password: ATTACKER_PASSWORD }, ctx))).toBe('invalid_user_password')
     await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
   })
 
-  it('look-alike spellings of a legacy user\'s email share one brute-force allowance', async () => {
+  it("look-alike spellings of a legacy user's email share one brute-force allowance", async () => {
     const name = uniqueName('mig')
     const target = new BuiltinConnection({
-      name, store, bcryptCost: 4, unsafeLowCostForTests: true, attackProtection: { bruteForce: { threshold: 3, accountLockout: 3 } },
+      name,
+      store,
+      bcryptCost: 4,
+      unsafeLowCostForTests: true,
+      attackProtection: { bruteForce: { threshold: 3, accountLockout: 3 } },
     })
     const legacyConnection = new CustomScriptConnection({
-      name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+      name: `${name}-legacy`,
+      runner,
+      scripts: legacy.scripts,
+      configuration: legacy.configuration,
+      egress: legacy.egress,
+      attackProtection: false,
     })
     const users = new MigratingConnection({ name, target, legacy: legacyConnection })
     const address = `${uniqueName('kim')}@example.com`
@@ -71,7 +91,11 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
     const results: string[] = []
     for (const variant of ['i', '\u00ed', '\u00ec', '\u00ee', '\u00ef']) {
       for (let n = 0; n < 3; n++) {
-        results.push(await outcome(users.login({ identifier: address.replace('kim', `k${variant}m`), password: `Wr0ng-guess-${n}-xyzw` }, { ip: '198.51.100.7' })))
+        results.push(
+          await outcome(
+            users.login({ identifier: address.replace('kim', `k${variant}m`), password: `Wr0ng-guess-${n}-xyzw` }, { ip: '198.51.100.7' }),
+          ),
+        )
       }
     }
     // MariaDB's collation finds the one legacy user for every spelling: three guesses are judged, not fifteen.

@@ -2,8 +2,15 @@
 // shipped templates, in the real sandbox) into a built-in target on SQLite or PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, CustomScriptConnection, InvalidInputError, MigratingConnection, MigrationConflictError,
-  PasswordChangeRequiredError, UserExistsError, type LatchkeyEvent,
+  BuiltinConnection,
+  closeHashPool,
+  CustomScriptConnection,
+  InvalidInputError,
+  MigratingConnection,
+  MigrationConflictError,
+  PasswordChangeRequiredError,
+  UserExistsError,
+  type LatchkeyEvent,
   type MigratingConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
@@ -15,7 +22,11 @@ import { legacyDatabase, legacyKinds, type LegacyDatabase } from './support/lega
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 const ctx = { ip: '203.0.113.80' }
 const PASSWORD = 'Tr0ub4dor-horse-42'
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e))
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  )
 
 afterAll(async () => {
   await runner.close()
@@ -43,8 +54,13 @@ for (const kind of legacyKinds(DIALECTS)) {
         const events: LatchkeyEvent[] = []
         const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true })
         const legacyConnection = new CustomScriptConnection({
-          name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress,
-          attackProtection: false, ...legacyOpts,
+          name: `${name}-legacy`,
+          runner,
+          scripts: legacy.scripts,
+          configuration: legacy.configuration,
+          egress: legacy.egress,
+          attackProtection: false,
+          ...legacyOpts,
         })
         const users = new MigratingConnection({ name, target, legacy: legacyConnection, onEvent: (e) => events.push(e), ...opts })
         return { users, target, events, name }
@@ -79,7 +95,9 @@ for (const kind of legacyKinds(DIALECTS)) {
         const { users, events } = connect()
         const address = email()
         const id = await legacy.add({ email: address, password: PASSWORD })
-        const results = await Promise.all(Array.from({ length: 50 }, () => outcome(users.login({ identifier: address, password: PASSWORD }, ctx))))
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => outcome(users.login({ identifier: address, password: PASSWORD }, ctx))),
+        )
         expect(results).toEqual(Array.from({ length: 50 }, () => 'ok'))
         expect(events.filter((e) => e.type === 'migrated')).toHaveLength(1)
         const status = await users.migrationStatus()
@@ -92,12 +110,17 @@ for (const kind of legacyKinds(DIALECTS)) {
         const taken = email()
         await legacy.add({ email: taken, password: PASSWORD, username: 'legacy_name' })
         await expect(users.signup({ email: taken, password: PASSWORD }, ctx)).rejects.toBeInstanceOf(UserExistsError)
-        await expect(users.signup({ email: email(), password: PASSWORD, username: 'legacy_name' }, ctx)).rejects.toBeInstanceOf(UserExistsError)
+        await expect(users.signup({ email: email(), password: PASSWORD, username: 'legacy_name' }, ctx)).rejects.toBeInstanceOf(
+          UserExistsError,
+        )
         const fresh = email()
         const created = await users.signup({ email: fresh, password: PASSWORD }, ctx)
         expect(await target.getUserById(created.user_id)).toMatchObject({ email: fresh })
         expect((await users.migrationStatus()).imported).toBe(0)
-        const down = connect({}, { configuration: { ...legacy.configuration, DB_PORT: '1', DB_URL: 'postgres://nobody@127.0.0.1:1/none' }, timeoutMs: 3000 })
+        const down = connect(
+          {},
+          { configuration: { ...legacy.configuration, DB_PORT: '1', DB_URL: 'postgres://nobody@127.0.0.1:1/none' }, timeoutMs: 3000 },
+        )
         // The legacy store out of reach (here: its address is not on the egress list) fails the signup, typed.
         const refused = email()
         expect(await outcome(down.users.signup({ email: refused, password: PASSWORD }, ctx))).toBe('egress_denied')
@@ -159,9 +182,17 @@ for (const kind of legacyKinds(DIALECTS)) {
       it('writeThrough also writes the new password to the legacy store; without it legacy keeps the old one', async () => {
         const plain = connect()
         const through = connect({ writeThrough: true })
-        const legacyLogin = (identifier: string, password: string) => outcome(new CustomScriptConnection({
-          name: uniqueName('check'), runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
-        }).login({ identifier, password }, ctx))
+        const legacyLogin = (identifier: string, password: string) =>
+          outcome(
+            new CustomScriptConnection({
+              name: uniqueName('check'),
+              runner,
+              scripts: legacy.scripts,
+              configuration: legacy.configuration,
+              egress: legacy.egress,
+              attackProtection: false,
+            }).login({ identifier, password }, ctx),
+          )
         const a = email()
         await legacy.add({ email: a, password: PASSWORD })
         await plain.users.changePassword(a, 'Only-in-target-31', ctx)
@@ -181,9 +212,21 @@ for (const kind of legacyKinds(DIALECTS)) {
         const left = email()
         await legacy.add({ email: left, password: PASSWORD })
         const down = new MigratingConnection({
-          name, target: new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true, attackProtection: { bruteForce: { threshold: 2 } } }),
+          name,
+          target: new BuiltinConnection({
+            name,
+            store,
+            bcryptCost: 4,
+            unsafeLowCostForTests: true,
+            attackProtection: { bruteForce: { threshold: 2 } },
+          }),
           legacy: new CustomScriptConnection({
-            name: `${name}-legacy`, runner, scripts: legacy.scripts, egress: legacy.egress, attackProtection: false, timeoutMs: 3000,
+            name: `${name}-legacy`,
+            runner,
+            scripts: legacy.scripts,
+            egress: legacy.egress,
+            attackProtection: false,
+            timeoutMs: 3000,
             configuration: { ...legacy.configuration, DB_PORT: '1', DB_URL: 'postgres://nobody@127.0.0.1:1/none' },
           }),
         })
@@ -194,7 +237,7 @@ for (const kind of legacyKinds(DIALECTS)) {
         expect((await users.migrationStatus()).imported).toBe(2)
       }, 30_000)
 
-      it('a first login racing a password reset of one legacy user ends with one user and the reset\'s password', async () => {
+      it("a first login racing a password reset of one legacy user ends with one user and the reset's password", async () => {
         const { users } = connect()
         const address = email()
         await legacy.add({ email: address, password: PASSWORD })
@@ -218,8 +261,16 @@ for (const kind of legacyKinds(DIALECTS)) {
         const left = email()
         await legacy.add({ email: left, password: PASSWORD })
         const other = new MigratingConnection({
-          name, target: new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true }),
-          legacy: new CustomScriptConnection({ name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false }),
+          name,
+          target: new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true }),
+          legacy: new CustomScriptConnection({
+            name: `${name}-legacy`,
+            runner,
+            scripts: legacy.scripts,
+            configuration: legacy.configuration,
+            egress: legacy.egress,
+            attackProtection: false,
+          }),
         })
         await other.finishMigration()
         expect(await outcome(users.login({ identifier: left, password: PASSWORD }, ctx))).toBe('invalid_user_password')
@@ -234,9 +285,25 @@ for (const kind of legacyKinds(DIALECTS)) {
         const id = await legacy.add({ email: address, password: PASSWORD })
         const at = new Date()
         await store.insertUser({
-          connection: target.name, user_id: id, email: email(), email_normalized: null, email_verified: true, username: null,
-          password_hash: null, legacy_hash: null, name: null, given_name: null, family_name: null, nickname: null, picture: null,
-          user_metadata: {}, app_metadata: {}, blocked: false, created_at: at, updated_at: at, origin: 'signup',
+          connection: target.name,
+          user_id: id,
+          email: email(),
+          email_normalized: null,
+          email_verified: true,
+          username: null,
+          password_hash: null,
+          legacy_hash: null,
+          name: null,
+          given_name: null,
+          family_name: null,
+          nickname: null,
+          picture: null,
+          user_metadata: {},
+          app_metadata: {},
+          blocked: false,
+          created_at: at,
+          updated_at: at,
+          origin: 'signup',
         })
         await expect(users.login({ identifier: address, password: PASSWORD }, ctx)).rejects.toBeInstanceOf(MigrationConflictError)
         expect(events.at(-1)).toMatchObject({ type: 'migration_conflict', user_id: id, details: { reason: 'user_id_taken' } })
@@ -262,9 +329,20 @@ for (const kind of legacyKinds(DIALECTS)) {
 
       it('legacyPasswordPolicy require_reset: a breached legacy password imports the user marked, until a reset', async () => {
         const name = uniqueName('mig')
-        const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true, breachedPasswords: { list: ['Company-Secret-2019'] } })
+        const target = new BuiltinConnection({
+          name,
+          store,
+          bcryptCost: 4,
+          unsafeLowCostForTests: true,
+          breachedPasswords: { list: ['Company-Secret-2019'] },
+        })
         const legacyConnection = new CustomScriptConnection({
-          name: `${name}-legacy`, runner, scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress, attackProtection: false,
+          name: `${name}-legacy`,
+          runner,
+          scripts: legacy.scripts,
+          configuration: legacy.configuration,
+          egress: legacy.egress,
+          attackProtection: false,
         })
         const users = new MigratingConnection({ name, target, legacy: legacyConnection, legacyPasswordPolicy: 'require_reset' })
         const address = email()
@@ -286,11 +364,15 @@ for (const kind of legacyKinds(DIALECTS)) {
 
 describe('constructing a migrating connection', () => {
   let store: OpenedStore
-  beforeAll(async () => { store = await openTestStore('sqlite') })
-  afterAll(async () => { await store.close() })
+  beforeAll(async () => {
+    store = await openTestStore('sqlite')
+  })
+  afterAll(async () => {
+    await store.close()
+  })
   const scripts = { login: 'function login(i, p, cb) { cb() }', get_user: 'function g(i, cb) { cb(null) }' }
 
-  it('refuses a legacy connection with its own attack protection, a name other than the target\'s, and no get_user', () => {
+  it("refuses a legacy connection with its own attack protection, a name other than the target's, and no get_user", () => {
     const target = new BuiltinConnection({ name: 'users', store, bcryptCost: 4, unsafeLowCostForTests: true })
     const protectedLegacy = new CustomScriptConnection({ name: 'legacy', runner, scripts, store })
     expect(() => new MigratingConnection({ name: 'users', target, legacy: protectedLegacy })).toThrow(InvalidInputError)
@@ -315,7 +397,14 @@ for (const targetDialect of DIALECTS.filter((d) => d !== 'sqlite')) {
         // One IP per process, and no more attempts in flight than the account's counters hold: waiting for
         // attempts in flight is per process, so another process's would be refused (see the report of issue 13).
         const task = (ip: string) => ({
-          url: storeUrl(targetDialect), name, bcryptCost: 4, op: 'login' as const, email: address, password: PASSWORD, times: 10, fixedIp: ip,
+          url: storeUrl(targetDialect),
+          name,
+          bcryptCost: 4,
+          op: 'login' as const,
+          email: address,
+          password: PASSWORD,
+          times: 10,
+          fixedIp: ip,
           legacy: { scripts: legacy.scripts, configuration: legacy.configuration, egress: legacy.egress },
         })
         const outcomes = (await race([task('198.51.100.31'), task('198.51.100.32')])).flat()

@@ -6,7 +6,9 @@ import { BuiltinConnection, closeHashPool, InvalidInputError, StoreUnavailableEr
 import { openStore } from '@latchkey/adapters'
 import { TEST_COST } from './support/test-cost.js'
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe('openStore', () => {
   it("takes the host's own Kysely, migrates it, and leaves it open on close", async () => {
@@ -31,7 +33,9 @@ describe('openStore', () => {
   })
 
   it('gives a server that is not there as StoreUnavailableError', async () => {
-    await expect(openStore('postgres://latchkey@127.0.0.1:1/none', { connectTimeoutMs: 1000 })).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(openStore('postgres://latchkey@127.0.0.1:1/none', { connectTimeoutMs: 1000 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    )
     await expect(openStore('mysql://latchkey@127.0.0.1:1/none', { connectTimeoutMs: 1000 })).rejects.toBeInstanceOf(StoreUnavailableError)
   })
 

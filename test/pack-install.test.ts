@@ -53,17 +53,32 @@ describe.runIf(DIALECTS.includes('postgres'))('the packed packages in a fresh ap
     const app = mkdtempSync(join(tmpdir(), 'latchkey-app-'))
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'latchkey-app', private: true, type: 'module' }))
     writeFileSync(join(app, 'main.ts'), APP)
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2023', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: [] },
-      files: ['main.ts'],
-    }))
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['main.ts'],
+      }),
+    )
     await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', ...tarballs], { cwd: app, timeout: 300_000 })
 
     // tsc is the repository's; every type it sees comes from the app's node_modules. It emits main.js.
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, timeout: 120_000 })
-      .catch((e: { stdout: string }) => { throw new Error(`the app does not type-check:\n${e.stdout}`) })
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, timeout: 120_000 }).catch(
+      (e: { stdout: string }) => {
+        throw new Error(`the app does not type-check:\n${e.stdout}`)
+      },
+    )
     const out = await run(process.execPath, ['main.js'], {
-      cwd: app, timeout: 120_000, env: { ...process.env, STORE_URL: storeUrl('postgres') },
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, STORE_URL: storeUrl('postgres') },
     })
     expect(JSON.parse(out.stdout)).toEqual({ email: 'ada@example.com', wrong: 'invalid_user_password', script: 42 })
     for (const dir of [packs, app]) rmSync(dir, { recursive: true, force: true })

@@ -1,7 +1,12 @@
 // Password policy: every level of the table, every option, at signup, change and reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, MIN_BLOCKLIST_ENTRIES, PasswordLeakedError, PasswordPolicy, PasswordPolicyError,
+  BuiltinConnection,
+  closeHashPool,
+  MIN_BLOCKLIST_ENTRIES,
+  PasswordLeakedError,
+  PasswordPolicy,
+  PasswordPolicyError,
   type PasswordPolicyOptions,
 } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
@@ -10,7 +15,9 @@ import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '192.0.2.10' }
 let store: OpenedStore
-beforeAll(async () => { store = await openStore('sqlite::memory:') })
+beforeAll(async () => {
+  store = await openStore('sqlite::memory:')
+})
 afterAll(async () => {
   await store.close()
   await closeHashPool()
@@ -32,7 +39,10 @@ async function collectWarnings(construct: () => void): Promise<Error[]> {
 }
 
 const failing = (policy: PasswordPolicy, password: string, info = {}) =>
-  policy.evaluate(password.normalize('NFKC'), info).filter((r) => !r.verified).map((r) => r.id)
+  policy
+    .evaluate(password.normalize('NFKC'), info)
+    .filter((r) => !r.verified)
+    .map((r) => r.id)
 
 describe('levels', () => {
   const cases: [PasswordPolicyOptions['level'], string, string[]][] = [
@@ -145,7 +155,10 @@ describe('options', () => {
   it('noPersonalInfo refuses fragments of 3+ characters from the profile', () => {
     const policy = new PasswordPolicy({ level: 'none', dictionary: false, noPersonalInfo: true })
     const info = {
-      email: 'ada.lovelace@example.com', username: 'countess', name: 'Augusta Ada King', nickname: 'AL',
+      email: 'ada.lovelace@example.com',
+      username: 'countess',
+      name: 'Augusta Ada King',
+      nickname: 'AL',
       user_metadata: { name: 'Ada Byron', first: 'Augusta', last: 'Byron' },
     }
     for (const bad of ['my-ADA.LOVELACE-pw', 'xxCountessxx', 'king1815', 'BYRON!!', 'lovelace99', 'augusta']) {
@@ -175,9 +188,15 @@ describe('at signup, change and reset', () => {
 
   it('signup checks personal info from the username and user_metadata', async () => {
     const connection = connect({ noPersonalInfo: true })
-    await expect(connection.signup({ email: 'x@example.com', password: 'i-am-sparrow', username: 'sparrow' }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
-    await expect(connection.signup({ email: 'x@example.com', password: 'hello-jack', user_metadata: { first: 'Jack' } }, ctx)).rejects.toBeInstanceOf(PasswordPolicyError)
-    await expect(connection.signup({ email: 'x@example.com', password: 'hello-world', user_metadata: { first: 'Jack' } }, ctx)).resolves.toBeTruthy()
+    await expect(connection.signup({ email: 'x@example.com', password: 'i-am-sparrow', username: 'sparrow' }, ctx)).rejects.toBeInstanceOf(
+      PasswordPolicyError,
+    )
+    await expect(
+      connection.signup({ email: 'x@example.com', password: 'hello-jack', user_metadata: { first: 'Jack' } }, ctx),
+    ).rejects.toBeInstanceOf(PasswordPolicyError)
+    await expect(
+      connection.signup({ email: 'x@example.com', password: 'hello-world', user_metadata: { first: 'Jack' } }, ctx),
+    ).resolves.toBeTruthy()
   })
 
   it('existing passwords keep working after the policy tightens', async () => {
@@ -195,10 +214,11 @@ describe('at signup, change and reset', () => {
   it('history refuses the last n passwords, the current one included', async () => {
     const connection = connect({ history: 3 })
     await connection.signup({ email: 'h@example.com', password: 'history-one-Xq7' }, ctx)
-    const historyError = (password: string) => connection.changePassword('h@example.com', password, ctx).then(
-      () => null,
-      (e: unknown) => (e as PasswordPolicyError).rules.find((r) => r.id === 'history'),
-    )
+    const historyError = (password: string) =>
+      connection.changePassword('h@example.com', password, ctx).then(
+        () => null,
+        (e: unknown) => (e as PasswordPolicyError).rules.find((r) => r.id === 'history'),
+      )
     expect(await historyError('history-one-Xq7')).toMatchObject({ verified: false }) // the current one
     await connection.changePassword('h@example.com', 'history-two-Xq7', ctx)
     await connection.changePassword('h@example.com', 'history-three-Xq7', ctx)
@@ -229,7 +249,13 @@ describe('at signup, change and reset', () => {
     const nist = connect({ level: 'nist', dictionary: false })
     const leaked = { email: 'nist@example.com', password: 'passwordpassword' }
     await expect(nist.signup(leaked, ctx)).rejects.toBeInstanceOf(PasswordLeakedError)
-    const off = new BuiltinConnection({ name: uniqueName('pol'), store, ...TEST_COST, passwordPolicy: { level: 'nist', dictionary: false }, breachedPasswords: false })
+    const off = new BuiltinConnection({
+      name: uniqueName('pol'),
+      store,
+      ...TEST_COST,
+      passwordPolicy: { level: 'nist', dictionary: false },
+      breachedPasswords: false,
+    })
     await expect(off.signup(leaked, ctx)).resolves.toMatchObject({ email: 'nist@example.com' })
     await expect(nist.signup({ email: 'nist2@example.com', password: 'a-long-passphrase-of-mine' }, ctx)).resolves.toBeTruthy()
   })

@@ -20,7 +20,8 @@ describe('the repository', () => {
     const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean)
     // Built from pieces, so this file does not match itself.
     const outside = new RegExp(['\\.\\./', 'shared/', '|/work/', 'shared'].join(''))
-    const offenders = files.filter((f) => /\.(ts|js|mjs|cjs|json|sh|ya?ml)$/.test(f) || f.startsWith('.ci/'))
+    const offenders = files
+      .filter((f) => /\.(ts|js|mjs|cjs|json|sh|ya?ml)$/.test(f) || f.startsWith('.ci/'))
       .filter((f) => outside.test(readFileSync(`${root}/${f}`, 'utf8')))
     expect(offenders).toEqual([])
   })

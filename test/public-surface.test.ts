@@ -6,8 +6,17 @@ import { describe, expect, it } from 'vitest'
 import * as core from '@latchkey/core'
 import * as internal from '@latchkey/core/internal'
 
-const INTERNAL = ['bcryptHash', 'bcryptCompare', 'bcryptCost', 'hashPoolStats', 'canonicalIp', 'normalizeClientIp', 'normalizeEmail',
-  'normalizeUsername', 'parseInput']
+const INTERNAL = [
+  'bcryptHash',
+  'bcryptCompare',
+  'bcryptCost',
+  'hashPoolStats',
+  'canonicalIp',
+  'normalizeClientIp',
+  'normalizeEmail',
+  'normalizeUsername',
+  'parseInput',
+]
 
 describe('@latchkey/core', () => {
   it('keeps internal helpers out of its index, in @latchkey/core/internal', () => {
@@ -18,11 +27,31 @@ describe('@latchkey/core', () => {
   })
 
   it('exports the zod schema of every public input', () => {
-    const schemas = ['signupInputSchema', 'loginInputSchema', 'requestContextSchema', 'userPatchSchema', 'ticketOptionsSchema',
-      'changeEmailOptionsSchema', 'passwordSchema', 'identifierSchema', 'userIdSchema', 'ticketTokenSchema', 'emailSchema',
-      'builtinConnectionOptionsSchema', 'customScriptConnectionOptionsSchema', 'customScriptsSchema', 'passwordPolicyOptionsSchema',
-      'attackProtectionSchema', 'breachedPasswordsSchema', 'ticketSettingsSchema', 'egressSchema', 'importRecordSchema',
-      'importOptionsSchema', 'customPasswordHashSchema', 'importCapsSchema']
+    const schemas = [
+      'signupInputSchema',
+      'loginInputSchema',
+      'requestContextSchema',
+      'userPatchSchema',
+      'ticketOptionsSchema',
+      'changeEmailOptionsSchema',
+      'passwordSchema',
+      'identifierSchema',
+      'userIdSchema',
+      'ticketTokenSchema',
+      'emailSchema',
+      'builtinConnectionOptionsSchema',
+      'customScriptConnectionOptionsSchema',
+      'customScriptsSchema',
+      'passwordPolicyOptionsSchema',
+      'attackProtectionSchema',
+      'breachedPasswordsSchema',
+      'ticketSettingsSchema',
+      'egressSchema',
+      'importRecordSchema',
+      'importOptionsSchema',
+      'customPasswordHashSchema',
+      'importCapsSchema',
+    ]
     const exported = core as unknown as Record<string, { safeParse?: unknown }>
     for (const name of schemas) expect(typeof exported[name]?.safeParse, name).toBe('function')
   })

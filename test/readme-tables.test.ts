@@ -10,14 +10,26 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 function table(heading: string): string[][] {
   const section = readme.split(new RegExp(`^## ${heading}$`, 'm'))[1]?.split(/^## /m)[0]
   if (section === undefined) throw new Error(`README.md has no "## ${heading}" section`)
-  return section.split('\n').filter((line) => line.startsWith('|')).slice(2)
-    .map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim().replace(/`/g, '')))
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .slice(2)
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim().replace(/`/g, '')),
+    )
 }
 
 /** Every LatchkeyError class the package exports, by name. */
-const errorClasses = Object.entries(core).filter(([, value]) =>
-  typeof value === 'function' && value !== core.LatchkeyError && value.prototype instanceof Error &&
-  Object.prototype.isPrototypeOf.call(core.LatchkeyError, value)) as [string, { code?: string; httpStatus?: number }][]
+const errorClasses = Object.entries(core).filter(
+  ([, value]) =>
+    typeof value === 'function' &&
+    value !== core.LatchkeyError &&
+    value.prototype instanceof Error &&
+    Object.prototype.isPrototypeOf.call(core.LatchkeyError, value),
+) as [string, { code?: string; httpStatus?: number }][]
 
 describe('README: Errors', () => {
   const rows = table('Errors')

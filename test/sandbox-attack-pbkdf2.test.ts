@@ -52,12 +52,18 @@ describe('pbkdf2 is capped by its work, not only its iterations', () => {
   }, 20_000)
 
   it('a loop of pbkdf2Sync ends at its deadline and takes no co-tenant run on its worker with it', async () => {
-    const api = await httpServer((_req, res) => { setTimeout(() => res.end('slow-ok'), 1500) })
+    const api = await httpServer((_req, res) => {
+      setTimeout(() => res.end('slow-ok'), 1500)
+    })
     try {
       const allow = { egress: { allow: [`127.0.0.1:${api.port}`] } }
       await runner.run('async function f(base) { return (await fetch(base)).status }', [api.url], { ...allow, timeoutMs: 30_000 })
       // The co-tenant waits on a host call on the same (only) worker while the loop runs.
-      const victim = runner.run('async function f(base) { return await (await fetch(base)).text() }', [api.url], { ...allow, scriptName: 'victim', timeoutMs: 5000 })
+      const victim = runner.run('async function f(base) { return await (await fetch(base)).text() }', [api.url], {
+        ...allow,
+        scriptName: 'victim',
+        timeoutMs: 5000,
+      })
       await new Promise((resolve) => setTimeout(resolve, 200))
       const hog = `const crypto = require('crypto')
       function f(cb) { for (;;) { try { crypto.pbkdf2Sync('p', 's', 100000, 64, 'sha512') } catch (e) {} } }`

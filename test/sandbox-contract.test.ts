@@ -2,8 +2,14 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  closeHashPool, ScriptError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
-  WrongUsernameOrPasswordError, InvalidInputError,
+  closeHashPool,
+  ScriptError,
+  ScriptTimeoutError,
+  UnauthorizedError,
+  UserExistsError,
+  ValidationError,
+  WrongUsernameOrPasswordError,
+  InvalidInputError,
 } from '@latchkey/core'
 import { QuickJsRunner } from '@latchkey/sandbox'
 
@@ -52,7 +58,7 @@ for (const [style, wrap] of Object.entries(STYLES)) {
       await expect(run('fail(new UnauthorizedError("account suspended"))')).rejects.toThrow(new UnauthorizedError('account suspended'))
     })
     it('maps anything else to ScriptError with the script name and line', async () => {
-      const error = await run('\nfail(new Error("db said no"))').catch((e: unknown) => e) as ScriptError
+      const error = (await run('\nfail(new Error("db said no"))').catch((e: unknown) => e)) as ScriptError
       expect(error).toBeInstanceOf(ScriptError)
       expect(error.scriptName).toBe('login')
       expect(error.line).toBe(4)
@@ -64,7 +70,7 @@ for (const [style, wrap] of Object.entries(STYLES)) {
       expect(logs).toEqual(['[log] looking up ada@example.com', '[error] {"n":1}'])
     })
     it('carries logs on error.logs, not in the message', async () => {
-      const error = await run('console.log("step 1 done"); fail(new Error("step 2 failed"))').catch((e: unknown) => e) as ScriptError
+      const error = (await run('console.log("step 1 done"); fail(new Error("step 2 failed"))').catch((e: unknown) => e)) as ScriptError
       expect(error.logs).toEqual(['[log] step 1 done'])
       expect(error.message).not.toContain('step 1 done')
     })
@@ -113,7 +119,8 @@ describe('configuration and global', () => {
   })
   it('copies global in and writes it back only when the run succeeds', async () => {
     const key = `conn-${Date.now()}`
-    const bump = 'function f(fail, cb) { global.count = (global.count || 0) + 1; if (fail) return cb(new Error("no")); cb(null, global.count) }'
+    const bump =
+      'function f(fail, cb) { global.count = (global.count || 0) + 1; if (fail) return cb(new Error("no")); cb(null, global.count) }'
     expect((await runner.run(bump, [false], { global: key })).value).toBe(1)
     expect((await runner.run(bump, [false], { global: key })).value).toBe(2)
     await expect(runner.run(bump, [true], { global: key })).rejects.toBeInstanceOf(ScriptError)
@@ -128,7 +135,8 @@ describe('configuration and global', () => {
     expect((await runner.run(bump, [])).value).toBe(1)
   })
   it('shares nothing else between runs: top-level state starts fresh', async () => {
-    const source = 'var seen = (typeof seen === "number" ? seen : 0) + 1; globalThis.leak = (globalThis.leak || 0) + 1; function f(cb) { cb(null, [seen, leak]) }'
+    const source =
+      'var seen = (typeof seen === "number" ? seen : 0) + 1; globalThis.leak = (globalThis.leak || 0) + 1; function f(cb) { cb(null, [seen, leak]) }'
     expect((await runner.run(source, [])).value).toEqual([1, 1])
     expect((await runner.run(source, [])).value).toEqual([1, 1])
   })
@@ -147,12 +155,20 @@ describe('utilities', () => {
     }`
     const b = Buffer.from('héllo ✓', 'utf8')
     expect((await runner.run(source, [])).value).toEqual({
-      b64: b.toString('base64'), hex: b.toString('hex'), back: 'héllo ✓', url: Buffer.from([251, 255]).toString('base64url'),
-      u16: Buffer.from('pw', 'utf16le').toString('hex'), latin1: 'e9', len: 3, concat: 'abcd', eq: true,
+      b64: b.toString('base64'),
+      hex: b.toString('hex'),
+      back: 'héllo ✓',
+      url: Buffer.from([251, 255]).toString('base64url'),
+      u16: Buffer.from('pw', 'utf16le').toString('hex'),
+      latin1: 'e9',
+      len: 3,
+      concat: 'abcd',
+      eq: true,
     })
   })
   it('setTimeout works, is capped, and clearTimeout cancels', async () => {
-    const source = 'function f(cb) { const order = []; const t = setTimeout(() => order.push("cancelled"), 5); clearTimeout(t); setTimeout(() => order.push("b"), 20); setTimeout(() => { order.push("a") }, 1); setTimeout(() => cb(null, order), 60) }'
+    const source =
+      'function f(cb) { const order = []; const t = setTimeout(() => order.push("cancelled"), 5); clearTimeout(t); setTimeout(() => order.push("b"), 20); setTimeout(() => { order.push("a") }, 1); setTimeout(() => cb(null, order), 60) }'
     expect((await runner.run(source, [])).value).toEqual(['a', 'b'])
   })
 })
@@ -200,7 +216,9 @@ describe("require('crypto')", () => {
       ...expected,
       hmac: createHmac('sha256', 'key').update('msg').digest('base64'),
       pbkdf2Sync: pbkdf2Sync('pw', 'salt', 1000, 32, 'sha512').toString('hex'),
-      random: 16, uuid: true, safeEqual: true,
+      random: 16,
+      uuid: true,
+      safeEqual: true,
       pbkdf2: pbkdf2Sync('pw', 'salt', 1000, 20, 'sha1').toString('hex'),
     })
   })
@@ -211,7 +229,9 @@ describe("require('crypto')", () => {
     await expect(run("c.pbkdf2Sync('p', 's', 1e7, 32, 'sha256')")).rejects.toThrow(/iterations/)
   })
   it('names an unknown module in the error', async () => {
-    const error = await runner.run('const x = require("left-pad"); function f(cb) { cb() }', [], { scriptName: 'create' }).catch((e: unknown) => e)
+    const error = await runner
+      .run('const x = require("left-pad"); function f(cb) { cb() }', [], { scriptName: 'create' })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ScriptError)
     expect((error as Error).message).toMatch(/Cannot find module 'left-pad'.*create script|create script.*Cannot find module 'left-pad'/)
   })
@@ -225,9 +245,13 @@ describe('redaction', () => {
       console.log(JSON.stringify({ key: configuration.API_KEY }))
       callback(new Error('failed for ' + password + ' with ' + configuration.DB_PASSWORD))
     }`
-    const error = await runner.run(source, ['ada@example.com', 'Sup3r-Secret!'], {
-      scriptName: 'login', configuration: secrets, redact: ['Sup3r-Secret!'],
-    }).catch((e: unknown) => e) as ScriptError
+    const error = (await runner
+      .run(source, ['ada@example.com', 'Sup3r-Secret!'], {
+        scriptName: 'login',
+        configuration: secrets,
+        redact: ['Sup3r-Secret!'],
+      })
+      .catch((e: unknown) => e)) as ScriptError
     const everything = JSON.stringify({ message: error.message, logs: error.logs, stack: error.stack })
     for (const secret of ['Sup3r-Secret!', 'hunter2-db', 'k3y-', 'quoted']) expect(everything).not.toContain(secret)
     expect(error.logs[0]).toBe('[log] trying ada@example.com [redacted] [redacted]')
@@ -235,9 +259,13 @@ describe('redaction', () => {
     expect(error.message).toContain('failed for [redacted] with [redacted]')
   })
   it('scrubs timeouts and ValidationError messages too', async () => {
-    const validation = await runner.run('function f(p, cb) { cb(new ValidationError("bad", "bad " + p)) }', ['pw-secret-1'], { redact: ['pw-secret-1'] }).catch((e: unknown) => e)
+    const validation = await runner
+      .run('function f(p, cb) { cb(new ValidationError("bad", "bad " + p)) }', ['pw-secret-1'], { redact: ['pw-secret-1'] })
+      .catch((e: unknown) => e)
     expect((validation as Error).message).toBe('bad [redacted]')
-    const timeout = await runner.run('function f(p, cb) { console.log(p) }', ['pw-secret-2'], { redact: ['pw-secret-2'], timeoutMs: 100 }).catch((e: unknown) => e) as ScriptTimeoutError
+    const timeout = (await runner
+      .run('function f(p, cb) { console.log(p) }', ['pw-secret-2'], { redact: ['pw-secret-2'], timeoutMs: 100 })
+      .catch((e: unknown) => e)) as ScriptTimeoutError
     expect(timeout.logs).toEqual(['[log] [redacted]'])
   })
 })
@@ -249,10 +277,7 @@ describe('isolation between workers', () => {
     await Promise.all([0, 1].map(() => local.run('function f(cb) { setTimeout(() => cb(null, 1), 50) }', [], { timeoutMs: 20_000 })))
     const runaway = 'function f(cb) { cb(null, new Array(1e9).join("").length) }'
     const steady = 'function f(cb) { setTimeout(() => cb(null, "steady"), 700) }'
-    const [bad, good] = await Promise.allSettled([
-      local.run(runaway, []),
-      local.run(steady, [], { timeoutMs: 2000 }),
-    ])
+    const [bad, good] = await Promise.allSettled([local.run(runaway, []), local.run(steady, [], { timeoutMs: 2000 })])
     expect(bad.status === 'rejected' && bad.reason).toBeInstanceOf(ScriptTimeoutError)
     expect(good).toEqual({ status: 'fulfilled', value: { value: 'steady', logs: [] } })
     expect(local.stats.workersKilled).toBe(1)

@@ -12,11 +12,20 @@ import { closeHashPool, ScriptError } from '@latchkey/core'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS } from './support/dialects.js'
 
-const HOST_SECRETS = { PGPASSWORD: 'host-pg-password-1', PGUSER: 'host_pg_user', PGDATABASE: 'host_pg_db', PGOPTIONS: '-c search_path=host_schema', PGAPPNAME: 'host-app' }
+const HOST_SECRETS = {
+  PGPASSWORD: 'host-pg-password-1',
+  PGUSER: 'host_pg_user',
+  PGDATABASE: 'host_pg_db',
+  PGOPTIONS: '-c search_path=host_schema',
+  PGAPPNAME: 'host-app',
+}
 const PASSFILE_SECRET = 'passfile-secret-22'
 const CWD_PGPASS_SECRET = 'cwd-pgpass-secret-33'
 
-interface Seen { startup: Record<string, string>; password: string | null }
+interface Seen {
+  startup: Record<string, string>
+  password: string | null
+}
 
 /**
  * A loopback server speaking just enough of PostgreSQL's protocol to ask for a cleartext
@@ -86,7 +95,9 @@ async function connectOnce(source: string): Promise<Seen> {
   const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
   try {
     const before = capture.seen.length
-    const error = await runner.run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port).padStart(6, '0') } }).catch((e: unknown) => e)
+    const error = await runner
+      .run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port).padStart(6, '0') } })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ScriptError)
     expect((error as ScriptError).message).toMatch(/password authentication failed/)
     expect(capture.seen.length).toBe(before + 1)
@@ -101,7 +112,8 @@ const CONNECT_STRING = `function f(cb) { require('pg').connect('postgres://127.0
 
 function expectNothingOfTheHost(seen: Seen): void {
   const sent = JSON.stringify(seen)
-  for (const secret of [...Object.values(HOST_SECRETS), PASSFILE_SECRET, CWD_PGPASS_SECRET, 'host_schema']) expect(sent).not.toContain(secret)
+  for (const secret of [...Object.values(HOST_SECRETS), PASSFILE_SECRET, CWD_PGPASS_SECRET, 'host_schema'])
+    expect(sent).not.toContain(secret)
   expect(seen.startup['options']).toBeUndefined()
   expect(seen.password).toBe('')
 }
@@ -129,7 +141,9 @@ describe('the pg shim never sends the host credentials', () => {
 
   it('sends what the script gave, and only that', async () => {
     process.env = { ...saved, ...HOST_SECRETS }
-    const seen = await connectOnce(`function f(cb) { const pg = require('pg'); const c = new pg.Client({ host: '127.0.0.1', port: Number(configuration.PORT), user: 'script_user', password: 'script-pw-1234', database: 'script_db', options: '-c role=admin' }); c.connect((err) => cb(err)) }`)
+    const seen = await connectOnce(
+      `function f(cb) { const pg = require('pg'); const c = new pg.Client({ host: '127.0.0.1', port: Number(configuration.PORT), user: 'script_user', password: 'script-pw-1234', database: 'script_db', options: '-c role=admin' }); c.connect((err) => cb(err)) }`,
+    )
     expect(seen.startup['user']).toBe('script_user')
     expect(seen.startup['database']).toBe('script_db')
     expect(seen.startup['options']).toBeUndefined()
@@ -155,13 +169,25 @@ describe.runIf(DIALECTS.includes('mysql'))('the mysql shim', () => {
     writeFileSync(secretFile, 'host-file-secret-44\n')
     const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
-      const error = await runner.run(`function f(cb) {
+      const error = await runner
+        .run(
+          `function f(cb) {
         const c = require('mysql').createConnection({ host: configuration.HOST, port: configuration.PORT, user: configuration.USER, password: configuration.PASSWORD, database: configuration.DB })
         c.query("LOAD DATA LOCAL INFILE '${secretFile}' INTO TABLE ${table}", [], (err) => cb(err))
-      }`, [], {
-        configuration: { HOST: url.hostname, PORT: url.port, USER: decodeURIComponent(url.username), PASSWORD: decodeURIComponent(url.password), DB: url.pathname.slice(1) },
-        egress: { allow: [`${url.hostname}:${url.port}`] },
-      }).catch((e: unknown) => e)
+      }`,
+          [],
+          {
+            configuration: {
+              HOST: url.hostname,
+              PORT: url.port,
+              USER: decodeURIComponent(url.username),
+              PASSWORD: decodeURIComponent(url.password),
+              DB: url.pathname.slice(1),
+            },
+            egress: { allow: [`${url.hostname}:${url.port}`] },
+          },
+        )
+        .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ScriptError)
       const [rows] = await admin.query(`select count(*) as n from ${table}`)
       expect((rows as { n: number }[])[0]!.n).toBe(0)

@@ -11,21 +11,50 @@ let allow: { egress: { allow: string[] } }
 beforeAll(async () => {
   api = await httpServer((req, res) => {
     let body = ''
-    req.on('data', (c) => { body += c })
+    req.on('data', (c) => {
+      body += c
+    })
     req.on('end', () => {
-      if (req.url === '/to-metadata') { res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }); res.end(); return }
-      if (req.url === '/to-self') { res.writeHead(307, { location: '/echo' }); res.end(); return }
-      if (req.url === '/slow') { res.write(''); return } // headers never finish: a slow loris
+      if (req.url === '/to-metadata') {
+        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' })
+        res.end()
+        return
+      }
+      if (req.url === '/to-self') {
+        res.writeHead(307, { location: '/echo' })
+        res.end()
+        return
+      }
+      if (req.url === '/slow') {
+        res.write('')
+        return
+      } // headers never finish: a slow loris
       if (req.url === '/huge') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' })
         const chunk = Buffer.alloc(1024 * 1024, 120)
         let sent = 0
-        const pump = () => { while (sent < 100 && res.write(chunk)) sent++; if (sent >= 100) res.end(); else res.once('drain', () => { sent++; pump() }) }
+        const pump = () => {
+          while (sent < 100 && res.write(chunk)) sent++
+          if (sent >= 100) res.end()
+          else
+            res.once('drain', () => {
+              sent++
+              pump()
+            })
+        }
         pump()
         return
       }
       res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization ?? null, type: req.headers['content-type'] ?? null, body }))
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization ?? null,
+          type: req.headers['content-type'] ?? null,
+          body,
+        }),
+      )
     })
   })
   allow = { egress: { allow: [`127.0.0.1:${api.port}`] } }
@@ -52,7 +81,16 @@ function login(email, password, callback) {
 describe('request and fetch reach an allowed host', () => {
   it('request.post with json and auth', async () => {
     const { value } = await runner.run(REQUEST_LOGIN, ['ada@example.com', 'pw'], { ...allow, configuration: { API: api.url } })
-    expect(value).toMatchObject({ user_id: 'u1', echoed: { method: 'POST', url: '/login', auth: `Basic ${Buffer.from('ada@example.com:pw').toString('base64')}`, type: 'application/json', body: '{"email":"ada@example.com"}' } })
+    expect(value).toMatchObject({
+      user_id: 'u1',
+      echoed: {
+        method: 'POST',
+        url: '/login',
+        auth: `Basic ${Buffer.from('ada@example.com:pw').toString('base64')}`,
+        type: 'application/json',
+        body: '{"email":"ada@example.com"}',
+      },
+    })
   })
   it('request.get with form, qs and headers', async () => {
     const source = `const request = require('request')
@@ -66,8 +104,15 @@ describe('request and fetch reach an allowed host', () => {
     }`
     const { value } = await runner.run(source, ['ada@example.com'], { ...allow, configuration: { API: api.url } })
     expect(value).toEqual({
-      form: { method: 'POST', url: '/users', auth: null, type: 'application/x-www-form-urlencoded', body: 'email=ada%40example.com&a=b%20c' },
-      query: '/q?email=ada%40example.com', status: 200,
+      form: {
+        method: 'POST',
+        url: '/users',
+        auth: null,
+        type: 'application/x-www-form-urlencoded',
+        body: 'email=ada%40example.com&a=b%20c',
+      },
+      query: '/q?email=ada%40example.com',
+      status: 200,
     })
   })
   it('fetch, WHATWG-shaped, following an allowed redirect', async () => {
@@ -76,13 +121,21 @@ describe('request and fetch reach an allowed host', () => {
       return { ok: res.ok, status: res.status, type: res.headers.get('content-type'), data: await res.json() }
     }`
     const { value } = await runner.run(source, [api.url], allow)
-    expect(value).toEqual({ ok: true, status: 200, type: 'application/json', data: { method: 'POST', url: '/echo', auth: null, type: 'application/json', body: '{"a":1}' } })
+    expect(value).toEqual({
+      ok: true,
+      status: 200,
+      type: 'application/json',
+      data: { method: 'POST', url: '/echo', auth: null, type: 'application/json', body: '{"a":1}' },
+    })
   })
 })
 
 describe('egress denials', () => {
   const denied = async (source: string, args: unknown[], egress = allow) => {
-    const error = await runner.run(source, args, egress).then(() => null, (e: unknown) => e)
+    const error = await runner.run(source, args, egress).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(EgressDeniedError)
     expect((error as EgressDeniedError).code).toBe('egress_denied')
     return error as EgressDeniedError
@@ -119,7 +172,10 @@ describe('egress denials', () => {
     await expect(runner.run(FETCH, [`${api.url}/echo`])).rejects.toBeInstanceOf(EgressDeniedError)
   })
   it('applies to request too', async () => {
-    await denied("const request = require('request'); function f(url, cb) { request(url, function (err, res) { cb(err, res && res.statusCode) }) }", ['http://169.254.169.254/'])
+    await denied(
+      "const request = require('request'); function f(url, cb) { request(url, function (err, res) { cb(err, res && res.statusCode) }) }",
+      ['http://169.254.169.254/'],
+    )
   })
 })
 
@@ -136,7 +192,9 @@ describe('hostile servers', () => {
   })
   it('a 100 MB response is cut off at the size cap', async () => {
     const started = Date.now()
-    const error = await runner.run('async function f(base) { const r = await fetch(base + "/huge"); return (await r.text()).length }', [api.url], allow).catch((e: unknown) => e)
+    const error = await runner
+      .run('async function f(base) { const r = await fetch(base + "/huge"); return (await r.text()).length }', [api.url], allow)
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ScriptError)
     expect((error as Error).message).toMatch(/larger than 10485760 bytes/)
     expect(Date.now() - started).toBeLessThan(2500)

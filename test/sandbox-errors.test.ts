@@ -24,26 +24,41 @@ afterAll(async () => {
 
 describe('an uncaught error in an async callback ends the run at once', () => {
   const cases: [string, string, RegExp, number][] = [
-    ['a timer', `function f(cb) {
+    [
+      'a timer',
+      `function f(cb) {
       setTimeout(() => {
         null.boom
       }, 5)
-    }`, /TypeError: cannot read property 'boom' of null/, 3],
-    ['an async timer callback', `function f(cb) {
+    }`,
+      /TypeError: cannot read property 'boom' of null/,
+      3,
+    ],
+    [
+      'an async timer callback',
+      `function f(cb) {
       setTimeout(async () => {
         await null
         throw new RangeError('late failure')
       }, 5)
-    }`, /RangeError: late failure/, 4],
-    ['a bcrypt callback', `function f(cb) {
+    }`,
+      /RangeError: late failure/,
+      4,
+    ],
+    [
+      'a bcrypt callback',
+      `function f(cb) {
       require('bcrypt').hash('Tr0ub4dor-horse-42', 4, function (err, hash) {
         hash.nope()
       })
-    }`, /TypeError: not a function/, 3],
+    }`,
+      /TypeError: not a function/,
+      3,
+    ],
   ]
   for (const [where, source, message, line] of cases) {
     it(`in ${where}`, async () => {
-      const error = await runner.run(source, [], { scriptName: 'login' }).catch((e: unknown) => e) as ScriptError
+      const error = (await runner.run(source, [], { scriptName: 'login' }).catch((e: unknown) => e)) as ScriptError
       expect(error).toBeInstanceOf(ScriptError)
       expect(error).not.toBeInstanceOf(ScriptTimeoutError)
       expect(error.message).toMatch(/^The login script failed: /)
@@ -53,7 +68,7 @@ describe('an uncaught error in an async callback ends the run at once', () => {
     })
   }
 
-  it("in a request callback, as the Basic-Auth get_user template does for an unknown user", async () => {
+  it('in a request callback, as the Basic-Auth get_user template does for an unknown user', async () => {
     const getUser = `function getByEmail(identifier, callback) {
   const request = require('request');
   request.get({ url: configuration.API_URL + '/users/' + identifier, auth: { user: 'api', pass: configuration.API_PASSWORD }, json: true },
@@ -62,9 +77,13 @@ describe('an uncaught error in an async callback ends the run at once', () => {
       callback(null, { user_id: body.id.toString(), email: body.email });
     });
 }`
-    const error = await runner.run(getUser, ['unknown@example.com'], {
-      scriptName: 'get_user', configuration: { API_URL: api.url, API_PASSWORD: 'api-password-123' }, egress: { allow: [`127.0.0.1:${api.port}`] },
-    }).catch((e: unknown) => e) as ScriptError
+    const error = (await runner
+      .run(getUser, ['unknown@example.com'], {
+        scriptName: 'get_user',
+        configuration: { API_URL: api.url, API_PASSWORD: 'api-password-123' },
+        egress: { allow: [`127.0.0.1:${api.port}`] },
+      })
+      .catch((e: unknown) => e)) as ScriptError
     expect(error).toBeInstanceOf(ScriptError)
     expect(error.message).toBe("The get_user script failed: TypeError: cannot read property 'toString' of undefined (line 6)")
   })
@@ -72,9 +91,13 @@ describe('an uncaught error in an async callback ends the run at once', () => {
 
 describe('redaction', () => {
   it("never redacts latchkey's own words, even with a one-letter password", async () => {
-    const timeout = await runner.run('function login(e, p, cb) { console.log("waiting for", p) }', ['ada@example.com', 'e'], {
-      scriptName: 'login', redact: ['e'], timeoutMs: 200,
-    }).catch((e: unknown) => e) as ScriptTimeoutError
+    const timeout = (await runner
+      .run('function login(e, p, cb) { console.log("waiting for", p) }', ['ada@example.com', 'e'], {
+        scriptName: 'login',
+        redact: ['e'],
+        timeoutMs: 200,
+      })
+      .catch((e: unknown) => e)) as ScriptTimeoutError
     expect(timeout).toBeInstanceOf(ScriptTimeoutError)
     expect(timeout.message).toBe('The login script timed out after 200 ms without calling its callback.')
     expect(timeout.logs).toEqual(['[log] [withheld]'])
@@ -82,9 +105,16 @@ describe('redaction', () => {
 
   it('withholds all guest text of a run with a secret shorter than 6 characters, whatever it says', async () => {
     for (const secret of ['e', 'abc12']) {
-      const error = await runner.run('function login(e, p, cb) { console.log("nothing secret here"); cb(new TypeError("no secret in this message either")) }', ['ada@example.com', 'Tr0ub4dor-horse-42'], {
-        scriptName: 'login', configuration: { PORT: secret },
-      }).catch((e: unknown) => e) as ScriptError
+      const error = (await runner
+        .run(
+          'function login(e, p, cb) { console.log("nothing secret here"); cb(new TypeError("no secret in this message either")) }',
+          ['ada@example.com', 'Tr0ub4dor-horse-42'],
+          {
+            scriptName: 'login',
+            configuration: { PORT: secret },
+          },
+        )
+        .catch((e: unknown) => e)) as ScriptError
       expect(error.message).toBe('The login script failed: TypeError: [withheld] (line 1)')
       expect(error.logs).toEqual(['[log] [withheld]'])
     }
@@ -92,15 +122,21 @@ describe('redaction', () => {
 
   it('scrubs error.name and refuses a ValidationError code that is not [a-z0-9_]{1,64}', async () => {
     const configuration = { API_KEY: 'sk_live_abcdef123456' }
-    const named = await runner.run('function f(cb) { const e = new Error("x"); e.name = configuration.API_KEY; cb(e) }', [], { configuration }).catch((e: unknown) => e) as ScriptError
+    const named = (await runner
+      .run('function f(cb) { const e = new Error("x"); e.name = configuration.API_KEY; cb(e) }', [], { configuration })
+      .catch((e: unknown) => e)) as ScriptError
     expect(named).toBeInstanceOf(ScriptError)
     expect(JSON.stringify({ m: named.message, s: named.stack })).not.toContain('abcdef123456')
-    const coded = await runner.run('function f(cb) { cb(new ValidationError(configuration.API_KEY.toUpperCase(), "bad")) }', [], { configuration }).catch((e: unknown) => e) as ScriptError
+    const coded = (await runner
+      .run('function f(cb) { cb(new ValidationError(configuration.API_KEY.toUpperCase(), "bad")) }', [], { configuration })
+      .catch((e: unknown) => e)) as ScriptError
     expect(coded).toBeInstanceOf(ScriptError)
     expect(coded).not.toBeInstanceOf(ValidationError)
     expect(coded.code).toBe('script_error')
     expect(coded.message).toBe('The script failed: ValidationError with a code that is not [a-z0-9_]{1,64}: bad (line 1)')
-    const fine = await runner.run('function f(cb) { cb(new ValidationError("too_short", "pick a longer one")) }', []).catch((e: unknown) => e) as ValidationError
+    const fine = (await runner
+      .run('function f(cb) { cb(new ValidationError("too_short", "pick a longer one")) }', [])
+      .catch((e: unknown) => e)) as ValidationError
     expect(fine).toBeInstanceOf(ValidationError)
     expect(fine.code).toBe('too_short')
   })
@@ -108,24 +144,28 @@ describe('redaction', () => {
   it('redacts before it cuts: a long message followed by the secret leaks no part of it', async () => {
     const secret = 'S3cret-'.repeat(100)
     for (const padding of [183, 4000, 4090, 5000]) {
-      const error = await runner.run(`function f(cb) { cb(new Error("x".repeat(${padding}) + configuration.TOKEN)) }`, [], { configuration: { TOKEN: secret } })
-        .catch((e: unknown) => e) as ScriptError
+      const error = (await runner
+        .run(`function f(cb) { cb(new Error("x".repeat(${padding}) + configuration.TOKEN)) }`, [], { configuration: { TOKEN: secret } })
+        .catch((e: unknown) => e)) as ScriptError
       expect(error.message).not.toContain('S3cret')
       expect(error.message.length).toBeLessThan(4200)
     }
   })
 
   it('shows control characters in guest text escaped: no forged log line, no terminal escape', async () => {
-    const error = await runner.run('function f(cb) { console.log("ok\\n[info] admin logged in\\u001b[2J"); cb(new Error("bad\\r\\nFAKE: line")) }', [])
-      .catch((e: unknown) => e) as ScriptError
+    const error = (await runner
+      .run('function f(cb) { console.log("ok\\n[info] admin logged in\\u001b[2J"); cb(new Error("bad\\r\\nFAKE: line")) }', [])
+      .catch((e: unknown) => e)) as ScriptError
     expect(error.logs).toEqual(['[log] ok\\u000a[info] admin logged in\\u001b[2J'])
     expect(error.message).toBe('The script failed: bad\\u000d\\u000aFAKE: line (line 1)')
   })
 
   it('redacts case-insensitively: a secret used as a hostname does not leak through the lower-cased egress error', async () => {
-    const error = await runner.run('function f(cb) { fetch("http://" + configuration.HOST + "/").then(() => cb(null), cb) }', [], {
-      configuration: { HOST: 'Secret-Host-Name-77' },
-    }).catch((e: unknown) => e) as EgressDeniedError
+    const error = (await runner
+      .run('function f(cb) { fetch("http://" + configuration.HOST + "/").then(() => cb(null), cb) }', [], {
+        configuration: { HOST: 'Secret-Host-Name-77' },
+      })
+      .catch((e: unknown) => e)) as EgressDeniedError
     expect(error).toBeInstanceOf(EgressDeniedError)
     expect(error.message.toLowerCase()).not.toContain('secret-host-name-77')
     expect(error.message).toContain('[redacted]')

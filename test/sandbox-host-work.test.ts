@@ -51,10 +51,13 @@ describe('bcrypt from scripts', () => {
       for (let i = 0; i < 30; i++) b.compare(p, configuration.HASH).catch(() => undefined)
     }`
     // Thirty cost-14 compares (each a second or more of one core) in line ahead of the login.
-    const floodRun = runner.run(flood, ['a@example.com', PASSWORD], { scriptName: 'login', timeoutMs: 8000, configuration: { HASH: cost14 } })
+    const floodRun = runner
+      .run(flood, ['a@example.com', PASSWORD], { scriptName: 'login', timeoutMs: 8000, configuration: { HASH: cost14 } })
       .catch((e: unknown) => e)
     let floodEnded = false
-    void floodRun.then(() => { floodEnded = true })
+    void floodRun.then(() => {
+      floodEnded = true
+    })
     await new Promise((r) => setTimeout(r, 200))
     // A built-in signup and login (cost 4) while the compares wait: they go first.
     const users = new BuiltinConnection({ name: 'host-work', store, ...TEST_COST, attackProtection: false })
@@ -72,13 +75,20 @@ describe('bcrypt from scripts', () => {
   })
 
   it('caps a run at 32 operations, compare at cost 14 and hash at cost 12', async () => {
-    const many = await runner.run(`async function f(hash) {
+    const many = await runner
+      .run(
+        `async function f(hash) {
       const b = require('bcrypt')
       for (let i = 0; i < 33; i++) await b.compare('x', hash)
-    }`, [bcrypt.hashSync('x', 4)]).catch((e: unknown) => e)
+    }`,
+        [bcrypt.hashSync('x', 4)],
+      )
+      .catch((e: unknown) => e)
     expect(many).toBeInstanceOf(ScriptError)
     expect((many as Error).message).toMatch(/at most 32 bcrypt and pbkdf2 operations per run/)
-    const over = await runner.run('function f(h, cb) { require("bcrypt").compare("x", h.replace("$14$", "$15$"), cb) }', [cost14]).catch((e: unknown) => e)
+    const over = await runner
+      .run('function f(h, cb) { require("bcrypt").compare("x", h.replace("$14$", "$15$"), cb) }', [cost14])
+      .catch((e: unknown) => e)
     expect((over as Error).message).toMatch(/cost is over the cap/)
     const hash13 = await runner.run('function f(cb) { require("bcrypt").hash("x", 13, cb) }', []).catch((e: unknown) => e)
     expect((hash13 as Error).message).toMatch(/cost must be an integer from 4 to 12/)
@@ -93,11 +103,15 @@ describe('pbkdf2 from scripts', () => {
     }`
     const floodRun = runner.run(flood, ['a@example.com', PASSWORD], { scriptName: 'login', timeoutMs: 3000 }).catch((e: unknown) => e)
     let floodEnded = false
-    void floodRun.then(() => { floodEnded = true })
+    void floodRun.then(() => {
+      floodEnded = true
+    })
     await new Promise((r) => setTimeout(r, 300))
     // The host's own threadpool work: four pbkdf2 calls and a file read.
     await Promise.all([
-      ...[0, 1, 2, 3].map(() => new Promise((resolve, reject) => pbkdf2('host', 'salt', 1, 32, 'sha256', (e, k) => (e ? reject(e) : resolve(k))))),
+      ...[0, 1, 2, 3].map(
+        () => new Promise((resolve, reject) => pbkdf2('host', 'salt', 1, 32, 'sha256', (e, k) => (e ? reject(e) : resolve(k)))),
+      ),
       readFile(new URL(import.meta.url)),
     ])
     expect(floodEnded).toBe(false)
@@ -105,7 +119,10 @@ describe('pbkdf2 from scripts', () => {
   })
 
   it('still answers a script, through the hash pool', async () => {
-    const { value } = await runner.run(`function f(cb) { require('crypto').pbkdf2('pw', 'salt', 1000, 16, 'sha256', (e, k) => cb(e, k && k.toString('hex'))) }`, [])
+    const { value } = await runner.run(
+      `function f(cb) { require('crypto').pbkdf2('pw', 'salt', 1000, 16, 'sha256', (e, k) => cb(e, k && k.toString('hex'))) }`,
+      [],
+    )
     expect(value).toBe((await import('node:crypto')).pbkdf2Sync('pw', 'salt', 1000, 16, 'sha256').toString('hex'))
   })
 })

@@ -61,7 +61,9 @@ describe('the hostile corpus', () => {
 describe('hygiene', () => {
   it('a hostile run never leaves QuickJS printing an abort: no runtime is freed with live objects', async () => {
     // Worker stderr goes to the process's own stderr, so watch it from a child process.
-    const bombs = HOSTILE_CORPUS.filter((e) => /memory|out-of-memory|recursion|huge builtin|getter that never/.test(e.name)).map((e) => e.source)
+    const bombs = HOSTILE_CORPUS.filter((e) => /memory|out-of-memory|recursion|huge builtin|getter that never/.test(e.name)).map(
+      (e) => e.source,
+    )
     expect(bombs.length).toBeGreaterThanOrEqual(5)
     const child = `
       import { QuickJsRunner } from '@latchkey/sandbox'
@@ -73,8 +75,12 @@ describe('hygiene', () => {
       await runner.close()
       console.log('done')`
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', child], { cwd: process.cwd(), env: { ...process.env, BOMBS: JSON.stringify(bombs) }, timeout: 60_000 },
-        (error, out, err) => (error ? reject(Object.assign(error, { stderr: err })) : resolve({ stdout: out, stderr: err })))
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', child],
+        { cwd: process.cwd(), env: { ...process.env, BOMBS: JSON.stringify(bombs) }, timeout: 60_000 },
+        (error, out, err) => (error ? reject(Object.assign(error, { stderr: err })) : resolve({ stdout: out, stderr: err })),
+      )
     })
     expect(stdout).toContain('done')
     expect(stderr).not.toMatch(/Aborted|gc_obj_list|Assertion failed/)

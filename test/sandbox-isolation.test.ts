@@ -59,15 +59,24 @@ function scan(u) {
 }`
 
 describe('memory isolation between runs', () => {
-  it("a run of one connection finds none of the bytes an earlier run of another connection wrote", async () => {
+  it('a run of one connection finds none of the bytes an earlier run of another connection wrote', async () => {
     // One worker, one run at a time: run B lands where run A ran.
     const runner = new QuickJsRunner({ workers: 1, concurrencyPerWorker: 1, timeoutMs: 10_000 })
     try {
       const x = new CustomScriptConnection({
-        name: 'tenant-x', runner, attackProtection: false, scripts: { login: WRITER },
-        configuration: { API: api.url, TOKEN: MARKERS.config }, egress: { allow: [`127.0.0.1:${api.port}`] },
+        name: 'tenant-x',
+        runner,
+        attackProtection: false,
+        scripts: { login: WRITER },
+        configuration: { API: api.url, TOKEN: MARKERS.config },
+        egress: { allow: [`127.0.0.1:${api.port}`] },
       })
-      const y = new CustomScriptConnection({ name: 'tenant-y', runner, attackProtection: false, scripts: { login: WRITER, get_user: SCANNER } })
+      const y = new CustomScriptConnection({
+        name: 'tenant-y',
+        runner,
+        attackProtection: false,
+        scripts: { login: WRITER, get_user: SCANNER },
+      })
       for (let i = 0; i < 3; i++) expect((await x.login({ identifier: 'a@example.com', password: PASSWORD }, ctx)).user_id).toBe('a')
       const scanned = await y.getUser('b@example.com')
       const found = scanned?.user_metadata as Record<string, unknown>
@@ -91,7 +100,12 @@ describe('memory isolation between runs', () => {
         const b = new ArrayBuffer(8, { maxByteLength: 8 << 20 }); b.resize(8 << 20)
         return { user_id: String(parts.length), nickname: 'x' }
       }`
-      const c = new CustomScriptConnection({ name: 'tenant-z', runner, attackProtection: false, scripts: { login: writeThenScan, get_user: SCANNER } })
+      const c = new CustomScriptConnection({
+        name: 'tenant-z',
+        runner,
+        attackProtection: false,
+        scripts: { login: writeThenScan, get_user: SCANNER },
+      })
       await c.login({ identifier: 'a@example.com', password: PASSWORD }, ctx)
       const found = (await c.getUser('a@example.com'))?.user_metadata as Record<string, unknown>
       expect(found['resizable']).toBe(0)
@@ -112,8 +126,20 @@ describe('global belongs to a connection, not to its name', () => {
   it('two connections with the same name share nothing', async () => {
     const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
-      const owner = new CustomScriptConnection({ name: 'same-name', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'owner-api-token-1' } })
-      const copycat = new CustomScriptConnection({ name: 'same-name', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'other-token-22' } })
+      const owner = new CustomScriptConnection({
+        name: 'same-name',
+        runner,
+        attackProtection: false,
+        scripts: { login: SPY },
+        configuration: { TOKEN: 'owner-api-token-1' },
+      })
+      const copycat = new CustomScriptConnection({
+        name: 'same-name',
+        runner,
+        attackProtection: false,
+        scripts: { login: SPY },
+        configuration: { TOKEN: 'other-token-22' },
+      })
       await owner.login({ identifier: 'owner@example.com', password: PASSWORD }, ctx)
       expect((await owner.login({ identifier: 'again@example.com', password: PASSWORD }, ctx)).nickname).toBe('owner-api-token-1')
       expect((await copycat.login({ identifier: 'thief@example.com', password: PASSWORD }, ctx)).nickname).toBe('none')
@@ -122,11 +148,23 @@ describe('global belongs to a connection, not to its name', () => {
     }
   })
 
-  it("closing a connection drops its state from the runner, and it runs no more scripts", async () => {
+  it('closing a connection drops its state from the runner, and it runs no more scripts', async () => {
     const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
     try {
-      const a = new CustomScriptConnection({ name: 'closing', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'closing-token-1' } })
-      const b = new CustomScriptConnection({ name: 'staying', runner, attackProtection: false, scripts: { login: SPY }, configuration: { TOKEN: 'staying-token-1' } })
+      const a = new CustomScriptConnection({
+        name: 'closing',
+        runner,
+        attackProtection: false,
+        scripts: { login: SPY },
+        configuration: { TOKEN: 'closing-token-1' },
+      })
+      const b = new CustomScriptConnection({
+        name: 'staying',
+        runner,
+        attackProtection: false,
+        scripts: { login: SPY },
+        configuration: { TOKEN: 'staying-token-1' },
+      })
       await a.login({ identifier: 'owner@example.com', password: PASSWORD }, ctx)
       await b.login({ identifier: 'owner@example.com', password: PASSWORD }, ctx)
       expect(runner.stats.connections).toBe(2)

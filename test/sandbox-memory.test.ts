@@ -31,7 +31,11 @@ describe('a large bridge result and a nearly full guest heap', () => {
       }`
       const neighbour = 'function login(email, password, cb) { setTimeout(() => cb(null, { user_id: "neighbour" }), 200) }'
       const [hogged, next] = await Promise.allSettled([
-        runner.run(hog, ['a@example.com', 'Tr0ub4dor-horse-42'], { scriptName: 'login', configuration: { API: api.url }, egress: { allow: [`127.0.0.1:${api.port}`] } }),
+        runner.run(hog, ['a@example.com', 'Tr0ub4dor-horse-42'], {
+          scriptName: 'login',
+          configuration: { API: api.url },
+          egress: { allow: [`127.0.0.1:${api.port}`] },
+        }),
         runner.run(neighbour, ['b@example.com', 'Tr0ub4dor-horse-42'], { scriptName: 'login' }),
       ])
       expect(hogged.status).toBe('rejected')
@@ -41,7 +45,9 @@ describe('a large bridge result and a nearly full guest heap', () => {
       expect(next).toEqual({ status: 'fulfilled', value: { value: { user_id: 'neighbour' }, logs: [] } })
       expect(runner.stats).toMatchObject({ workersStarted: 1, workersKilled: 0 })
       // The same worker still serves the next run.
-      expect((await runner.run(neighbour, ['c@example.com', 'Tr0ub4dor-horse-42'], { scriptName: 'login' })).value).toEqual({ user_id: 'neighbour' })
+      expect((await runner.run(neighbour, ['c@example.com', 'Tr0ub4dor-horse-42'], { scriptName: 'login' })).value).toEqual({
+        user_id: 'neighbour',
+      })
     } finally {
       await runner.close()
     }
@@ -49,16 +55,22 @@ describe('a large bridge result and a nearly full guest heap', () => {
 })
 
 const SQL_CASES = {
-  postgres: { env: 'LATCHKEY_PG_URL', source: `function f(cb) {
+  postgres: {
+    env: 'LATCHKEY_PG_URL',
+    source: `function f(cb) {
     require('pg').connect(configuration.DSN, (err, client) => {
       if (err) return cb(err)
       client.query("select repeat('x', 1000000) as s from generate_series(1, 10)", [], (e, r) => cb(e, r && r.rows.length))
     })
-  }` },
-  mysql: { env: 'LATCHKEY_MYSQL_URL', source: `function f(cb) {
+  }`,
+  },
+  mysql: {
+    env: 'LATCHKEY_MYSQL_URL',
+    source: `function f(cb) {
     const c = require('mysql').createConnection(configuration.DSN)
     c.query("select repeat('x', 1000000) as s from seq_1_to_10", [], (e, rows) => cb(e, rows && rows.length))
-  }` },
+  }`,
+  },
 } as const
 
 describe('SQL results are capped by bytes, not only rows', () => {
@@ -67,11 +79,16 @@ describe('SQL results are capped by bytes, not only rows', () => {
       const url = new URL(process.env[env]!)
       const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
       try {
-        const error = await runner.run(source, [], { configuration: { DSN: url.toString() }, egress: { allow: [`${url.hostname}:${url.port}`] } }).catch((e: unknown) => e)
+        const error = await runner
+          .run(source, [], { configuration: { DSN: url.toString() }, egress: { allow: [`${url.hostname}:${url.port}`] } })
+          .catch((e: unknown) => e)
         expect(error).toBeInstanceOf(ScriptError)
         expect((error as Error).message).toMatch(/the query returned more than 8388608 bytes/)
         const small = source.replace('1000000', '1000')
-        expect((await runner.run(small, [], { configuration: { DSN: url.toString() }, egress: { allow: [`${url.hostname}:${url.port}`] } })).value).toBe(10)
+        expect(
+          (await runner.run(small, [], { configuration: { DSN: url.toString() }, egress: { allow: [`${url.hostname}:${url.port}`] } }))
+            .value,
+        ).toBe(10)
       } finally {
         await runner.close()
       }

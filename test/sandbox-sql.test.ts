@@ -33,11 +33,20 @@ describe.runIf(DIALECTS.includes('mysql'))('mysql shim on MariaDB', () => {
 
   beforeAll(async () => {
     admin = await mysql.createConnection(url.toString())
-    await admin.query(`create table ${table} (id int auto_increment primary key, email varchar(255) unique, password varchar(60), nickname varchar(64))`)
+    await admin.query(
+      `create table ${table} (id int auto_increment primary key, email varchar(255) unique, password varchar(60), nickname varchar(64))`,
+    )
     await admin.query(`insert into ${table} set ?`, [{ email: 'ada@example.com', password: hash, nickname: 'ada' }])
     await admin.query(`create user '${leakUser}'@'%' identified by 'leak-pw'`)
     await admin.query(`grant select on ${url.pathname.slice(1)}.* to '${leakUser}'@'%'`)
-    configuration = { HOST: url.hostname, PORT: url.port, USER: decodeURIComponent(url.username), PASSWORD: decodeURIComponent(url.password), DB: url.pathname.slice(1), TABLE: table }
+    configuration = {
+      HOST: url.hostname,
+      PORT: url.port,
+      USER: decodeURIComponent(url.username),
+      PASSWORD: decodeURIComponent(url.password),
+      DB: url.pathname.slice(1),
+      TABLE: table,
+    }
     egress = { allow: [`${url.hostname}:${url.port}`] }
   })
   afterAll(async () => {
@@ -86,14 +95,20 @@ describe.runIf(DIALECTS.includes('mysql'))('mysql shim on MariaDB', () => {
   it('logs in with ? placeholders and bcrypt', async () => {
     const { value } = await runner.run(LOGIN, ['ada@example.com', 'right-password'], { scriptName: 'login', configuration, egress })
     expect(value).toEqual({ user_id: '1', nickname: 'ada', email: 'ada@example.com' })
-    await expect(runner.run(LOGIN, ['ada@example.com', 'wrong'], { configuration, egress })).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
-    await expect(runner.run(LOGIN, ['nobody@example.com', 'x'], { configuration, egress })).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+    await expect(runner.run(LOGIN, ['ada@example.com', 'wrong'], { configuration, egress })).rejects.toBeInstanceOf(
+      WrongUsernameOrPasswordError,
+    )
+    await expect(runner.run(LOGIN, ['nobody@example.com', 'x'], { configuration, egress })).rejects.toBeInstanceOf(
+      WrongUsernameOrPasswordError,
+    )
   })
   it('creates with INSERT … SET ? and maps a duplicate to UserExistsError', async () => {
     await runner.run(CREATE, [{ email: 'grace@example.com', password: 'cobol' }], { configuration, egress })
     const { value } = await runner.run(LOGIN, ['grace@example.com', 'cobol'], { configuration, egress })
     expect(value).toMatchObject({ email: 'grace@example.com' })
-    await expect(runner.run(CREATE, [{ email: 'grace@example.com', password: 'x' }], { configuration, egress })).rejects.toBeInstanceOf(UserExistsError)
+    await expect(runner.run(CREATE, [{ email: 'grace@example.com', password: 'x' }], { configuration, egress })).rejects.toBeInstanceOf(
+      UserExistsError,
+    )
   })
   it('is denied without the server on the allow-list', async () => {
     await expect(runner.run(LOGIN, ['ada@example.com', 'right-password'], { configuration })).rejects.toBeInstanceOf(EgressDeniedError)
@@ -176,7 +191,9 @@ describe.runIf(DIALECTS.includes('postgres'))('pg shim on PostgreSQL', () => {
   it('logs in with pg.connect and $1 parameters', async () => {
     const { value } = await runner.run(LOGIN, ['ada@example.com', 'right-password'], { configuration, egress })
     expect(value).toEqual({ user_id: 1, name: 'Ada', email: 'ada@example.com' })
-    await expect(runner.run(LOGIN, ['ada@example.com', 'nope'], { configuration, egress })).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+    await expect(runner.run(LOGIN, ['ada@example.com', 'nope'], { configuration, egress })).rejects.toBeInstanceOf(
+      WrongUsernameOrPasswordError,
+    )
   })
   it('works with new pg.Client, in promise form', async () => {
     const source = `const { Client } = require('pg')
@@ -191,7 +208,11 @@ describe.runIf(DIALECTS.includes('postgres'))('pg shim on PostgreSQL', () => {
     await admin.query(`update ${table} set password = $1 where email = $2`, [hash, 'ada@example.com'])
   })
   it('refuses a postgres:// string that names a Unix socket', async () => {
-    for (const conn of ['postgres://postgres@%2Fvar%2Frun%2Fpostgresql/db', 'postgres:///db?host=/var/run/postgresql', 'postgresql://u@/db?host=%2Ftmp']) {
+    for (const conn of [
+      'postgres://postgres@%2Fvar%2Frun%2Fpostgresql/db',
+      'postgres:///db?host=/var/run/postgresql',
+      'postgresql://u@/db?host=%2Ftmp',
+    ]) {
       const source = `const pg = require('pg'); function f(c, cb) { pg.connect(c, function (err) { cb(err) }) }`
       await expect(runner.run(source, [conn], { egress })).rejects.toBeInstanceOf(EgressDeniedError)
     }
@@ -205,13 +226,19 @@ describe.runIf(DIALECTS.includes('postgres'))('pg shim on PostgreSQL', () => {
   })
   it('a statement that outlives the run ends in a timeout, and its client is closed', async () => {
     const source = `const pg = require('pg'); function f(cb) { const c = new pg.Client(configuration.LEAK); c.connect(function () { c.query('select pg_sleep(20)', function (err) { cb(err) }) }) }`
-    await expect(runner.run(source, [], { configuration, egress, timeoutMs: 800 })).rejects.toThrow(/timed out after 800 ms while awaiting pg.query/)
-    await eventually(async () => Number((await admin.query('select count(*) as n from pg_stat_activity where usename = $1', [leakRole])).rows[0].n) === 0)
+    await expect(runner.run(source, [], { configuration, egress, timeoutMs: 800 })).rejects.toThrow(
+      /timed out after 800 ms while awaiting pg.query/,
+    )
+    await eventually(
+      async () => Number((await admin.query('select count(*) as n from pg_stat_activity where usename = $1', [leakRole])).rows[0].n) === 0,
+    )
   })
 
   it('closes a client the script never ends', async () => {
     const source = `const pg = require('pg'); function f(cb) { const c = new pg.Client(configuration.LEAK); c.connect(function (err) { if (err) return cb(err); c.query('select 1 as one', function (err, r) { cb(err, r && r.rows[0]) }) }) }`
     for (let i = 0; i < 3; i++) expect((await runner.run(source, [], { configuration, egress })).value).toEqual({ one: 1 })
-    await eventually(async () => Number((await admin.query('select count(*) as n from pg_stat_activity where usename = $1', [leakRole])).rows[0].n) === 0)
+    await eventually(
+      async () => Number((await admin.query('select count(*) as n from pg_stat_activity where usename = $1', [leakRole])).rows[0].n) === 0,
+    )
   })
 })

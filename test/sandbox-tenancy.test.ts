@@ -2,16 +2,29 @@
 // deadlines count from run(), the queue is bounded, and a worker lost to a runaway script
 // moves, re-runs or truthfully fails the other runs it held.
 import { afterAll, describe, expect, it } from 'vitest'
-import { closeHashPool, CustomScriptConnection, LatchkeyError, ScriptError, ScriptRunnerBusyError, ScriptTimeoutError } from '@latchkey/core'
+import {
+  closeHashPool,
+  CustomScriptConnection,
+  LatchkeyError,
+  ScriptError,
+  ScriptRunnerBusyError,
+  ScriptTimeoutError,
+} from '@latchkey/core'
 import { QuickJsRunner, type WorkerLostEvent } from '@latchkey/sandbox'
 
 const ctx = { ip: '203.0.113.5' }
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const SLEEP = 'function f(ms, cb) { setTimeout(() => cb(null, ms), ms) }'
 const TRIVIAL = 'function f(cb) { cb(null, "done") }'
-const settle = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error: error as Error }))
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error: error as Error }),
+  )
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe('deadlines and the queue', () => {
   it('a run that waits in the queue past its deadline times out at its deadline, counted from run()', async () => {
@@ -56,7 +69,7 @@ describe('deadlines and the queue', () => {
       await runner.run(TRIVIAL, [])
       const first = runner.run(SLEEP, [500])
       const waiting = Array.from({ length: 256 }, () => settle(runner.run(TRIVIAL, [])))
-      expect((await settle(runner.run(TRIVIAL, [])) as { error: Error }).error).toBeInstanceOf(ScriptRunnerBusyError)
+      expect(((await settle(runner.run(TRIVIAL, []))) as { error: Error }).error).toBeInstanceOf(ScriptRunnerBusyError)
       await first
       const results = await Promise.all(waiting)
       expect(results.filter((r) => 'value' in r)).toHaveLength(256)
@@ -67,18 +80,23 @@ describe('deadlines and the queue', () => {
 })
 
 describe('a runaway tenant and its neighbours on one worker', () => {
-  it("moves runs that had not begun, re-runs retry-safe ones, fails writes truthfully, and tells only the host who caused it", async () => {
+  it('moves runs that had not begun, re-runs retry-safe ones, fails writes truthfully, and tells only the host who caused it', async () => {
     const events: WorkerLostEvent[] = []
     const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000, onEvent: (e) => events.push(e) })
     try {
       await runner.run(TRIVIAL, [])
       const spinner = new CustomScriptConnection({
-        name: 'tenant-spinner', runner, attackProtection: false, timeoutMs: 1000,
+        name: 'tenant-spinner',
+        runner,
+        attackProtection: false,
+        timeoutMs: 1000,
         // One builtin call that never checks the interrupt: only terminating the worker stops it.
         scripts: { login: 'function login(e, p, cb) { cb(null, new Array(1e9).join("").length) }' },
       })
       const neighbour = new CustomScriptConnection({
-        name: 'tenant-neighbour', runner, attackProtection: false,
+        name: 'tenant-neighbour',
+        runner,
+        attackProtection: false,
         scripts: {
           login: 'function login(e, p, cb) { setTimeout(() => cb(null, { user_id: "n1", email: e }), 400) }',
           get_user: 'function getUser(e, cb) { cb(null, { user_id: "n2", email: e }) }',
@@ -86,7 +104,12 @@ describe('a runaway tenant and its neighbours on one worker', () => {
       })
       // Begun before the runaway: a login (retry-safe) and a write that is not.
       const begunLogin = settle(neighbour.login({ identifier: 'a@example.com', password: PASSWORD }, ctx))
-      const begunWrite = settle(runner.run('function create(u, cb) { setTimeout(() => cb(null, "written"), 400) }', [{}], { scriptName: 'create', global: 'neighbour-lane' }))
+      const begunWrite = settle(
+        runner.run('function create(u, cb) { setTimeout(() => cb(null, "written"), 400) }', [{}], {
+          scriptName: 'create',
+          global: 'neighbour-lane',
+        }),
+      )
       await new Promise((r) => setTimeout(r, 100))
       const runaway = settle(spinner.login({ identifier: 'x@example.com', password: PASSWORD }, ctx))
       await new Promise((r) => setTimeout(r, 300))
@@ -102,7 +125,9 @@ describe('a runaway tenant and its neighbours on one worker', () => {
       expect(write.error).toBeInstanceOf(ScriptError)
       expect(write.error).not.toBeInstanceOf(ScriptTimeoutError)
       expect(write.error.retryable).toBe(true)
-      expect(write.error.message).toBe('The create script could not finish: its sandbox worker was lost to another run that did not stop. It may be retried.')
+      expect(write.error.message).toBe(
+        'The create script could not finish: its sandbox worker was lost to another run that did not stop. It may be retried.',
+      )
       expect(write.error.message).not.toContain('spinner')
       expect(events).toEqual([{ type: 'worker_lost', connection: 'tenant-spinner', scriptName: 'login', moved: 1, rerun: 1, failed: 1 }])
       expect(runner.stats.workersKilled).toBe(1)

@@ -16,8 +16,13 @@ const HEADER = '// @ts-check\n/// <reference types="@latchkey/sandbox/script-glo
 function scriptsUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory()
-      ? (e.name === 'node_modules' ? [] : scriptsUnder(join(dir, e.name)))
-      : /\.[cm]?js$/.test(e.name) ? [join(dir, e.name)] : [])
+      ? e.name === 'node_modules'
+        ? []
+        : scriptsUnder(join(dir, e.name))
+      : /\.[cm]?js$/.test(e.name)
+        ? [join(dir, e.name)]
+        : [],
+  )
 }
 
 /** Type-checks `files` (name → source) the way `pnpm typecheck` checks the examples; returns tsc's output. */
@@ -25,11 +30,17 @@ async function check(files: Record<string, string>): Promise<string> {
   const dir = mkdtempSync(join(root, '.tmp', 'scripts-'))
   for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source)
   const base = relative(dir, join(root, 'examples', 'tsconfig.scripts.json'))
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    extends: base, include: ['*.js', relative(dir, join(root, 'packages', 'sandbox', 'script-globals.d.ts'))],
-  }))
-  return run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir })
-    .then(({ stdout }) => stdout, (e: { stdout: string }) => e.stdout)
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: base,
+      include: ['*.js', relative(dir, join(root, 'packages', 'sandbox', 'script-globals.d.ts'))],
+    }),
+  )
+  return run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir }).then(
+    ({ stdout }) => stdout,
+    (e: { stdout: string }) => e.stdout,
+  )
 }
 
 describe('script-globals.d.ts', () => {

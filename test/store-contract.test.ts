@@ -15,10 +15,25 @@ const tok = (label: string) => {
 function newUser(connection: string, overrides: Partial<NewStoredUser> = {}): NewStoredUser {
   const id = uniqueName('u')
   return {
-    connection, user_id: id, email: `${id}@Example.com`, email_normalized: `${id}@example.com`, email_verified: false,
-    username: null, password_hash: '$2b$04$abcdefghijklmnopqrstuu5xiSYf3D8hxtQmHK4Z1pEUW9Mhpsny', legacy_hash: null,
-    name: null, given_name: null, family_name: null, nickname: null, picture: null,
-    user_metadata: {}, app_metadata: {}, blocked: false, created_at: t0, updated_at: t0, origin: 'signup',
+    connection,
+    user_id: id,
+    email: `${id}@Example.com`,
+    email_normalized: `${id}@example.com`,
+    email_verified: false,
+    username: null,
+    password_hash: '$2b$04$abcdefghijklmnopqrstuu5xiSYf3D8hxtQmHK4Z1pEUW9Mhpsny',
+    legacy_hash: null,
+    name: null,
+    given_name: null,
+    family_name: null,
+    nickname: null,
+    picture: null,
+    user_metadata: {},
+    app_metadata: {},
+    blocked: false,
+    created_at: t0,
+    updated_at: t0,
+    origin: 'signup',
     ...overrides,
   }
 }
@@ -27,8 +42,12 @@ for (const dialect of DIALECTS) {
   describe(`UserStore contract on ${dialect}`, () => {
     let store: UserStore & { close(): Promise<void> }
     let conn: string
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
     const fresh = () => (conn = uniqueName('c'))
 
     it('inserts and finds a user by id, email and username, with exact timestamps', async () => {
@@ -59,7 +78,10 @@ for (const dialect of DIALECTS) {
       const user = newUser(conn, { username: 'grace' })
       await store.insertUser(user)
       expect(await store.insertUser({ ...newUser(conn), user_id: user.user_id })).toEqual({ ok: false, conflict: 'user_id' })
-      expect(await store.insertUser({ ...newUser(conn), email_normalized: user.email_normalized })).toEqual({ ok: false, conflict: 'email' })
+      expect(await store.insertUser({ ...newUser(conn), email_normalized: user.email_normalized })).toEqual({
+        ok: false,
+        conflict: 'email',
+      })
       expect(await store.insertUser(newUser(conn, { username: 'grace' }))).toEqual({ ok: false, conflict: 'username' })
     })
 
@@ -85,7 +107,13 @@ for (const dialect of DIALECTS) {
       const user = newUser(conn)
       await store.insertUser(user)
       const t1 = new Date(t0.getTime() + 1000)
-      const updated = await store.updateUser(conn, user.user_id, { at: t1, name: 'Ada', blocked: true, app_metadata: { roles: ['admin'] }, email_verified: true })
+      const updated = await store.updateUser(conn, user.user_id, {
+        at: t1,
+        name: 'Ada',
+        blocked: true,
+        app_metadata: { roles: ['admin'] },
+        email_verified: true,
+      })
       expect(updated).toMatchObject({ name: 'Ada', blocked: true, app_metadata: { roles: ['admin'] }, email_verified: true })
       expect(updated?.updated_at.getTime()).toBe(t1.getTime())
       expect(await store.updateUser(conn, 'missing', { at: t1, name: 'x' })).toBeNull()
@@ -128,8 +156,11 @@ for (const dialect of DIALECTS) {
       const hash = tok('b' + conn)
       await store.insertTicket(ticket(conn, user, 'reset', hash))
       const at = new Date(t0.getTime() + 10)
-      const results = await Promise.all(Array.from({ length: 5 }, (_, i) =>
-        store.setPassword(conn, user.user_id, { hash: `race${i}`, at, historyLimit: 0, ticket: { tokenHash: hash } })))
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.setPassword(conn, user.user_id, { hash: `race${i}`, at, historyLimit: 0, ticket: { tokenHash: hash } }),
+        ),
+      )
       expect(results.filter((r) => r === 'ok')).toHaveLength(1)
       expect(results.filter((r) => r === 'invalid_ticket')).toHaveLength(4)
       const read = await store.findUser(conn, { userId: user.user_id })
@@ -143,7 +174,14 @@ for (const dialect of DIALECTS) {
       await store.insertUser(user)
       const hash = tok('c' + conn)
       await store.insertTicket({ ...ticket(conn, user, 'reset', hash), expires_at: new Date(t0.getTime() + 1) })
-      expect(await store.setPassword(conn, user.user_id, { hash: 'late', at: new Date(t0.getTime() + 2), historyLimit: 0, ticket: { tokenHash: hash } })).toBe('invalid_ticket')
+      expect(
+        await store.setPassword(conn, user.user_id, {
+          hash: 'late',
+          at: new Date(t0.getTime() + 2),
+          historyLimit: 0,
+          ticket: { tokenHash: hash },
+        }),
+      ).toBe('invalid_ticket')
       expect((await store.findUser(conn, { userId: user.user_id }))?.password_hash).toBe(user.password_hash)
     })
 
@@ -154,11 +192,21 @@ for (const dialect of DIALECTS) {
       await store.insertUser(a)
       await store.insertUser(b)
       await store.insertTicket(ticket(conn, a, 'reset', tok('d' + conn)))
-      expect(await store.changeEmail(conn, a.user_id, { email: 'New@x.io', emailNormalized: 'new@x.io', verified: true, at: t0 })).toBe('ok')
-      expect(await store.findUser(conn, { emailNormalized: 'new@x.io' })).toMatchObject({ user_id: a.user_id, email: 'New@x.io', email_verified: true })
+      expect(await store.changeEmail(conn, a.user_id, { email: 'New@x.io', emailNormalized: 'new@x.io', verified: true, at: t0 })).toBe(
+        'ok',
+      )
+      expect(await store.findUser(conn, { emailNormalized: 'new@x.io' })).toMatchObject({
+        user_id: a.user_id,
+        email: 'New@x.io',
+        email_verified: true,
+      })
       expect((await store.findTicket(tok('d' + conn)))?.used_at).not.toBeNull()
-      expect(await store.changeEmail(conn, b.user_id, { email: 'new@x.io', emailNormalized: 'new@x.io', verified: false, at: t0 })).toBe('conflict')
-      expect(await store.changeEmail(conn, 'missing', { email: 'z@x.io', emailNormalized: 'z@x.io', verified: false, at: t0 })).toBe('no_user')
+      expect(await store.changeEmail(conn, b.user_id, { email: 'new@x.io', emailNormalized: 'new@x.io', verified: false, at: t0 })).toBe(
+        'conflict',
+      )
+      expect(await store.changeEmail(conn, 'missing', { email: 'z@x.io', emailNormalized: 'z@x.io', verified: false, at: t0 })).toBe(
+        'no_user',
+      )
     })
 
     it('redeems a verification ticket only for the email it was issued for', async () => {
@@ -187,7 +235,9 @@ for (const dialect of DIALECTS) {
       await store.changeEmail(conn, user.user_id, { email: 'b@x.io', emailNormalized: 'b@x.io', verified: false, at: t0 })
       await store.changeEmail(conn, user.user_id, { ...back, at: t0 }) // A → B → A
       expect((await store.redeemVerificationTicket(tok('rt-v' + conn), t0)).result).toBe('invalid_ticket')
-      expect(await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('rt-r' + conn) } })).toBe('invalid_ticket')
+      expect(
+        await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('rt-r' + conn) } }),
+      ).toBe('invalid_ticket')
       await open('pw-v', 'verify')
       expect(await store.setPassword(conn, user.user_id, { hash: 'h2', at: t0, historyLimit: 0 })).toBe('ok')
       expect((await store.redeemVerificationTicket(tok('pw-v' + conn), t0)).result).toBe('invalid_ticket')
@@ -197,7 +247,6 @@ for (const dialect of DIALECTS) {
       expect((await store.findTicket(tok('ow-r' + conn)))?.used_at).not.toBeNull()
       expect((await store.findTicket(tok('ow-v' + conn)))?.used_at).not.toBeNull()
     })
-
 
     it('consumes a ticket once under concurrency, and can release it', async () => {
       fresh()
@@ -213,7 +262,7 @@ for (const dialect of DIALECTS) {
       expect(await store.consumeTicket(hash, new Date(t0.getTime() + 86_400_001))).toBe(false)
     })
 
-    it('voids the open tickets of a user, or of an email, and no one else\'s', async () => {
+    it("voids the open tickets of a user, or of an email, and no one else's", async () => {
       fresh()
       const a = newUser(conn)
       const b = newUser(conn)
@@ -244,17 +293,23 @@ for (const dialect of DIALECTS) {
       expect(await store.findTicket(tok('del-r' + conn))).toBeNull()
       expect(await store.deleteUser(conn, user.user_id)).toBe(false)
       expect(await store.insertUsers([user])).toEqual(['inserted'])
-      expect(await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('del-r' + conn) } })).toBe('invalid_ticket')
+      expect(
+        await store.setPassword(conn, user.user_id, { hash: 'h', at: t0, historyLimit: 0, ticket: { tokenHash: tok('del-r' + conn) } }),
+      ).toBe('invalid_ticket')
       expect((await store.redeemVerificationTicket(tok('del-v' + conn), t0)).result).toBe('invalid_ticket')
     })
 
-    it('bulk insert: a record with one user\'s user_id and another\'s email is a user_id clash, on every dialect', async () => {
+    it("bulk insert: a record with one user's user_id and another's email is a user_id clash, on every dialect", async () => {
       fresh()
       const x = newUser(conn)
       const y = newUser(conn)
       await store.insertUsers([x, y])
-      expect(await store.insertUsers([{ ...newUser(conn), user_id: x.user_id, email: y.email, email_normalized: y.email_normalized }])).toEqual(['user_id'])
-      expect(await store.insertUsers([{ ...newUser(conn), email: y.email, email_normalized: y.email_normalized, username: 'yy' }])).toEqual(['email'])
+      expect(
+        await store.insertUsers([{ ...newUser(conn), user_id: x.user_id, email: y.email, email_normalized: y.email_normalized }]),
+      ).toEqual(['user_id'])
+      expect(await store.insertUsers([{ ...newUser(conn), email: y.email, email_normalized: y.email_normalized, username: 'yy' }])).toEqual(
+        ['email'],
+      )
     })
 
     it('bulk insert: two records of one batch with the same user_id, email or username: the later ones are clashes', async () => {
@@ -284,7 +339,8 @@ for (const dialect of DIALECTS) {
       }
       expect(inserted.size).toBe(1150)
       expect([...inserted.values()].every((n) => n === 1)).toBe(true)
-      for (const user of [users[0]!, users[777]!, users[1199]!]) expect((await store.findUser(conn, { userId: user.user_id }))?.email_normalized).toBe(user.email_normalized)
+      for (const user of [users[0]!, users[777]!, users[1199]!])
+        expect((await store.findUser(conn, { userId: user.user_id }))?.email_normalized).toBe(user.email_normalized)
     })
 
     it('names a username clash by its constraint, even for the username "email"', async () => {
@@ -309,7 +365,14 @@ for (const dialect of DIALECTS) {
 
 function ticket(connection: string, user: NewStoredUser, purpose: 'reset' | 'verify', tokenHash: string) {
   return {
-    token_hash: tokenHash, connection, purpose, user_id: user.user_id, email_normalized: user.email_normalized!,
-    legacy_id: null, created_at: t0, expires_at: new Date(t0.getTime() + 86_400_000), used_at: null,
+    token_hash: tokenHash,
+    connection,
+    purpose,
+    user_id: user.user_id,
+    email_normalized: user.email_normalized!,
+    legacy_id: null,
+    created_at: t0,
+    expires_at: new Date(t0.getTime() + 86_400_000),
+    used_at: null,
   }
 }

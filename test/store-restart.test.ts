@@ -13,7 +13,9 @@ const run = promisify(execFile)
 const ctx = { ip: '203.0.113.60' }
 const SERVERS = DIALECTS.filter((d) => d !== 'sqlite')
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 describe.runIf(SERVERS.length > 0)('server restarts', () => {
   for (const dialect of SERVERS) {

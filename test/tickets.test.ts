@@ -2,8 +2,13 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, InvalidInputError, InvalidTicketError, PasswordPolicyError,
-  WrongUsernameOrPasswordError, type BuiltinConnectionOptions,
+  BuiltinConnection,
+  closeHashPool,
+  InvalidInputError,
+  InvalidTicketError,
+  PasswordPolicyError,
+  WrongUsernameOrPasswordError,
+  type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
@@ -13,21 +18,36 @@ import { TEST_COST } from './support/test-cost.js'
 const ctx = { ip: '192.0.2.20' }
 const HOUR = 3600_000
 
-afterAll(async () => { await closeHashPool() })
+afterAll(async () => {
+  await closeHashPool()
+})
 
 for (const dialect of DIALECTS) {
   describe(`tickets on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await openTestStore(dialect) })
-    afterAll(async () => { await store.close() })
+    beforeAll(async () => {
+      store = await openTestStore(dialect)
+    })
+    afterAll(async () => {
+      await store.close()
+    })
 
     /** A connection with a clock the test moves by hand. */
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const clock = { now: new Date('2026-03-01T12:00:00.000Z') }
       const log = eventLog()
-      const connection = new BuiltinConnection({ name: uniqueName('tk'), store, ...TEST_COST, onEvent: log.onEvent, now: () => clock.now, ...opts })
+      const connection = new BuiltinConnection({
+        name: uniqueName('tk'),
+        store,
+        ...TEST_COST,
+        onEvent: log.onEvent,
+        now: () => clock.now,
+        ...opts,
+      })
       const user = await connection.signup({ email: 'Pat@Example.com', password: 'old-password-Xq7' }, ctx)
-      const advance = (ms: number) => { clock.now = new Date(clock.now.getTime() + ms) }
+      const advance = (ms: number) => {
+        clock.now = new Date(clock.now.getTime() + ms)
+      }
       return { connection, user, clock, advance, log }
     }
 
@@ -48,7 +68,9 @@ for (const dialect of DIALECTS) {
       const profile = await connection.resetPassword(issued!.ticket, 'new-password-Xq7', ctx)
       expect(profile.last_password_reset?.getTime()).toBe(clock.now.getTime())
       await expect(connection.login({ identifier: 'pat@example.com', password: 'new-password-Xq7' }, ctx)).resolves.toBeTruthy()
-      await expect(connection.login({ identifier: 'pat@example.com', password: 'old-password-Xq7' }, ctx)).rejects.toBeInstanceOf(WrongUsernameOrPasswordError)
+      await expect(connection.login({ identifier: 'pat@example.com', password: 'old-password-Xq7' }, ctx)).rejects.toBeInstanceOf(
+        WrongUsernameOrPasswordError,
+      )
       await expect(connection.resetPassword(issued!.ticket, 'third-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       expect(log.types()).toEqual(['ss', 'scpr', 'scp', 'unblock', 's', 'fp', 'fcp'])
     })
@@ -105,7 +127,10 @@ for (const dialect of DIALECTS) {
       await expect(connection.verifyEmailWithTicket(verify!.ticket, ctx)).rejects.toBeInstanceOf(InvalidTicketError)
       expect((await connection.getUserById(user.user_id))?.email_verified).toBe(false)
       const fresh = await connection.createEmailVerificationTicket('pat2@example.com')
-      await expect(connection.verifyEmailWithTicket(fresh!.ticket, ctx)).resolves.toMatchObject({ email: 'pat2@example.com', email_verified: true })
+      await expect(connection.verifyEmailWithTicket(fresh!.ticket, ctx)).resolves.toMatchObject({
+        email: 'pat2@example.com',
+        email_verified: true,
+      })
     })
 
     it('changePassword and changeEmail void open reset tickets', async () => {
@@ -118,7 +143,7 @@ for (const dialect of DIALECTS) {
       await expect(connection.resetPassword(second!.ticket, 'new-password-Xq7', ctx)).rejects.toBeInstanceOf(InvalidTicketError)
     })
 
-    it('redeeming one reset ticket voids the user\'s others', async () => {
+    it("redeeming one reset ticket voids the user's others", async () => {
       const { connection } = await connect()
       const a = await connection.createPasswordResetTicket('pat@example.com')
       const b = await connection.createPasswordResetTicket('pat@example.com')
@@ -136,7 +161,9 @@ for (const dialect of DIALECTS) {
     it('lets exactly one of 10 concurrent redemptions succeed', async () => {
       const { connection } = await connect()
       const issued = await connection.createPasswordResetTicket('pat@example.com')
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => connection.resetPassword(issued!.ticket, `password-Xq7-${i}`, ctx)))
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => connection.resetPassword(issued!.ticket, `password-Xq7-${i}`, ctx)),
+      )
       const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []))
       expect(winners).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidTicketError)

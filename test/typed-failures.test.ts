@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  BuiltinConnection, closeHashPool, CustomScriptConnection, InvalidInputError, LatchkeyError, NotSupportedError,
+  BuiltinConnection,
+  closeHashPool,
+  CustomScriptConnection,
+  InvalidInputError,
+  LatchkeyError,
+  NotSupportedError,
   StoreUnavailableError,
 } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
@@ -43,9 +48,16 @@ describe('a custom-script connection', () => {
 
   it('refuses a wildcard egress entry, saying why', async () => {
     for (const allow of [['*'], ['db.internal:3306', '*.example.com']]) {
-      const error = await failure(() => new CustomScriptConnection({
-        name: uniqueName('cs'), runner, scripts: { login }, attackProtection: false, egress: { allow },
-      }))
+      const error = await failure(
+        () =>
+          new CustomScriptConnection({
+            name: uniqueName('cs'),
+            runner,
+            scripts: { login },
+            attackProtection: false,
+            egress: { allow },
+          }),
+      )
       expect(error).toBeInstanceOf(InvalidInputError)
       expect((error as InvalidInputError).issues[0]).toMatchObject({ path: ['egress', 'allow', allow.length - 1], code: 'custom' })
       expect((error as Error).message).toMatch(/wildcards are not supported.*would allow nothing/)

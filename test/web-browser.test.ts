@@ -15,15 +15,22 @@ import { TEST_COST } from './support/test-cost.js'
  * Chromium to drive (.ci/run installs Debian's and sets it). Named but missing, it fails.
  */
 const executablePath = process.env['LATCHKEY_BROWSER']
-const skipReason = executablePath ? null : existsSync('/usr/bin/chromium')
-  ? 'LATCHKEY_BROWSER is not set (LATCHKEY_BROWSER=/usr/bin/chromium runs it; .ci/run sets it)'
-  : 'no Chromium is installed (apt-get install chromium, then LATCHKEY_BROWSER=/usr/bin/chromium)'
+const skipReason = executablePath
+  ? null
+  : existsSync('/usr/bin/chromium')
+    ? 'LATCHKEY_BROWSER is not set (LATCHKEY_BROWSER=/usr/bin/chromium runs it; .ci/run sets it)'
+    : 'no Chromium is installed (apt-get install chromium, then LATCHKEY_BROWSER=/usr/bin/chromium)'
 if (skipReason) console.warn(`browser test skipped: ${skipReason}`)
 
 // Flags for a closed network: without the background-networking ones Chromium keeps dialling out.
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ]
 const SHOTS = join('.tmp', 'browser')
 /** Waits for a page to reach a state; generous, since CI shares two cores with the rest of the suite. */
@@ -44,7 +51,9 @@ describe.skipIf(skipReason !== null)(`the web example in a real browser${skipRea
     if (!existsSync(executablePath!)) throw new Error(`LATCHKEY_BROWSER=${executablePath} names no file`)
     mkdirSync(SHOTS, { recursive: true })
     web = await createWebApp({ storeUrl: storeUrl('sqlite'), ...TEST_COST })
-    server = await new Promise<Server>((resolve) => { const s = web.app.listen(0, '127.0.0.1', () => resolve(s)) })
+    server = await new Promise<Server>((resolve) => {
+      const s = web.app.listen(0, '127.0.0.1', () => resolve(s))
+    })
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     web.setBaseUrl(base)
     browser = await chromium.launch({ executablePath: executablePath!, args: CHROMIUM_ARGS })
@@ -79,7 +88,10 @@ describe.skipIf(skipReason !== null)(`the web example in a real browser${skipRea
   }
 
   async function openMailLink(page: Page, subject: string): Promise<void> {
-    await poll(async () => { await page.goto(`${base}/outbox`); return page.getByText(subject).count() }).toBeGreaterThan(0)
+    await poll(async () => {
+      await page.goto(`${base}/outbox`)
+      return page.getByText(subject).count()
+    }).toBeGreaterThan(0)
     await shot(page, 'outbox', 'Outbox')
     await page.locator('article.mail', { hasText: subject }).first().locator('a').click()
   }
@@ -146,7 +158,10 @@ describe.skipIf(skipReason !== null)(`the web example in a real browser${skipRea
     await shot(page, 'throttled', 'Log in')
 
     // The site's own routes refuse other origins too.
-    const crossSite = await fetch(`${base}/logout`, { method: 'POST', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })
+    const crossSite = await fetch(`${base}/logout`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    })
     expect(crossSite.status).toBe(403)
   }, 180_000) // some forty page loads on two shared cores
 })

@@ -17,14 +17,23 @@ export async function legacyConnection(tag: string) {
   const store = await openStore(`sqlite:.tmp/bench-http-${tag}-${Date.now()}.db`)
   const runner = new QuickJsRunner()
   const connection = new CustomScriptConnection({
-    name: `bench-http-${tag}`, runner, store, attackProtection: false,
+    name: `bench-http-${tag}`,
+    runner,
+    store,
+    attackProtection: false,
     scripts: {
       login: 'function login(email, password, callback) { callback(); }',
       get_user: GET_USER,
       change_password: 'function changePassword(email, password, callback) { callback(null, true); }',
     },
   })
-  return { connection, close: async () => { await runner.close(); await store.close() } }
+  return {
+    connection,
+    close: async () => {
+      await runner.close()
+      await store.close()
+    },
+  }
 }
 
 if (process.argv[2] === 'serve') {

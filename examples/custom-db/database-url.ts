@@ -7,7 +7,9 @@ export function demoDatabaseUrl(variables: string[], example: string): URL {
     const value = process.env[name]
     if (value) return new URL(value)
   }
-  console.error(`This demo needs a database: set ${variables[0]}=${example}, or start throwaway servers with ` +
-    '`eval "$(scripts/start-databases.sh)"` (and stop them with `scripts/stop-databases.sh`).')
+  console.error(
+    `This demo needs a database: set ${variables[0]}=${example}, or start throwaway servers with ` +
+      '`eval "$(scripts/start-databases.sh)"` (and stop them with `scripts/stop-databases.sh`).',
+  )
   process.exit(1)
 }

@@ -25,7 +25,10 @@ export async function startAuthorizationServer(opts: { clients: OAuthClient[]; s
   let jwksRequests = 0
   const server = http.createServer()
   const sockets = new Set<net.Socket>()
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as net.AddressInfo).port
   const issuer = `http://127.0.0.1:${port}`
@@ -71,10 +74,16 @@ export async function startAuthorizationServer(opts: { clients: OAuthClient[]; s
     jwksUrl: `${issuer}/jwks`,
     port,
     signingJwk,
-    get tokenRequests() { return tokenRequests },
-    get jwksRequests() { return jwksRequests },
+    get tokenRequests() {
+      return tokenRequests
+    },
+    get jwksRequests() {
+      return jwksRequests
+    },
     /** Lifetime of tokens issued from now on. */
-    setAccessTokenTtl(seconds: number) { ttl.value = seconds },
+    setAccessTokenTtl(seconds: number) {
+      ttl.value = seconds
+    },
     async close() {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -9,17 +9,23 @@
 async function callLegacyApi(path, body) {
   const { getAccessToken } = require('@latchkey/client-credentials');
   /** @param {boolean} forceRefresh */
-  const send = async (forceRefresh) => fetch(configuration.API_URL + path, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer ' + (await getAccessToken({
-        tokenUrl: configuration.TOKEN_URL, clientId: configuration.CLIENT_ID, clientSecret: configuration.CLIENT_SECRET,
-        audience: configuration.API_AUDIENCE, forceRefresh: forceRefresh,
-      })),
-    },
-    body: JSON.stringify(body),
-  });
+  const send = async (forceRefresh) =>
+    fetch(configuration.API_URL + path, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization:
+          'Bearer ' +
+          (await getAccessToken({
+            tokenUrl: configuration.TOKEN_URL,
+            clientId: configuration.CLIENT_ID,
+            clientSecret: configuration.CLIENT_SECRET,
+            audience: configuration.API_AUDIENCE,
+            forceRefresh: forceRefresh,
+          })),
+      },
+      body: JSON.stringify(body),
+    });
   const res = await send(false);
   return res.status === 401 && String(res.headers.get('www-authenticate')).includes('invalid_token') ? send(true) : res;
 }

@@ -20,8 +20,13 @@ export interface IdentityApiOptions {
 
 /** The profile the API answers: the row's identity fields, never its `password` column. */
 function profile(row: LegacyRow): LegacyUser {
-  return { user_id: row.id, email: row.email, email_verified: row.email_verified === 1,
-    ...(row.username ? { username: row.username } : {}), ...(row.nickname ? { nickname: row.nickname } : {}) }
+  return {
+    user_id: row.id,
+    email: row.email,
+    email_verified: row.email_verified === 1,
+    ...(row.username ? { username: row.username } : {}),
+    ...(row.nickname ? { nickname: row.nickname } : {}),
+  }
 }
 
 export async function startIdentityApi(opts: IdentityApiOptions) {
@@ -49,13 +54,18 @@ export async function startIdentityApi(opts: IdentityApiOptions) {
     step(0)()
   })
   const sockets = new Set<Socket>()
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    get requests() { return counts.requests },
+    get requests() {
+      return counts.requests
+    },
     async close() {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -11,7 +11,11 @@ const read = (name: string) => readFileSync(new URL(`./${name}.js`, import.meta.
  */
 export function legacyApiScripts(): { login: string; get_user: string; change_password: string } {
   const helper = read('call-legacy-api')
-  return { login: `${read('login')}\n${helper}`, get_user: `${read('get_user')}\n${helper}`, change_password: `${read('change_password')}\n${helper}` }
+  return {
+    login: `${read('login')}\n${helper}`,
+    get_user: `${read('get_user')}\n${helper}`,
+    change_password: `${read('change_password')}\n${helper}`,
+  }
 }
 
 export interface LegacyApiConnectionOptions {
@@ -44,7 +48,13 @@ export function legacyApiConnection(o: LegacyApiConnectionOptions): CustomScript
     runner: o.runner,
     ...(o.store ? { store: o.store } : { attackProtection: false as const }),
     scripts: legacyApiScripts(),
-    configuration: { TOKEN_URL: o.tokenUrl, CLIENT_ID: o.clientId, CLIENT_SECRET: o.clientSecret, API_URL: o.apiUrl, API_AUDIENCE: o.apiAudience },
+    configuration: {
+      TOKEN_URL: o.tokenUrl,
+      CLIENT_ID: o.clientId,
+      CLIENT_SECRET: o.clientSecret,
+      API_URL: o.apiUrl,
+      API_AUDIENCE: o.apiAudience,
+    },
     // The token endpoint and the API, nothing else: least privilege for the scripts too.
     egress: { allow: [egressEntry(o.tokenUrl), egressEntry(o.apiUrl)] },
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),

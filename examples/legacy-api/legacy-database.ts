@@ -4,10 +4,21 @@ import { randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise'
 
-export interface LegacyRow { id: number; email: string; username: string | null; nickname: string | null; email_verified: number; password: string }
+export interface LegacyRow {
+  id: number
+  email: string
+  username: string | null
+  nickname: string | null
+  email_verified: number
+  password: string
+}
 
 export class LegacyDatabase {
-  private constructor(private readonly pool: Pool, readonly table: string, private readonly bcryptCost: number) {}
+  private constructor(
+    private readonly pool: Pool,
+    readonly table: string,
+    private readonly bcryptCost: number,
+  ) {}
 
   /** Connects and creates a fresh users table (`legacy_users_<random>` unless named). */
   static async open(url: string, opts: { table?: string; bcryptCost?: number } = {}): Promise<LegacyDatabase> {
@@ -22,19 +33,32 @@ export class LegacyDatabase {
   async addUser(user: { email: string; password: string; username?: string; nickname?: string; emailVerified?: boolean }): Promise<number> {
     const [result] = await this.pool.query<mysql.ResultSetHeader>(
       `INSERT INTO ${this.table} (email, username, nickname, email_verified, password) VALUES (?, ?, ?, ?, ?)`,
-      [user.email, user.username ?? null, user.nickname ?? null, user.emailVerified ? 1 : 0, await bcrypt.hash(user.password, this.bcryptCost)],
+      [
+        user.email,
+        user.username ?? null,
+        user.nickname ?? null,
+        user.emailVerified ? 1 : 0,
+        await bcrypt.hash(user.password, this.bcryptCost),
+      ],
     )
     return result.insertId
   }
 
   async findUser(identifier: string): Promise<LegacyRow | null> {
-    const [rows] = await this.pool.query<(LegacyRow & RowDataPacket)[]>(`SELECT * FROM ${this.table} WHERE email = ? OR username = ? LIMIT 1`, [identifier, identifier])
+    const [rows] = await this.pool.query<(LegacyRow & RowDataPacket)[]>(
+      `SELECT * FROM ${this.table} WHERE email = ? OR username = ? LIMIT 1`,
+      [identifier, identifier],
+    )
     return rows[0] ?? null
   }
 
   async setPassword(identifier: string, newPassword: string): Promise<boolean> {
     const hash = await bcrypt.hash(newPassword, this.bcryptCost)
-    const [result] = await this.pool.query<mysql.ResultSetHeader>(`UPDATE ${this.table} SET password = ? WHERE email = ? OR username = ?`, [hash, identifier, identifier])
+    const [result] = await this.pool.query<mysql.ResultSetHeader>(`UPDATE ${this.table} SET password = ? WHERE email = ? OR username = ?`, [
+      hash,
+      identifier,
+      identifier,
+    ])
     return result.affectedRows > 0
   }
 

@@ -20,8 +20,10 @@ export interface MigratingUsersOptions extends Omit<LegacyApiConnectionOptions, 
 export function migratingUsers(o: MigratingUsersOptions): MigratingConnection {
   const { store, bcryptCost, unsafeLowCostForTests, onEvent, ...api } = o
   const target = new BuiltinConnection({
-    name: o.name, store,
-    ...(bcryptCost === undefined ? {} : { bcryptCost }), ...(unsafeLowCostForTests ? { unsafeLowCostForTests } : {}),
+    name: o.name,
+    store,
+    ...(bcryptCost === undefined ? {} : { bcryptCost }),
+    ...(unsafeLowCostForTests ? { unsafeLowCostForTests } : {}),
   })
   const legacy = legacyApiConnection({ ...api, name: `${o.name}-legacy` })
   return new MigratingConnection({ name: o.name, target, legacy, ...(onEvent ? { onEvent } : {}) })

@@ -35,7 +35,10 @@ try {
   }
 
   console.log('4. change the password (the current one first), then log in with the new one')
-  await users.changeOwnPassword({ identifier: 'ada@example.com', currentPassword: 'Analytical-Engine-1843', newPassword: 'Notes-on-the-Engine-G' }, ctx)
+  await users.changeOwnPassword(
+    { identifier: 'ada@example.com', currentPassword: 'Analytical-Engine-1843', newPassword: 'Notes-on-the-Engine-G' },
+    ctx,
+  )
   const again = await users.login({ identifier: 'ada@example.com', password: 'Notes-on-the-Engine-G' }, ctx)
   console.log(`   logged in again, logins_count=${again.logins_count}`)
 } finally {

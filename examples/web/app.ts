@@ -8,7 +8,10 @@ import { Outbox } from './outbox.js'
 import { esc, field, page, rulesList } from './pages.js'
 
 declare module 'express-session' {
-  interface SessionData { userId: string; email: string }
+  interface SessionData {
+    userId: string
+    email: string
+  }
 }
 
 /** The policy the site asks of every new password: 12+ characters, common and breached passwords refused. */
@@ -42,7 +45,10 @@ export interface WebAppOptions {
 export async function createWebApp(opts: WebAppOptions) {
   const store = await openStore(opts.storeUrl)
   const users = new BuiltinConnection({
-    name: 'web', store, passwordPolicy: PASSWORD_POLICY, breachedPasswords: true,
+    name: 'web',
+    store,
+    passwordPolicy: PASSWORD_POLICY,
+    breachedPasswords: true,
     ...(opts.bcryptCost !== undefined && { bcryptCost: opts.bcryptCost }),
     ...(opts.unsafeLowCostForTests !== undefined && { unsafeLowCostForTests: opts.unsafeLowCostForTests }),
   })
@@ -80,11 +86,15 @@ export async function createWebApp(opts: WebAppOptions) {
 
   const app = express()
   app.disable('x-powered-by')
-  app.use(session({
-    secret: process.env['SESSION_SECRET'] ?? randomBytes(32).toString('hex'),
-    name: 'sid', resave: false, saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax' }, // add `secure: true` behind HTTPS
-  }))
+  app.use(
+    session({
+      secret: process.env['SESSION_SECRET'] ?? randomBytes(32).toString('hex'),
+      name: 'sid',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax' }, // add `secure: true` behind HTTPS
+    }),
+  )
   app.use(toNodeHandler(auth))
 
   const q = (req: ExpressRequest, name: string) => (typeof req.query[name] === 'string' ? req.query[name] : '')
@@ -110,24 +120,40 @@ export async function createWebApp(opts: WebAppOptions) {
   const notice = (req: ExpressRequest) => NOTICES[q(req, 'notice')]
 
   app.get('/', (req, res) => {
-    res.send(page('Welcome', req.session.userId
-      ? `<p>You are logged in as ${esc(req.session.email)}. <a href="/account">Your account</a></p>`
-      : '<p>A small site on latchkey. <a href="/signup">Sign up</a> or <a href="/login">log in</a>.</p>'))
+    res.send(
+      page(
+        'Welcome',
+        req.session.userId
+          ? `<p>You are logged in as ${esc(req.session.email)}. <a href="/account">Your account</a></p>`
+          : '<p>A small site on latchkey. <a href="/signup">Sign up</a> or <a href="/login">log in</a>.</p>',
+      ),
+    )
   })
 
   app.get('/signup', (req, res) => {
-    res.send(page('Sign up', `<form method="post" action="/auth/signup">${formError(req)}
+    res.send(
+      page(
+        'Sign up',
+        `<form method="post" action="/auth/signup">${formError(req)}
 ${field({ name: 'email', label: 'Email', type: 'email', value: q(req, 'email'), error: errorFor(req, 'email') })}
 ${field({ name: 'username', label: 'Username (optional)', value: q(req, 'username'), error: errorFor(req, 'username') })}
 ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor(req, 'password'), hint: rulesList(rules) })}
-<button type="submit">Create account</button></form>`))
+<button type="submit">Create account</button></form>`,
+      ),
+    )
   })
 
   app.get('/login', (req, res) => {
-    res.send(page('Log in', `<form method="post" action="/auth/login">${formError(req)}
+    res.send(
+      page(
+        'Log in',
+        `<form method="post" action="/auth/login">${formError(req)}
 ${field({ name: 'identifier', label: 'Email or username', value: q(req, 'identifier'), error: errorFor(req, 'identifier') })}
 ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor(req, 'password') })}
-<button type="submit">Log in</button></form><p><a href="/forgot">Forgot your password?</a></p>`, notice(req)))
+<button type="submit">Log in</button></form><p><a href="/forgot">Forgot your password?</a></p>`,
+        notice(req),
+      ),
+    )
   })
 
   app.get('/account', async (req, res, next) => {
@@ -135,10 +161,15 @@ ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor
     try {
       const user = await users.getUserById(req.session.userId)
       if (!user) return req.session.destroy(() => res.redirect(303, '/login'))
-      res.send(page('Your account', `<dl><dt>Email</dt><dd id="email">${esc(user.email)}</dd>
+      res.send(
+        page(
+          'Your account',
+          `<dl><dt>Email</dt><dd id="email">${esc(user.email)}</dd>
 <dt>Email confirmed</dt><dd id="verified">${user.email_verified ? 'yes' : 'not yet (see the outbox)'}</dd>
 <dt>Logins</dt><dd>${esc(user.logins_count ?? 0)}</dd></dl>
-<form method="post" action="/logout"><button type="submit">Log out</button></form>`))
+<form method="post" action="/logout"><button type="submit">Log out</button></form>`,
+        ),
+      )
     } catch (error) {
       next(error)
     }
@@ -146,7 +177,8 @@ ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor
 
   /** This site's own pages only: Sec-Fetch-Site, or the Origin of a browser that does not send it yet. */
   const sameOrigin = (req: ExpressRequest) =>
-    req.get('sec-fetch-site') === 'same-origin' || (req.get('sec-fetch-site') === undefined && req.get('origin') === new URL(baseUrl).origin)
+    req.get('sec-fetch-site') === 'same-origin' ||
+    (req.get('sec-fetch-site') === undefined && req.get('origin') === new URL(baseUrl).origin)
 
   app.post('/logout', (req, res) => {
     if (!sameOrigin(req)) return res.status(403).send(page('Refused', '<p>Cross-site request refused.</p>'))
@@ -155,23 +187,40 @@ ${field({ name: 'password', label: 'Password', type: 'password', error: errorFor
 
   app.get('/forgot', (req, res) => {
     const sent = q(req, 'notice') === 'sent'
-    res.send(page('Forgot your password', sent ? '<p>Check the <a href="/outbox">outbox</a>.</p>'
-      : `<form method="post" action="/auth/password/forgot">${formError(req)}
+    res.send(
+      page(
+        'Forgot your password',
+        sent
+          ? '<p>Check the <a href="/outbox">outbox</a>.</p>'
+          : `<form method="post" action="/auth/password/forgot">${formError(req)}
 ${field({ name: 'email', label: 'Email', type: 'email', value: q(req, 'email'), error: errorFor(req, 'email') })}
-<button type="submit">Send me a reset link</button></form>`, notice(req)))
+<button type="submit">Send me a reset link</button></form>`,
+        notice(req),
+      ),
+    )
   })
 
   app.get('/reset', (req, res) => {
-    res.send(page('Choose a new password', `<form method="post" action="/auth/password/reset">${formError(req)}
+    res.send(
+      page(
+        'Choose a new password',
+        `<form method="post" action="/auth/password/reset">${formError(req)}
 <input type="hidden" name="ticket" value="${esc(q(req, 'ticket'))}">
 ${field({ name: 'password', label: 'New password', type: 'password', error: errorFor(req, 'password'), hint: rulesList(rules) })}
-<button type="submit">Set the new password</button></form>`))
+<button type="submit">Set the new password</button></form>`,
+      ),
+    )
   })
 
   app.get('/verify', (req, res) => {
-    res.send(page('Confirm your email', `<form method="post" action="/auth/email/verify">${formError(req)}
+    res.send(
+      page(
+        'Confirm your email',
+        `<form method="post" action="/auth/email/verify">${formError(req)}
 <input type="hidden" name="ticket" value="${esc(q(req, 'ticket'))}">
-<p>Confirm that this email address is yours.</p><button type="submit">Confirm my email</button></form>`))
+<p>Confirm that this email address is yours.</p><button type="submit">Confirm my email</button></form>`,
+      ),
+    )
   })
 
   // The rules as the user types: the policy's own verdict, never the password back, never stored.
@@ -183,8 +232,12 @@ ${field({ name: 'password', label: 'New password', type: 'password', error: erro
   })
 
   app.get('/outbox', (_req, res) => {
-    const list = outbox.mails.map((m) => `<article class="mail"><h2>${esc(m.subject)}</h2><p>To ${esc(m.to)}</p>
-<pre>${esc(m.text).replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>')}</pre></article>`).join('')
+    const list = outbox.mails
+      .map(
+        (m) => `<article class="mail"><h2>${esc(m.subject)}</h2><p>To ${esc(m.to)}</p>
+<pre>${esc(m.text).replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>')}</pre></article>`,
+      )
+      .join('')
     res.send(page('Outbox', list || '<p>No mail yet.</p>'))
   })
 
@@ -193,7 +246,9 @@ ${field({ name: 'password', label: 'New password', type: 'password', error: erro
     users,
     outbox,
     /** The site's own URL, for the links in its mail. */
-    setBaseUrl(url: string) { baseUrl = url },
+    setBaseUrl(url: string) {
+      baseUrl = url
+    },
     close: () => store.close(),
   }
 }

@@ -31,7 +31,14 @@ export function page(title: string, body: string, notice?: string): string {
 }
 
 /** A form field with its error, if any, right below it. */
-export function field(opts: { name: string; label: string; type?: string; value?: string; error?: string | undefined; hint?: string }): string {
+export function field(opts: {
+  name: string
+  label: string
+  type?: string
+  value?: string
+  error?: string | undefined
+  hint?: string
+}): string {
   const id = `f-${opts.name}`
   return `<label for="${id}">${esc(opts.label)}</label>
 <input id="${id}" name="${esc(opts.name)}" type="${opts.type ?? 'text'}" value="${esc(opts.value ?? '')}"${opts.error ? ` aria-invalid="true" aria-describedby="${id}-error"` : ''}>

@@ -101,8 +101,19 @@ declare const console: {
 declare function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number
 declare function clearTimeout(id: number | undefined): void
 
-type LatchkeyBufferEncoding = 'utf8' | 'utf-8' | 'hex' | 'base64' | 'base64url' | 'latin1' | 'binary' | 'ascii'
-  | 'utf16le' | 'utf-16le' | 'ucs2' | 'ucs-2'
+type LatchkeyBufferEncoding =
+  | 'utf8'
+  | 'utf-8'
+  | 'hex'
+  | 'base64'
+  | 'base64url'
+  | 'latin1'
+  | 'binary'
+  | 'ascii'
+  | 'utf16le'
+  | 'utf-16le'
+  | 'ucs2'
+  | 'ucs-2'
 
 /** Node's Buffer, for base64, hex and UTF-8 work. */
 interface Buffer extends Uint8Array<ArrayBuffer> {
@@ -170,10 +181,21 @@ interface LatchkeyHash {
 interface LatchkeyCrypto {
   createHash(algorithm: LatchkeyHashAlgorithm): LatchkeyHash
   createHmac(algorithm: LatchkeyHashAlgorithm, key: string | Uint8Array): LatchkeyHash
-  pbkdf2(password: string | Uint8Array, salt: string | Uint8Array, iterations: number, keylen: number, digest: LatchkeyHashAlgorithm,
-    callback: NodeStyleCallback<Buffer>): void
-  pbkdf2Sync(password: string | Uint8Array, salt: string | Uint8Array, iterations: number, keylen: number,
-    digest: LatchkeyHashAlgorithm): Buffer
+  pbkdf2(
+    password: string | Uint8Array,
+    salt: string | Uint8Array,
+    iterations: number,
+    keylen: number,
+    digest: LatchkeyHashAlgorithm,
+    callback: NodeStyleCallback<Buffer>,
+  ): void
+  pbkdf2Sync(
+    password: string | Uint8Array,
+    salt: string | Uint8Array,
+    iterations: number,
+    keylen: number,
+    digest: LatchkeyHashAlgorithm,
+  ): Buffer
   randomBytes(size: number): Buffer
   randomBytes(size: number, callback: NodeStyleCallback<Buffer>): void
   randomUUID(): string
@@ -240,8 +262,17 @@ interface LatchkeyPgResult {
   rows: any[]
   rowCount: number
 }
-type LatchkeyPgConfig = string | { connectionString?: string; host?: string; port?: number | string; user?: string; password?: string;
-  database?: string; ssl?: boolean | object }
+type LatchkeyPgConfig =
+  | string
+  | {
+      connectionString?: string
+      host?: string
+      port?: number | string
+      user?: string
+      password?: string
+      database?: string
+      ssl?: boolean | object
+    }
 type LatchkeyPgQueryCallback = (error: Error | null, result: LatchkeyPgResult) => void
 declare class LatchkeyPgClient {
   constructor(config?: LatchkeyPgConfig)
@@ -284,14 +315,38 @@ interface LatchkeyClientCredentials {
 // `const mysql = require('mysql')` in a checked script file resolves through these modules; a
 // name with no module here is a compile error, as it is a ScriptError at run time. Check
 // scripts with a tsconfig of their own (`"types": []`), apart from the host's Node code.
-declare module 'mysql' { const mysql: LatchkeyMysql; export = mysql }
-declare module 'pg' { const pg: LatchkeyPg; export = pg }
-declare module 'request' { const request: LatchkeyRequest; export = request }
-declare module 'bcrypt' { const bcrypt: LatchkeyBcrypt; export = bcrypt }
-declare module 'bcryptjs' { const bcrypt: LatchkeyBcrypt; export = bcrypt }
-declare module 'crypto' { const crypto: LatchkeyCrypto; export = crypto }
-declare module 'node:crypto' { const crypto: LatchkeyCrypto; export = crypto }
-declare module '@latchkey/client-credentials' { const clientCredentials: LatchkeyClientCredentials; export = clientCredentials }
+declare module 'mysql' {
+  const mysql: LatchkeyMysql
+  export = mysql
+}
+declare module 'pg' {
+  const pg: LatchkeyPg
+  export = pg
+}
+declare module 'request' {
+  const request: LatchkeyRequest
+  export = request
+}
+declare module 'bcrypt' {
+  const bcrypt: LatchkeyBcrypt
+  export = bcrypt
+}
+declare module 'bcryptjs' {
+  const bcrypt: LatchkeyBcrypt
+  export = bcrypt
+}
+declare module 'crypto' {
+  const crypto: LatchkeyCrypto
+  export = crypto
+}
+declare module 'node:crypto' {
+  const crypto: LatchkeyCrypto
+  export = crypto
+}
+declare module '@latchkey/client-credentials' {
+  const clientCredentials: LatchkeyClientCredentials
+  export = clientCredentials
+}
 
 /** Loads a compatibility module whose work runs in the host. Any other name is a ScriptError naming it. */
 declare function require(name: 'mysql'): LatchkeyMysql

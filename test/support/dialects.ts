@@ -10,9 +10,13 @@ import { openStore, type DialectName, type OpenedStore } from '@latchkey/adapter
  * PostgreSQL and MySQL when their URLs are set. A dialect that is asked for but has no
  * URL fails the run instead of being skipped.
  */
-export const DIALECTS: DialectName[] = (process.env['DIALECTS']
-  ?? ['sqlite', process.env['LATCHKEY_PG_URL'] && 'postgres', process.env['LATCHKEY_MYSQL_URL'] && 'mysql'].filter(Boolean).join(','))
-  .split(',').map((d) => d.trim()).filter(Boolean) as DialectName[]
+export const DIALECTS: DialectName[] = (
+  process.env['DIALECTS'] ??
+  ['sqlite', process.env['LATCHKEY_PG_URL'] && 'postgres', process.env['LATCHKEY_MYSQL_URL'] && 'mysql'].filter(Boolean).join(',')
+)
+  .split(',')
+  .map((d) => d.trim())
+  .filter(Boolean) as DialectName[]
 
 /** A URL for a fresh store of `dialect`: a new SQLite file, or the shared test server. */
 export function storeUrl(dialect: DialectName): string {

@@ -5,8 +5,12 @@ export function eventLog() {
   const events: LatchkeyEvent[] = []
   return {
     events,
-    onEvent: (e: LatchkeyEvent) => { events.push(e) },
+    onEvent: (e: LatchkeyEvent) => {
+      events.push(e)
+    },
     types: () => events.map((e) => e.type),
-    clear: () => { events.length = 0 },
+    clear: () => {
+      events.length = 0
+    },
   }
 }

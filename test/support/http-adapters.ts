@@ -30,7 +30,9 @@ export async function serveHandler(adapter: HttpAdapter, handler: LatchkeyHandle
     case 'express': {
       const app = express()
       app.use(toNodeHandler(handler))
-      app.get(APP_PATH, (_req, res) => { res.send('app') })
+      app.get(APP_PATH, (_req, res) => {
+        res.send('app')
+      })
       return listen(http.createServer(app))
     }
     case 'fastify': {
@@ -62,10 +64,11 @@ function closable(server: http.Server): RunningApp {
   const { port } = server.address() as net.AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

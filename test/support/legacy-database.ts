@@ -38,17 +38,28 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
       label: 'MariaDB',
       scripts: template('mysql'),
       configuration: {
-        DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: decodeURIComponent(url.username), DB_PASSWORD: decodeURIComponent(url.password),
-        DB_NAME: url.pathname.slice(1), USERS_TABLE: table,
+        DB_HOST: url.hostname,
+        DB_PORT: url.port,
+        DB_USER: decodeURIComponent(url.username),
+        DB_PASSWORD: decodeURIComponent(url.password),
+        DB_NAME: url.pathname.slice(1),
+        USERS_TABLE: table,
       },
       egress: { allow: [`${url.hostname}:${url.port}`] },
       async add(u) {
-        const [result] = await admin.query(`INSERT INTO ${table} (email, username, password, nickname, email_verified) VALUES (?, ?, ?, ?, ?)`,
-          [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ? 1 : 0])
+        const [result] = await admin.query(
+          `INSERT INTO ${table} (email, username, password, nickname, email_verified) VALUES (?, ?, ?, ?, ?)`,
+          [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ? 1 : 0],
+        )
         return String((result as { insertId: number }).insertId)
       },
-      async query(text, params = []) { await admin.query(text.replaceAll('$table', table), params) },
-      async teardown() { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+      async query(text, params = []) {
+        await admin.query(text.replaceAll('$table', table), params)
+      },
+      async teardown() {
+        await admin.query(`DROP TABLE ${table}`)
+        await admin.end()
+      },
     }
   }
   const url = new URL(process.env['LATCHKEY_PG_URL']!)
@@ -62,14 +73,22 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
     configuration: { DB_URL: url.toString(), USERS_TABLE: table },
     egress: { allow: [`${url.hostname}:${url.port}`] },
     async add(u) {
-      const { rows } = await admin.query(`INSERT INTO ${table} (email, username, password, name, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ?? false])
+      const { rows } = await admin.query(
+        `INSERT INTO ${table} (email, username, password, name, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [u.email, u.username ?? null, await bcryptHash(u.password, 4), u.name ?? null, u.verified ?? false],
+      )
       return String((rows[0] as { id: number }).id)
     },
     async query(text, params = []) {
       let i = 0
-      await admin.query(text.replaceAll('$table', table).replaceAll('?', () => `$${++i}`), params)
+      await admin.query(
+        text.replaceAll('$table', table).replaceAll('?', () => `$${++i}`),
+        params,
+      )
     },
-    async teardown() { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+    async teardown() {
+      await admin.query(`DROP TABLE ${table}`)
+      await admin.end()
+    },
   }
 }

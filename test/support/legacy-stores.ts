@@ -34,7 +34,9 @@ export function legacyStores(): Record<string, () => Promise<LegacyStore>> {
       return {
         ...template('web-service'),
         configuration: { API_URL: api.url, API_USER: 'latchkey', API_PASSWORD: 'api-secret-value' },
-        egress: { allow: [`127.0.0.1:${api.port}`] }, secret: 'api-secret-value', teardown: api.close,
+        egress: { allow: [`127.0.0.1:${api.port}`] },
+        secret: 'api-secret-value',
+        teardown: api.close,
       }
     },
   }
@@ -47,9 +49,20 @@ export function legacyStores(): Record<string, () => Promise<LegacyStore>> {
         password VARCHAR(255) NOT NULL, nickname VARCHAR(255), email_verified TINYINT(1) NOT NULL DEFAULT 0)`)
       return {
         ...template('mysql'),
-        configuration: { DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: decodeURIComponent(url.username), DB_PASSWORD: decodeURIComponent(url.password), DB_NAME: url.pathname.slice(1), USERS_TABLE: table },
-        egress: { allow: [`${url.hostname}:${url.port}`] }, secret: decodeURIComponent(url.password),
-        teardown: async () => { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+        configuration: {
+          DB_HOST: url.hostname,
+          DB_PORT: url.port,
+          DB_USER: decodeURIComponent(url.username),
+          DB_PASSWORD: decodeURIComponent(url.password),
+          DB_NAME: url.pathname.slice(1),
+          USERS_TABLE: table,
+        },
+        egress: { allow: [`${url.hostname}:${url.port}`] },
+        secret: decodeURIComponent(url.password),
+        teardown: async () => {
+          await admin.query(`DROP TABLE ${table}`)
+          await admin.end()
+        },
       }
     }
   }
@@ -66,8 +79,12 @@ export function legacyStores(): Record<string, () => Promise<LegacyStore>> {
       return {
         ...template('postgres'),
         configuration: { DB_URL: secretUrl, USERS_TABLE: table },
-        egress: { allow: [`${url.hostname}:${url.port}`] }, secret: 'legacy-secret-marker',
-        teardown: async () => { await admin.query(`DROP TABLE ${table}`); await admin.end() },
+        egress: { allow: [`${url.hostname}:${url.port}`] },
+        secret: 'legacy-secret-marker',
+        teardown: async () => {
+          await admin.query(`DROP TABLE ${table}`)
+          await admin.end()
+        },
       }
     }
   }

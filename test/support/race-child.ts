@@ -2,7 +2,13 @@
 // connection, says 'ready', waits for 'go' so every process starts together, runs its
 // part concurrently, reports each call's outcome and exits.
 import {
-  BuiltinConnection, closeHashPool, CustomScriptConnection, LatchkeyError, MigratingConnection, type CustomScripts, type DatabaseConnection,
+  BuiltinConnection,
+  closeHashPool,
+  CustomScriptConnection,
+  LatchkeyError,
+  MigratingConnection,
+  type CustomScripts,
+  type DatabaseConnection,
 } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
@@ -29,9 +35,10 @@ const runner = task.legacy ? new QuickJsRunner({ timeoutMs: 30_000, workers: 2 }
 const builtin = new BuiltinConnection({ name: task.name, store, bcryptCost: task.bcryptCost, unsafeLowCostForTests: true })
 const connection: DatabaseConnection = task.legacy
   ? new MigratingConnection({
-    name: task.name, target: builtin,
-    legacy: new CustomScriptConnection({ name: `${task.name}-legacy`, runner: runner!, ...task.legacy, attackProtection: false }),
-  })
+      name: task.name,
+      target: builtin,
+      legacy: new CustomScriptConnection({ name: `${task.name}-legacy`, runner: runner!, ...task.legacy, attackProtection: false }),
+    })
   : builtin
 // Each call comes from its own address (a /64 per process and call), so these races test
 // the store, not the attack-protection counters, which have tests of their own.
@@ -40,21 +47,31 @@ const ipOf = (i: number) => ({ ip: task.fixedIp ?? `2001:db8:${(process.pid % 0x
 const call = (i: number): Promise<unknown> => {
   const ctx = ipOf(i)
   switch (task.op) {
-    case 'signup': return connection.signup({ email: task.email!, password: `${task.password}-${process.pid}-${i}` }, ctx)
-    case 'login': return connection.login({ identifier: task.email!, password: task.password! }, ctx)
-    case 'changePassword': return connection.changePassword(task.email!, task.password!, ctx)
-    case 'resetPassword': return connection.resetPassword(task.ticket!, `${task.password}-${process.pid}-${i}`, ctx)
-    case 'resetTicket': return connection.createPasswordResetTicket(task.email!)
-    case 'open': return Promise.resolve('opened')
+    case 'signup':
+      return connection.signup({ email: task.email!, password: `${task.password}-${process.pid}-${i}` }, ctx)
+    case 'login':
+      return connection.login({ identifier: task.email!, password: task.password! }, ctx)
+    case 'changePassword':
+      return connection.changePassword(task.email!, task.password!, ctx)
+    case 'resetPassword':
+      return connection.resetPassword(task.ticket!, `${task.password}-${process.pid}-${i}`, ctx)
+    case 'resetTicket':
+      return connection.createPasswordResetTicket(task.email!)
+    case 'open':
+      return Promise.resolve('opened')
   }
 }
 
 process.send!('ready')
 process.once('message', async () => {
-  const outcomes = await Promise.all(Array.from({ length: task.times }, (_, i) => call(i).then(
-    (value) => (value === null ? 'null' : 'ok'),
-    (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),
-  )))
+  const outcomes = await Promise.all(
+    Array.from({ length: task.times }, (_, i) =>
+      call(i).then(
+        (value) => (value === null ? 'null' : 'ok'),
+        (error: unknown) => (error instanceof LatchkeyError ? error.code : `untyped: ${String(error)}`),
+      ),
+    ),
+  )
   process.send!({ outcomes }, async () => {
     await store.close()
     await runner?.close()

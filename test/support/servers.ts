@@ -16,8 +16,12 @@ export async function httpServer(handler: http.RequestListener) {
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    get connections() { return connections },
-    get openSockets() { return sockets.size },
+    get connections() {
+      return connections
+    },
+    get openSockets() {
+      return sockets.size
+    },
     async close() {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -35,7 +39,9 @@ export async function tcpCounter() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     port: (server.address() as net.AddressInfo).port,
-    get connections() { return connections },
+    get connections() {
+      return connections
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

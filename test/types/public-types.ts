@@ -1,7 +1,13 @@
 // Type tests, checked by `pnpm typecheck` (tsc -p test): each @ts-expect-error line must
 // fail to compile, or the typecheck fails. Never run; only compiled.
 import type {
-  DatabaseConnection, InputIssue, InputIssueCode, LatchkeyError, LatchkeyErrorCode, ScriptRunner, UserStore,
+  DatabaseConnection,
+  InputIssue,
+  InputIssueCode,
+  LatchkeyError,
+  LatchkeyErrorCode,
+  ScriptRunner,
+  UserStore,
 } from '@latchkey/core'
 import { BuiltinConnection, CustomScriptConnection, MigratingConnection, UserExistsError, ValidationError } from '@latchkey/core'
 
@@ -30,7 +36,8 @@ export async function ipIsRequiredOnTheClasses(): Promise<void> {
 }
 
 export async function aMigratingConnectionFollowsItsTarget(
-  target: BuiltinConnection, legacyOff: CustomScriptConnection<false>,
+  target: BuiltinConnection,
+  legacyOff: CustomScriptConnection<false>,
 ): Promise<void> {
   const migrating = new MigratingConnection({ name: target.name, target, legacy: legacyOff })
   // @ts-expect-error the target's attack protection needs the IP
@@ -46,7 +53,10 @@ export async function ipIsOptionalWithoutAttackProtection(store: UserStore, runn
   const relaxed = new BuiltinConnection({ name: 'relaxed', store, attackProtection: { allowMissingIp: true } })
   await relaxed.signup(signup)
   const legacyOff = new CustomScriptConnection({
-    name: 'legacy', runner, scripts: { login: 'function login() {}' }, attackProtection: false,
+    name: 'legacy',
+    runner,
+    scripts: { login: 'function login() {}' },
+    attackProtection: false,
   })
   await legacyOff.login(login)
   const strict = new BuiltinConnection({ name: 'strict', store, attackProtection: { bruteForce: { threshold: 3 } } })
@@ -71,8 +81,20 @@ export function codesAreALiteralUnion(): void {
   // A script's ValidationError keeps its own code.
   const script: string = new ValidationError('weak_pin').code
   const known: LatchkeyErrorCode[] = [
-    'invalid_user_password', 'user_exists', 'user_not_found', 'invalid_password', 'password_leaked', 'invalid_input', 'unauthorized',
-    'too_many_attempts', 'invalid_ticket', 'not_supported', 'script_error', 'script_timeout', 'egress_denied', 'store_unavailable',
+    'invalid_user_password',
+    'user_exists',
+    'user_not_found',
+    'invalid_password',
+    'password_leaked',
+    'invalid_input',
+    'unauthorized',
+    'too_many_attempts',
+    'invalid_ticket',
+    'not_supported',
+    'script_error',
+    'script_timeout',
+    'egress_denied',
+    'store_unavailable',
     'migration_conflict',
   ]
   // @ts-expect-error a code of no class

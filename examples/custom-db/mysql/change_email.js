@@ -14,7 +14,7 @@ function changeEmail(email, newEmail, verified, callback) {
     port: configuration.DB_PORT,
     user: configuration.DB_USER,
     password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME
+    database: configuration.DB_NAME,
   });
   connection.connect();
 

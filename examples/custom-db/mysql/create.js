@@ -13,7 +13,7 @@ function create(user, callback) {
     port: configuration.DB_PORT,
     user: configuration.DB_USER,
     password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME
+    database: configuration.DB_NAME,
   });
   connection.connect();
 
@@ -22,7 +22,8 @@ function create(user, callback) {
     if (err) return callback(err);
     const insert = { email: user.email, username: user.username || null, password: hash };
     connection.query('INSERT INTO ' + table + ' SET ?', insert, function (err) {
-      if (err && err.message.indexOf('Duplicate entry') !== -1) return callback(new ValidationError('user_exists', 'the user already exists'));
+      if (err && err.message.indexOf('Duplicate entry') !== -1)
+        return callback(new ValidationError('user_exists', 'the user already exists'));
       if (err) return callback(err);
       callback(null);
     });

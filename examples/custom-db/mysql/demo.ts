@@ -24,8 +24,12 @@ const users = new CustomScriptConnection({
   store,
   scripts: loadScripts(fileURLToPath(new URL('.', import.meta.url))),
   configuration: {
-    DB_HOST: url.hostname, DB_PORT: url.port || '3306', DB_USER: decodeURIComponent(url.username),
-    DB_PASSWORD: decodeURIComponent(url.password), DB_NAME: url.pathname.slice(1), USERS_TABLE: table,
+    DB_HOST: url.hostname,
+    DB_PORT: url.port || '3306',
+    DB_USER: decodeURIComponent(url.username),
+    DB_PASSWORD: decodeURIComponent(url.password),
+    DB_NAME: url.pathname.slice(1),
+    USERS_TABLE: table,
   },
   egress: { allow: [`${url.hostname}:${url.port || '3306'}`] },
 })

@@ -12,7 +12,7 @@ function getByEmail(identifier, callback) {
     port: configuration.DB_PORT,
     user: configuration.DB_USER,
     password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME
+    database: configuration.DB_NAME,
   });
   connection.connect();
 
@@ -27,7 +27,7 @@ function getByEmail(identifier, callback) {
       email: user.email,
       username: user.username,
       nickname: user.nickname,
-      email_verified: !!user.email_verified
+      email_verified: !!user.email_verified,
     });
   });
 }

@@ -14,7 +14,7 @@ function login(identifier, password, callback) {
     port: configuration.DB_PORT,
     user: configuration.DB_USER,
     password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME
+    database: configuration.DB_NAME,
   });
   connection.connect();
 
@@ -32,7 +32,7 @@ function login(identifier, password, callback) {
         email: user.email,
         username: user.username,
         nickname: user.nickname,
-        email_verified: !!user.email_verified
+        email_verified: !!user.email_verified,
       });
     });
   });

@@ -12,7 +12,7 @@ function verify(email, callback) {
     port: configuration.DB_PORT,
     user: configuration.DB_USER,
     password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME
+    database: configuration.DB_NAME,
   });
   connection.connect();
 

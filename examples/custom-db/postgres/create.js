@@ -16,7 +16,8 @@ function create(user, callback) {
       const query = 'INSERT INTO ' + table + ' (email, username, password) VALUES ($1, $2, $3)';
       client.query(query, [user.email, user.username || null, hash], function (err) {
         done();
-        if (err && err.message.indexOf('duplicate key') !== -1) return callback(new ValidationError('user_exists', 'the user already exists'));
+        if (err && err.message.indexOf('duplicate key') !== -1)
+          return callback(new ValidationError('user_exists', 'the user already exists'));
         return callback(err || null);
       });
     });

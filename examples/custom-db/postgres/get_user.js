@@ -21,7 +21,7 @@ function getByEmail(identifier, callback) {
         email: user.email,
         username: user.username,
         name: user.name,
-        email_verified: user.email_verified
+        email_verified: user.email_verified,
       });
     });
   });

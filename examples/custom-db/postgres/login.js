@@ -25,7 +25,7 @@ function login(identifier, password, callback) {
           email: user.email,
           username: user.username,
           name: user.name,
-          email_verified: user.email_verified
+          email_verified: user.email_verified,
         });
       });
     });

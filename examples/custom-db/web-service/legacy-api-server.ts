@@ -4,7 +4,13 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import bcrypt from 'bcryptjs'
 
-interface LegacyUser { id: number; email: string; username: string | null; password: string; email_verified: boolean }
+interface LegacyUser {
+  id: number
+  email: string
+  username: string | null
+  password: string
+  email_verified: boolean
+}
 
 export async function startLegacyApi(opts: { user: string; password: string; bcryptCost?: number }) {
   const users = new Map<number, LegacyUser>()
@@ -22,7 +28,7 @@ export async function startLegacyApi(opts: { user: string; password: string; bcr
     if (req.headers.authorization !== expected) return send(401, { error: 'unauthorized' })
     let raw = ''
     for await (const chunk of req) raw += chunk
-    const body = raw ? JSON.parse(raw) as Record<string, string> : {}
+    const body = raw ? (JSON.parse(raw) as Record<string, string>) : {}
     const url = new URL(req.url ?? '/', 'http://legacy')
     const route = `${req.method} ${url.pathname}`
     if (route === 'POST /login') {
@@ -36,7 +42,13 @@ export async function startLegacyApi(opts: { user: string; password: string; bcr
     }
     if (route === 'POST /users') {
       if (find(body['email']!) || (body['username'] && find(body['username']))) return send(409, { error: 'user exists' })
-      const user = { id: nextId++, email: body['email']!, username: body['username'] ?? null, password: await bcrypt.hash(body['password']!, cost), email_verified: false }
+      const user = {
+        id: nextId++,
+        email: body['email']!,
+        username: body['username'] ?? null,
+        password: await bcrypt.hash(body['password']!, cost),
+        email_verified: false,
+      }
       users.set(user.id, user)
       return send(201, profile(user))
     }

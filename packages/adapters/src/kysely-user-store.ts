@@ -1,13 +1,26 @@
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
-  CounterSpec, EmailChange, InsertUserResult, InsertUsersOutcome, LegacyIdentifier, LoginRecord, MigrationImport, MigrationStats,
-  NewStoredUser, PasswordChange, StoredUser, StoredUserPatch, TicketPurpose, TicketRecord, UserLookup, UserStore,
+  CounterSpec,
+  EmailChange,
+  InsertUserResult,
+  InsertUsersOutcome,
+  LegacyIdentifier,
+  LoginRecord,
+  MigrationImport,
+  MigrationStats,
+  NewStoredUser,
+  PasswordChange,
+  StoredUser,
+  StoredUserPatch,
+  TicketPurpose,
+  TicketRecord,
+  UserLookup,
+  UserStore,
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { isDeadlock, translateStoreError, uniqueViolation } from './dialects/store-errors.js'
 import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
-
 
 /** Thrown inside a transaction to roll it back and report an outcome instead of an error. */
 class Rollback<T> {
@@ -37,10 +50,18 @@ export class KyselyUserStore implements UserStore {
 
   /** The one user lookup: a prebuilt statement per lookup kind, inside `via`'s transaction if given. */
   private async lookup(connection: string, by: UserLookup, via?: Transaction<LatchkeyDatabase>): Promise<StoredUser | null> {
-    const [kind, value] = 'userId' in by ? ['user_id', by.userId] as const
-      : 'emailNormalized' in by ? ['email_normalized', by.emailNormalized] as const : ['username', by.username] as const
-    const { rows } = await this.prepared.execute<Selectable<UsersTable>>(`find-by-${kind}`, (slot) =>
-      this.db.selectFrom('latchkey_users').selectAll().where('connection', '=', slot(0)).where(kind, '=', slot(1)), [connection, value], via)
+    const [kind, value] =
+      'userId' in by
+        ? (['user_id', by.userId] as const)
+        : 'emailNormalized' in by
+          ? (['email_normalized', by.emailNormalized] as const)
+          : (['username', by.username] as const)
+    const { rows } = await this.prepared.execute<Selectable<UsersTable>>(
+      `find-by-${kind}`,
+      (slot) => this.db.selectFrom('latchkey_users').selectAll().where('connection', '=', slot(0)).where(kind, '=', slot(1)),
+      [connection, value],
+      via,
+    )
     return rows[0] ? fromUserRow(rows[0]) : null
   }
 
@@ -50,9 +71,15 @@ export class KyselyUserStore implements UserStore {
         await this.db.transaction().execute(async (trx) => {
           await trx.insertInto('latchkey_users').values(toRow(user)).execute()
           if ((opts.historyLimit ?? 0) > 0 && user.password_hash !== null) {
-            await trx.insertInto('latchkey_password_history').values({
-              connection: user.connection, user_id: user.user_id, password_hash: user.password_hash, created_at: user.created_at.getTime(),
-            }).execute()
+            await trx
+              .insertInto('latchkey_password_history')
+              .values({
+                connection: user.connection,
+                user_id: user.user_id,
+                password_hash: user.password_hash,
+                created_at: user.created_at.getTime(),
+              })
+              .execute()
           }
         })
       } catch (error) {
@@ -69,7 +96,8 @@ export class KyselyUserStore implements UserStore {
   updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null> {
     return this.guard(async () => {
       const { at, user_metadata, app_metadata, blocked, email_verified, ...text } = patch
-      const result = await this.db.updateTable('latchkey_users')
+      const result = await this.db
+        .updateTable('latchkey_users')
         .set({
           ...text,
           ...(user_metadata !== undefined ? { user_metadata: JSON.stringify(user_metadata) } : {}),
@@ -78,41 +106,58 @@ export class KyselyUserStore implements UserStore {
           ...(email_verified !== undefined ? { email_verified: email_verified ? 1 : 0 } : {}),
           updated_at: at.getTime(),
         })
-        .where('connection', '=', connection).where('user_id', '=', userId)
+        .where('connection', '=', connection)
+        .where('user_id', '=', userId)
         .executeTakeFirst()
       return result.numUpdatedRows > 0n ? this.lookup(connection, { userId }) : null
     })
   }
 
   deleteUser(connection: string, userId: string): Promise<boolean> {
-    return this.guard(() => this.transact(async (trx) => {
-      // The user's row first (the lock order of every write), then what hangs off it.
-      const result = await trx.deleteFrom('latchkey_users').where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
-      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
-      // Tickets die with their user: a user re-imported later under the same id and email must not revive them.
-      await trx.deleteFrom('latchkey_tickets').where('connection', '=', connection).where('user_id', '=', userId).execute()
-      return result.numDeletedRows > 0n
-    }))
+    return this.guard(() =>
+      this.transact(async (trx) => {
+        // The user's row first (the lock order of every write), then what hangs off it.
+        const result = await trx
+          .deleteFrom('latchkey_users')
+          .where('connection', '=', connection)
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+        // Tickets die with their user: a user re-imported later under the same id and email must not revive them.
+        await trx.deleteFrom('latchkey_tickets').where('connection', '=', connection).where('user_id', '=', userId).execute()
+        return result.numDeletedRows > 0n
+      }),
+    )
   }
 
   recordLogin(connection: string, userId: string, login: LoginRecord): Promise<void> {
     return this.guard(async () => {
       const { rehash, upgradeLegacy } = login
       const key = rehash ? 'record-login-rehash' : upgradeLegacy ? 'record-login-upgrade' : 'record-login'
-      await this.prepared.execute(key, (slot) => this.db.updateTable('latchkey_users')
-        .set((eb) => ({
-          logins_count: eb('logins_count', '+', 1),
-          last_login: slot(0),
-          // Compare-and-set: a password changed since this login read the row is kept.
-          ...(rehash ? { password_hash: sql<string>`case when password_hash = ${slot(1)} then ${slot(2)} else password_hash end` } : {}),
-          // password_hash is assigned before legacy_hash, so both compare the old legacy_hash.
-          ...(upgradeLegacy ? {
-            password_hash: sql<string>`case when legacy_hash = ${slot(1)} then ${slot(2)} else password_hash end`,
-            legacy_hash: sql<string>`case when legacy_hash = ${slot(1)} then null else legacy_hash end`,
-          } : {}),
-        }))
-        .where('connection', '=', slot(3)).where('user_id', '=', slot(4)),
-      [login.at.getTime(), (rehash ?? upgradeLegacy)?.from, (rehash ?? upgradeLegacy)?.to, connection, userId])
+      await this.prepared.execute(
+        key,
+        (slot) =>
+          this.db
+            .updateTable('latchkey_users')
+            .set((eb) => ({
+              logins_count: eb('logins_count', '+', 1),
+              last_login: slot(0),
+              // Compare-and-set: a password changed since this login read the row is kept.
+              ...(rehash
+                ? { password_hash: sql<string>`case when password_hash = ${slot(1)} then ${slot(2)} else password_hash end` }
+                : {}),
+              // password_hash is assigned before legacy_hash, so both compare the old legacy_hash.
+              ...(upgradeLegacy
+                ? {
+                    password_hash: sql<string>`case when legacy_hash = ${slot(1)} then ${slot(2)} else password_hash end`,
+                    legacy_hash: sql<string>`case when legacy_hash = ${slot(1)} then null else legacy_hash end`,
+                  }
+                : {}),
+            }))
+            .where('connection', '=', slot(3))
+            .where('user_id', '=', slot(4)),
+        [login.at.getTime(), (rehash ?? upgradeLegacy)?.from, (rehash ?? upgradeLegacy)?.to, connection, userId],
+      )
     })
   }
 
@@ -153,20 +198,34 @@ export class KyselyUserStore implements UserStore {
    * lookup per unique index, since an OR across the three columns scans the connection.
    */
   private async storedClashes(via: Kysely<LatchkeyDatabase>, connection: string, users: NewStoredUser[]) {
-    const lookups = ([
-      ['user_id', users.map((u) => u.user_id)],
-      ['email_normalized', users.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))],
-      ['username', users.flatMap((u) => (u.username ? [u.username] : []))],
-    ] as const).filter(([, values]) => values.length > 0)
-    const found = await Promise.all(lookups.map(([column, values]) => via.selectFrom('latchkey_users')
-      .select(['user_id', 'email_normalized', 'username']).where('connection', '=', connection).where(column, 'in', values).execute()))
+    const lookups = (
+      [
+        ['user_id', users.map((u) => u.user_id)],
+        ['email_normalized', users.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))],
+        ['username', users.flatMap((u) => (u.username ? [u.username] : []))],
+      ] as const
+    ).filter(([, values]) => values.length > 0)
+    const found = await Promise.all(
+      lookups.map(([column, values]) =>
+        via
+          .selectFrom('latchkey_users')
+          .select(['user_id', 'email_normalized', 'username'])
+          .where('connection', '=', connection)
+          .where(column, 'in', values)
+          .execute(),
+      ),
+    )
     return found.flat()
   }
 
   /** PostgreSQL aborts a transaction on the first error, so clashes are skipped in one statement. */
   private async insertSkippingClashes(users: NewStoredUser[]): Promise<Set<string>> {
-    const inserted = await this.db.insertInto('latchkey_users').values(users.map(toRow))
-      .onConflict((oc) => oc.doNothing()).returning('user_id').execute()
+    const inserted = await this.db
+      .insertInto('latchkey_users')
+      .values(users.map(toRow))
+      .onConflict((oc) => oc.doNothing())
+      .returning('user_id')
+      .execute()
     return new Set(inserted.map((r) => r.user_id))
   }
 
@@ -181,8 +240,12 @@ export class KyselyUserStore implements UserStore {
     return this.transact<Set<string>, never>(async (trx) => {
       const stored = await this.storedClashes(trx, users[0]!.connection, users)
       const taken = new Set(stored.flatMap((r) => [`u${r.user_id}`, `e${r.email_normalized}`, `n${r.username}`]))
-      const fresh = users.filter((u) => !taken.has(`u${u.user_id}`)
-        && (u.email_normalized === null || !taken.has(`e${u.email_normalized}`)) && (u.username === null || !taken.has(`n${u.username}`)))
+      const fresh = users.filter(
+        (u) =>
+          !taken.has(`u${u.user_id}`) &&
+          (u.email_normalized === null || !taken.has(`e${u.email_normalized}`)) &&
+          (u.username === null || !taken.has(`n${u.username}`)),
+      )
       const done = new Set<string>()
       for (let i = 0; i < fresh.length; i += MULTI_ROW_INSERT) {
         const chunk = fresh.slice(i, i + MULTI_ROW_INSERT)
@@ -214,8 +277,12 @@ export class KyselyUserStore implements UserStore {
       const { connection: _c, user_id: _u, created_at: _created, logins_count: _count, last_login: _last, ...fields } = toRow(user)
       try {
         return await this.transact(async (trx) => {
-          const result = await trx.updateTable('latchkey_users').set(fields)
-            .where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
+          const result = await trx
+            .updateTable('latchkey_users')
+            .set(fields)
+            .where('connection', '=', connection)
+            .where('user_id', '=', userId)
+            .executeTakeFirst()
           if (result.numUpdatedRows === 0n) return false
           // New credentials and email: tickets issued for the old ones are void.
           await voidOpenTickets(trx, connection, userId, user.updated_at.getTime())
@@ -230,49 +297,79 @@ export class KyselyUserStore implements UserStore {
   }
 
   setPassword(connection: string, userId: string, change: PasswordChange): Promise<'ok' | 'no_user' | 'invalid_ticket'> {
-    return this.guard(() => this.transact(async (trx) => {
-      const at = change.at.getTime()
-      // Locks are taken in one order everywhere, the user's row before their tickets, so a
-      // redemption racing an admin change waits instead of deadlocking.
-      const updated = await trx.updateTable('latchkey_users')
-        .set({ password_hash: change.hash, legacy_hash: null, updated_at: at, ...(change.ticket ? { last_password_reset: at } : {}) })
-        .where('connection', '=', connection).where('user_id', '=', userId)
-        .executeTakeFirst()
-      if (updated.numUpdatedRows === 0n) throw new Rollback(change.ticket ? 'invalid_ticket' as const : 'no_user' as const)
-      if (change.ticket) {
-        // The conditional UPDATE is the lock: of concurrent redemptions exactly one matches;
-        // the others roll their password write back.
-        const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: at })
-          .where('token_hash', '=', change.ticket.tokenHash).where('connection', '=', connection)
-          .where('purpose', '=', 'reset').where('user_id', '=', userId)
-          .where('used_at', 'is', null).where('expires_at', '>', at)
+    return this.guard(() =>
+      this.transact(async (trx) => {
+        const at = change.at.getTime()
+        // Locks are taken in one order everywhere, the user's row before their tickets, so a
+        // redemption racing an admin change waits instead of deadlocking.
+        const updated = await trx
+          .updateTable('latchkey_users')
+          .set({ password_hash: change.hash, legacy_hash: null, updated_at: at, ...(change.ticket ? { last_password_reset: at } : {}) })
+          .where('connection', '=', connection)
+          .where('user_id', '=', userId)
           .executeTakeFirst()
-        if (consumed.numUpdatedRows === 0n) throw new Rollback('invalid_ticket' as const)
-      }
-      if (change.historyLimit > 0) {
-        await trx.insertInto('latchkey_password_history')
-          .values({ connection, user_id: userId, password_hash: change.hash, created_at: at }).execute()
-        const stale = await trx.selectFrom('latchkey_password_history').select('password_hash')
-          .where('connection', '=', connection).where('user_id', '=', userId)
-          .orderBy('created_at', 'desc').orderBy('password_hash', 'desc')
-          .limit(1_000_000).offset(change.historyLimit).execute()
-        if (stale.length > 0) {
-          await trx.deleteFrom('latchkey_password_history')
-            .where('connection', '=', connection).where('user_id', '=', userId)
-            .where('password_hash', 'in', stale.map((r) => r.password_hash)).execute()
+        if (updated.numUpdatedRows === 0n) throw new Rollback(change.ticket ? ('invalid_ticket' as const) : ('no_user' as const))
+        if (change.ticket) {
+          // The conditional UPDATE is the lock: of concurrent redemptions exactly one matches;
+          // the others roll their password write back.
+          const consumed = await trx
+            .updateTable('latchkey_tickets')
+            .set({ used_at: at })
+            .where('token_hash', '=', change.ticket.tokenHash)
+            .where('connection', '=', connection)
+            .where('purpose', '=', 'reset')
+            .where('user_id', '=', userId)
+            .where('used_at', 'is', null)
+            .where('expires_at', '>', at)
+            .executeTakeFirst()
+          if (consumed.numUpdatedRows === 0n) throw new Rollback('invalid_ticket' as const)
         }
-      }
-      await voidOpenTickets(trx, connection, userId, at)
-      return 'ok' as const
-    }))
+        if (change.historyLimit > 0) {
+          await trx
+            .insertInto('latchkey_password_history')
+            .values({ connection, user_id: userId, password_hash: change.hash, created_at: at })
+            .execute()
+          const stale = await trx
+            .selectFrom('latchkey_password_history')
+            .select('password_hash')
+            .where('connection', '=', connection)
+            .where('user_id', '=', userId)
+            .orderBy('created_at', 'desc')
+            .orderBy('password_hash', 'desc')
+            .limit(1_000_000)
+            .offset(change.historyLimit)
+            .execute()
+          if (stale.length > 0) {
+            await trx
+              .deleteFrom('latchkey_password_history')
+              .where('connection', '=', connection)
+              .where('user_id', '=', userId)
+              .where(
+                'password_hash',
+                'in',
+                stale.map((r) => r.password_hash),
+              )
+              .execute()
+          }
+        }
+        await voidOpenTickets(trx, connection, userId, at)
+        return 'ok' as const
+      }),
+    )
   }
 
   passwordHistory(connection: string, userId: string, limit: number): Promise<string[]> {
     return this.guard(async () => {
       if (limit <= 0) return []
-      const rows = await this.db.selectFrom('latchkey_password_history').select('password_hash')
-        .where('connection', '=', connection).where('user_id', '=', userId)
-        .orderBy('created_at', 'desc').orderBy('password_hash', 'desc').limit(limit).execute()
+      const rows = await this.db
+        .selectFrom('latchkey_password_history')
+        .select('password_hash')
+        .where('connection', '=', connection)
+        .where('user_id', '=', userId)
+        .orderBy('created_at', 'desc')
+        .orderBy('password_hash', 'desc')
+        .limit(limit)
+        .execute()
       return rows.map((r) => r.password_hash)
     })
   }
@@ -282,9 +379,11 @@ export class KyselyUserStore implements UserStore {
       try {
         return await this.transact(async (trx) => {
           const at = change.at.getTime()
-          const updated = await trx.updateTable('latchkey_users')
+          const updated = await trx
+            .updateTable('latchkey_users')
             .set({ email: change.email, email_normalized: change.emailNormalized, email_verified: change.verified ? 1 : 0, updated_at: at })
-            .where('connection', '=', connection).where('user_id', '=', userId)
+            .where('connection', '=', connection)
+            .where('user_id', '=', userId)
             .executeTakeFirst()
           if (updated.numUpdatedRows === 0n) throw new Rollback('no_user' as const)
           await voidOpenTickets(trx, connection, userId, at)
@@ -299,12 +398,15 @@ export class KyselyUserStore implements UserStore {
 
   insertTicket(ticket: TicketRecord): Promise<void> {
     return this.guard(async () => {
-      await this.db.insertInto('latchkey_tickets').values({
-        ...ticket,
-        created_at: ticket.created_at.getTime(),
-        expires_at: ticket.expires_at.getTime(),
-        used_at: ticket.used_at?.getTime() ?? null,
-      }).execute()
+      await this.db
+        .insertInto('latchkey_tickets')
+        .values({
+          ...ticket,
+          created_at: ticket.created_at.getTime(),
+          expires_at: ticket.expires_at.getTime(),
+          used_at: ticket.used_at?.getTime() ?? null,
+        })
+        .execute()
     })
   }
 
@@ -316,32 +418,44 @@ export class KyselyUserStore implements UserStore {
   }
 
   redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }> {
-    return this.guard(() => this.transact(async (trx) => {
-      const now = at.getTime()
-      const ticket = await trx.selectFrom('latchkey_tickets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-      if (!ticket || ticket.purpose !== 'verify') throw new Rollback({ result: 'invalid_ticket' as const })
-      // The user's row first, then the ticket: the lock order of every other write.
-      // A verification ticket verifies only the email it was issued for.
-      const verified = await trx.updateTable('latchkey_users')
-        .set({ email_verified: 1, updated_at: now })
-        .where('connection', '=', ticket.connection).where('user_id', '=', ticket.user_id)
-        .where('email_normalized', '=', ticket.email_normalized)
-        .executeTakeFirst()
-      if (verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
-      const consumed = await trx.updateTable('latchkey_tickets').set({ used_at: now })
-        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now)
-        .executeTakeFirst()
-      if (consumed.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
-      const user = await this.lookup(ticket.connection, { userId: ticket.user_id }, trx)
-      if (!user) throw new Rollback({ result: 'invalid_ticket' as const })
-      return { result: 'ok' as const, user }
-    }))
+    return this.guard(() =>
+      this.transact(async (trx) => {
+        const now = at.getTime()
+        const ticket = await trx.selectFrom('latchkey_tickets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+        if (!ticket || ticket.purpose !== 'verify') throw new Rollback({ result: 'invalid_ticket' as const })
+        // The user's row first, then the ticket: the lock order of every other write.
+        // A verification ticket verifies only the email it was issued for.
+        const verified = await trx
+          .updateTable('latchkey_users')
+          .set({ email_verified: 1, updated_at: now })
+          .where('connection', '=', ticket.connection)
+          .where('user_id', '=', ticket.user_id)
+          .where('email_normalized', '=', ticket.email_normalized)
+          .executeTakeFirst()
+        if (verified.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
+        const consumed = await trx
+          .updateTable('latchkey_tickets')
+          .set({ used_at: now })
+          .where('token_hash', '=', tokenHash)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', now)
+          .executeTakeFirst()
+        if (consumed.numUpdatedRows === 0n) throw new Rollback({ result: 'invalid_ticket' as const })
+        const user = await this.lookup(ticket.connection, { userId: ticket.user_id }, trx)
+        if (!user) throw new Rollback({ result: 'invalid_ticket' as const })
+        return { result: 'ok' as const, user }
+      }),
+    )
   }
 
   consumeTicket(tokenHash: string, at: Date): Promise<boolean> {
     return this.guard(async () => {
-      const result = await this.db.updateTable('latchkey_tickets').set({ used_at: at.getTime() })
-        .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', at.getTime())
+      const result = await this.db
+        .updateTable('latchkey_tickets')
+        .set({ used_at: at.getTime() })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', at.getTime())
         .executeTakeFirst()
       return result.numUpdatedRows > 0n
     })
@@ -349,30 +463,42 @@ export class KyselyUserStore implements UserStore {
 
   voidTickets(connection: string, of: { userId: string } | { emailNormalized: string }, at: Date): Promise<void> {
     return this.guard(async () => {
-      const [column, value] = 'userId' in of ? ['user_id', of.userId] as const : ['email_normalized', of.emailNormalized] as const
-      await this.db.updateTable('latchkey_tickets').set({ used_at: at.getTime() })
-        .where('connection', '=', connection).where(column, '=', value).where('used_at', 'is', null)
+      const [column, value] = 'userId' in of ? (['user_id', of.userId] as const) : (['email_normalized', of.emailNormalized] as const)
+      await this.db
+        .updateTable('latchkey_tickets')
+        .set({ used_at: at.getTime() })
+        .where('connection', '=', connection)
+        .where(column, '=', value)
+        .where('used_at', 'is', null)
         .execute()
     })
   }
 
   releaseTicket(tokenHash: string, at: Date): Promise<void> {
     return this.guard(async () => {
-      await this.db.updateTable('latchkey_tickets').set({ used_at: null })
-        .where('token_hash', '=', tokenHash).where('used_at', '=', at.getTime())
+      await this.db
+        .updateTable('latchkey_tickets')
+        .set({ used_at: null })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', '=', at.getTime())
         .execute()
     })
   }
 
-  takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }> {
+  takeCounterSlot(
+    connection: string,
+    counter: CounterSpec,
+    at: Date,
+  ): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }> {
     return this.guard(async () => {
       const now = at.getTime()
       // The level the row has now: a window count that may have expired, or a leaky
       // bucket drained since its last update. Integer parameters only (PostgreSQL infers
       // bigint for each); `* 1.0` makes the drain fractional on every dialect.
-      const level = (slot: (i: number) => string) => counter.mode === 'window'
-        ? sql<number>`case when latchkey_counters.updated_at <= ${slot(5)} then 0 else latchkey_counters.value end`
-        : sql<number>`case when latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} > 0
+      const level = (slot: (i: number) => string) =>
+        counter.mode === 'window'
+          ? sql<number>`case when latchkey_counters.updated_at <= ${slot(5)} then 0 else latchkey_counters.value end`
+          : sql<number>`case when latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} > 0
             then latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} else 0 end`
       const values = [connection, counter.kind, counter.key, 1, now, now - counter.resetMs, counter.capacity, counter.resetMs]
       let taken: number | null
@@ -380,18 +506,40 @@ export class KyselyUserStore implements UserStore {
         // MySQL has no RETURNING. One conditional UPDATE takes the slot (the row lock
         // serialises racers and the WHERE re-checks the level), and LAST_INSERT_ID(expr)
         // hands the new level back in the same round trip.
-        const update = () => this.prepared.execute(`take-${counter.mode}`, (slot) => this.db.updateTable('latchkey_counters')
-          .set({ value: sql`last_insert_id(${level(slot)} + 1)`, updated_at: slot(4) as never })
-          .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2))
-          .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`), values)
+        const update = () =>
+          this.prepared.execute(
+            `take-${counter.mode}`,
+            (slot) =>
+              this.db
+                .updateTable('latchkey_counters')
+                .set({ value: sql`last_insert_id(${level(slot)} + 1)`, updated_at: slot(4) as never })
+                .where('connection', '=', slot(0))
+                .where('kind', '=', slot(1))
+                .where('counter_key', '=', slot(2))
+                .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`),
+            values,
+          )
         let result = await update()
         if (result.affected === 0) {
           // Refused, or no row yet: a first slot is a row with value 1. A no-op upsert,
           // not INSERT IGNORE, which would also swallow real errors. mysql2 counts matched
           // rows, so LAST_INSERT_ID tells a fresh row (1) from an existing one (0).
-          const inserted = await this.prepared.execute('take-insert', (slot) => this.db.insertInto('latchkey_counters')
-            .values({ connection: slot(0), kind: slot(1), counter_key: slot(2), value: sql`last_insert_id(${slot(3)})`, updated_at: slot(4) as never, blocked_until: null })
-            .onDuplicateKeyUpdate({ value: sql`last_insert_id(0) + value` }), values)
+          const inserted = await this.prepared.execute(
+            'take-insert',
+            (slot) =>
+              this.db
+                .insertInto('latchkey_counters')
+                .values({
+                  connection: slot(0),
+                  kind: slot(1),
+                  counter_key: slot(2),
+                  value: sql`last_insert_id(${slot(3)})`,
+                  updated_at: slot(4) as never,
+                  blocked_until: null,
+                })
+                .onDuplicateKeyUpdate({ value: sql`last_insert_id(0) + value` }),
+            values,
+          )
           // A row that existed (or that another racer created in between) is tried once more.
           result = inserted.insertId === 1 ? inserted : await update()
         }
@@ -399,12 +547,28 @@ export class KyselyUserStore implements UserStore {
       } else {
         // One upsert takes the slot: the conflict's row lock serialises racers, and the
         // DO UPDATE … WHERE re-checks the level each one sees. No row back means refused.
-        const { rows } = await this.prepared.execute<{ value: number }>(`take-${counter.mode}`, (slot) => this.db.insertInto('latchkey_counters')
-          .values({ connection: slot(0), kind: slot(1), counter_key: slot(2), value: slot(3) as never, updated_at: slot(4) as never, blocked_until: null })
-          .onConflict((oc) => oc.columns(['connection', 'kind', 'counter_key'])
-            .doUpdateSet({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
-            .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`))
-          .returning('value'), values)
+        const { rows } = await this.prepared.execute<{ value: number }>(
+          `take-${counter.mode}`,
+          (slot) =>
+            this.db
+              .insertInto('latchkey_counters')
+              .values({
+                connection: slot(0),
+                kind: slot(1),
+                counter_key: slot(2),
+                value: slot(3) as never,
+                updated_at: slot(4) as never,
+                blocked_until: null,
+              })
+              .onConflict((oc) =>
+                oc
+                  .columns(['connection', 'kind', 'counter_key'])
+                  .doUpdateSet({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
+                  .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`),
+              )
+              .returning('value'),
+          values,
+        )
         taken = rows[0] ? Number(rows[0].value) : null
       }
       if (taken !== null) return { ok: true as const, level: taken }
@@ -417,8 +581,12 @@ export class KyselyUserStore implements UserStore {
   }
 
   private async counterRow(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<{ value: number; updated_at: number }> {
-    const row = await this.db.selectFrom('latchkey_counters').select(['value', 'updated_at'])
-      .where('connection', '=', connection).where('kind', '=', counter.kind).where('counter_key', '=', counter.key)
+    const row = await this.db
+      .selectFrom('latchkey_counters')
+      .select(['value', 'updated_at'])
+      .where('connection', '=', connection)
+      .where('kind', '=', counter.kind)
+      .where('counter_key', '=', counter.key)
       .executeTakeFirstOrThrow()
     return { value: Number(row.value), updated_at: Number(row.updated_at) }
   }
@@ -427,25 +595,50 @@ export class KyselyUserStore implements UserStore {
     return this.guard(async () => {
       if (counters.length === 0) return
       const key = `settle-${counters.map((c) => (c.reset ? 'r' : 'g')).join('')}`
-      await this.prepared.execute(key, (slot) => this.db.updateTable('latchkey_counters')
-        .set({
-          value: sql`case ${sql.join(counters.map((c, i) => sql`when kind = ${slot(1 + 2 * i)} and counter_key = ${slot(2 + 2 * i)} then ${c.reset ? sql`0` : sql`case when value >= 1 then value - 1 else 0 end`}`), sql` `)} else value end`,
-        })
-        .where('connection', '=', slot(0))
-        .where((eb) => eb.or(counters.map((_, i) => eb.and([eb('kind', '=', slot(1 + 2 * i)), eb('counter_key', '=', slot(2 + 2 * i))])))),
-      [connection, ...counters.flatMap((c) => [c.kind, c.key])])
+      await this.prepared.execute(
+        key,
+        (slot) =>
+          this.db
+            .updateTable('latchkey_counters')
+            .set({
+              value: sql`case ${sql.join(
+                counters.map(
+                  (c, i) =>
+                    sql`when kind = ${slot(1 + 2 * i)} and counter_key = ${slot(2 + 2 * i)} then ${c.reset ? sql`0` : sql`case when value >= 1 then value - 1 else 0 end`}`,
+                ),
+                sql` `,
+              )} else value end`,
+            })
+            .where('connection', '=', slot(0))
+            .where((eb) =>
+              eb.or(counters.map((_, i) => eb.and([eb('kind', '=', slot(1 + 2 * i)), eb('counter_key', '=', slot(2 + 2 * i))]))),
+            ),
+        [connection, ...counters.flatMap((c) => [c.kind, c.key])],
+      )
     })
   }
 
   clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void> {
     return this.guard(async () => {
       if ('key' in match) {
-        await this.prepared.execute('clear-counter', (slot) => this.db.deleteFrom('latchkey_counters')
-          .where('connection', '=', slot(0)).where('kind', '=', slot(1)).where('counter_key', '=', slot(2)), [connection, kind, match.key])
+        await this.prepared.execute(
+          'clear-counter',
+          (slot) =>
+            this.db
+              .deleteFrom('latchkey_counters')
+              .where('connection', '=', slot(0))
+              .where('kind', '=', slot(1))
+              .where('counter_key', '=', slot(2)),
+          [connection, kind, match.key],
+        )
         return
       }
-      await this.db.deleteFrom('latchkey_counters').where('connection', '=', connection).where('kind', '=', kind)
-        .where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`).execute()
+      await this.db
+        .deleteFrom('latchkey_counters')
+        .where('connection', '=', connection)
+        .where('kind', '=', kind)
+        .where('counter_key', 'like', `${match.keyPrefix.replace(/[\\%_]/g, '\\$&')}%`)
+        .execute()
     })
   }
 
@@ -454,34 +647,49 @@ export class KyselyUserStore implements UserStore {
       const at = migration.at.getTime()
       try {
         const refused = await this.transact(async (trx) => {
-          const tombstone = await trx.selectFrom('latchkey_tombstones').select('user_id')
+          const tombstone = await trx
+            .selectFrom('latchkey_tombstones')
+            .select('user_id')
             .where('connection', '=', user.connection)
-            .where((eb) => eb.or([
-              eb('user_id', '=', user.user_id),
-              ...(user.email_normalized ? [eb('email_normalized', '=', user.email_normalized)] : []),
-            ])).executeTakeFirst()
+            .where((eb) =>
+              eb.or([
+                eb('user_id', '=', user.user_id),
+                ...(user.email_normalized ? [eb('email_normalized', '=', user.email_normalized)] : []),
+              ]),
+            )
+            .executeTakeFirst()
           if (tombstone) throw new Rollback('tombstone' as const)
           await trx.insertInto('latchkey_users').values(toRow(user)).execute()
           if (migration.historyLimit > 0 && user.password_hash !== null) {
-            await trx.insertInto('latchkey_password_history').values({
-              connection: user.connection, user_id: user.user_id, password_hash: user.password_hash, created_at: at,
-            }).execute()
+            await trx
+              .insertInto('latchkey_password_history')
+              .values({
+                connection: user.connection,
+                user_id: user.user_id,
+                password_hash: user.password_hash,
+                created_at: at,
+              })
+              .execute()
           }
-          await trx.insertInto('latchkey_migration_log').values({ connection: user.connection, user_id: user.user_id, flow: migration.flow, at }).execute()
+          await trx
+            .insertInto('latchkey_migration_log')
+            .values({ connection: user.connection, user_id: user.user_id, flow: migration.flow, at })
+            .execute()
           for (const id of migration.legacyIdentifiers) {
             // An identifier already kept (an old email of another imported user) stays with its first owner.
             const row = { connection: user.connection, kind: id.kind, value: id.value, user_id: user.user_id, at }
             const insert = trx.insertInto('latchkey_legacy_identifiers').values(row)
             await (this.dialect === 'mysql'
               ? insert.onDuplicateKeyUpdate({ at: sql`at` })
-              : insert.onConflict((oc) => oc.doNothing())).execute()
+              : insert.onConflict((oc) => oc.doNothing())
+            ).execute()
           }
           return null
         })
         if (refused === 'tombstone') return { ok: false as const, conflict: 'tombstone' as const }
       } catch (error) {
         const clash = uniqueViolation(this.dialect, error)
-        if (clash) return { ok: false as const, conflict: clash === 'primary' ? 'user_id' as const : clash }
+        if (clash) return { ok: false as const, conflict: clash === 'primary' ? ('user_id' as const) : clash }
         throw error
       }
       const stored = await this.lookup(user.connection, { userId: user.user_id })
@@ -492,8 +700,12 @@ export class KyselyUserStore implements UserStore {
 
   findLegacyIdentifier(connection: string, identifier: LegacyIdentifier): Promise<string | null> {
     return this.guard(async () => {
-      const row = await this.db.selectFrom('latchkey_legacy_identifiers').select('user_id')
-        .where('connection', '=', connection).where('kind', '=', identifier.kind).where('value', '=', identifier.value)
+      const row = await this.db
+        .selectFrom('latchkey_legacy_identifiers')
+        .select('user_id')
+        .where('connection', '=', connection)
+        .where('kind', '=', identifier.kind)
+        .where('value', '=', identifier.value)
         .executeTakeFirst()
       return row?.user_id ?? null
     })
@@ -502,26 +714,39 @@ export class KyselyUserStore implements UserStore {
   isTombstoned(connection: string, by: { userId?: string; emailNormalized?: string }): Promise<boolean> {
     return this.guard(async () => {
       if (by.userId === undefined && by.emailNormalized === undefined) return false
-      const row = await this.db.selectFrom('latchkey_tombstones').select('user_id').where('connection', '=', connection)
-        .where((eb) => eb.or([
-          ...(by.userId !== undefined ? [eb('user_id', '=', by.userId)] : []),
-          ...(by.emailNormalized !== undefined ? [eb('email_normalized', '=', by.emailNormalized)] : []),
-        ])).executeTakeFirst()
+      const row = await this.db
+        .selectFrom('latchkey_tombstones')
+        .select('user_id')
+        .where('connection', '=', connection)
+        .where((eb) =>
+          eb.or([
+            ...(by.userId !== undefined ? [eb('user_id', '=', by.userId)] : []),
+            ...(by.emailNormalized !== undefined ? [eb('email_normalized', '=', by.emailNormalized)] : []),
+          ]),
+        )
+        .executeTakeFirst()
       return row !== undefined
     })
   }
 
   deleteUserWithTombstone(connection: string, userId: string, tombstone: { emailNormalized: string | null; at: Date }): Promise<boolean> {
-    return this.guard(() => this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
-      const result = await trx.deleteFrom('latchkey_users').where('connection', '=', connection).where('user_id', '=', userId).executeTakeFirst()
-      const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
-      const insert = trx.insertInto('latchkey_tombstones').values(row)
-      await (this.dialect === 'mysql'
-        ? insert.onDuplicateKeyUpdate({ deleted_at: row.deleted_at })
-        : insert.onConflict((oc) => oc.columns(['connection', 'user_id']).doUpdateSet({ deleted_at: row.deleted_at }))).execute()
-      return result.numDeletedRows > 0n
-    }))
+    return this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
+        const result = await trx
+          .deleteFrom('latchkey_users')
+          .where('connection', '=', connection)
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
+        const insert = trx.insertInto('latchkey_tombstones').values(row)
+        await (this.dialect === 'mysql'
+          ? insert.onDuplicateKeyUpdate({ deleted_at: row.deleted_at })
+          : insert.onConflict((oc) => oc.columns(['connection', 'user_id']).doUpdateSet({ deleted_at: row.deleted_at }))
+        ).execute()
+        return result.numDeletedRows > 0n
+      }),
+    )
   }
 
   recordMigrationConflict(connection: string, conflict: { legacyId: string; reason: string; at: Date }): Promise<void> {
@@ -530,24 +755,45 @@ export class KyselyUserStore implements UserStore {
       const insert = this.db.insertInto('latchkey_migration_conflicts').values(row)
       await (this.dialect === 'mysql'
         ? insert.onDuplicateKeyUpdate({ at: row.at })
-        : insert.onConflict((oc) => oc.columns(['connection', 'legacy_id', 'reason']).doUpdateSet({ at: row.at }))).execute()
+        : insert.onConflict((oc) => oc.columns(['connection', 'legacy_id', 'reason']).doUpdateSet({ at: row.at }))
+      ).execute()
     })
   }
 
   migrationStats(connection: string): Promise<MigrationStats> {
     return this.guard(async () => {
-      const flows = await this.db.selectFrom('latchkey_migration_log').select((eb) => ['flow', eb.fn.countAll().as('n')])
-        .where('connection', '=', connection).groupBy('flow').execute()
+      const flows = await this.db
+        .selectFrom('latchkey_migration_log')
+        .select((eb) => ['flow', eb.fn.countAll().as('n')])
+        .where('connection', '=', connection)
+        .groupBy('flow')
+        .execute()
       // Whole days since the epoch: integer division on every dialect.
       const dayOf = this.dialect === 'mysql' ? sql<number>`at div 86400000` : sql<number>`at / 86400000`
-      const days = await this.db.selectFrom('latchkey_migration_log').select((eb) => [dayOf.as('day'), eb.fn.countAll().as('n')])
-        .where('connection', '=', connection).groupBy(dayOf).orderBy(dayOf).execute()
-      const tombstones = await this.db.selectFrom('latchkey_tombstones').select((eb) => eb.fn.countAll().as('n'))
-        .where('connection', '=', connection).executeTakeFirstOrThrow()
-      const conflictCount = await this.db.selectFrom('latchkey_migration_conflicts').select((eb) => eb.fn.countAll().as('n'))
-        .where('connection', '=', connection).executeTakeFirstOrThrow()
-      const conflicts = await this.db.selectFrom('latchkey_migration_conflicts').selectAll()
-        .where('connection', '=', connection).orderBy('at', 'desc').limit(1000).execute()
+      const days = await this.db
+        .selectFrom('latchkey_migration_log')
+        .select((eb) => [dayOf.as('day'), eb.fn.countAll().as('n')])
+        .where('connection', '=', connection)
+        .groupBy(dayOf)
+        .orderBy(dayOf)
+        .execute()
+      const tombstones = await this.db
+        .selectFrom('latchkey_tombstones')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection)
+        .executeTakeFirstOrThrow()
+      const conflictCount = await this.db
+        .selectFrom('latchkey_migration_conflicts')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('connection', '=', connection)
+        .executeTakeFirstOrThrow()
+      const conflicts = await this.db
+        .selectFrom('latchkey_migration_conflicts')
+        .selectAll()
+        .where('connection', '=', connection)
+        .orderBy('at', 'desc')
+        .limit(1000)
+        .execute()
       return {
         byFlow: Object.fromEntries(flows.map((r) => [r.flow, Number(r.n)])),
         byDay: days.map((r) => ({ day: new Date(Number(r.day) * 86_400_000).toISOString().slice(0, 10), count: Number(r.n) })),
@@ -560,8 +806,12 @@ export class KyselyUserStore implements UserStore {
 
   getSetting(connection: string, key: string): Promise<string | null> {
     return this.guard(async () => {
-      const row = await this.db.selectFrom('latchkey_settings').select('value')
-        .where('connection', '=', connection).where('setting_key', '=', key).executeTakeFirst()
+      const row = await this.db
+        .selectFrom('latchkey_settings')
+        .select('value')
+        .where('connection', '=', connection)
+        .where('setting_key', '=', key)
+        .executeTakeFirst()
       return row?.value ?? null
     })
   }
@@ -574,8 +824,13 @@ export class KyselyUserStore implements UserStore {
 
   getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string> {
     return this.guard(async () => {
-      const read = () => this.db.selectFrom('latchkey_settings').select('value')
-        .where('connection', '=', connection).where('setting_key', '=', key).executeTakeFirst()
+      const read = () =>
+        this.db
+          .selectFrom('latchkey_settings')
+          .select('value')
+          .where('connection', '=', connection)
+          .where('setting_key', '=', key)
+          .executeTakeFirst()
       const existing = await read()
       if (existing) return existing.value
       try {
@@ -626,19 +881,41 @@ export class KyselyUserStore implements UserStore {
  * it was (A → B → A), nor a reset ticket survive the password it was meant to replace.
  */
 async function voidOpenTickets(trx: Transaction<LatchkeyDatabase>, connection: string, userId: string, at: number): Promise<void> {
-  await trx.updateTable('latchkey_tickets').set({ used_at: at })
-    .where('connection', '=', connection).where('user_id', '=', userId).where('used_at', 'is', null)
+  await trx
+    .updateTable('latchkey_tickets')
+    .set({ used_at: at })
+    .where('connection', '=', connection)
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
     .execute()
 }
 
 /** For each user, the key it shares with an earlier user of the same batch, or null. */
 /** Rows per multi-row INSERT: 22 parameters each stays under SQLite's 32,766 and MySQL's 65,535. */
 const MULTI_ROW_INSERT = 500
-const USER_COLUMNS = Object.keys(toRow({
-  connection: '', user_id: '', email: null, email_normalized: null, email_verified: false, username: null, password_hash: null,
-  legacy_hash: null, name: null, given_name: null, family_name: null, nickname: null, picture: null, user_metadata: {},
-  app_metadata: {}, blocked: false, created_at: new Date(0), updated_at: new Date(0), origin: '',
-})) as (keyof UsersTable)[]
+const USER_COLUMNS = Object.keys(
+  toRow({
+    connection: '',
+    user_id: '',
+    email: null,
+    email_normalized: null,
+    email_verified: false,
+    username: null,
+    password_hash: null,
+    legacy_hash: null,
+    name: null,
+    given_name: null,
+    family_name: null,
+    nickname: null,
+    picture: null,
+    user_metadata: {},
+    app_metadata: {},
+    blocked: false,
+    created_at: new Date(0),
+    updated_at: new Date(0),
+    origin: '',
+  }),
+) as (keyof UsersTable)[]
 const multiRowSql = new Map<number, string>()
 
 /** `insert into latchkey_users (…) values (?, …), …` for these rows, its text built once per row count. */
@@ -649,15 +926,22 @@ function multiRowInsert(rows: UsersTable[]): CompiledQuery {
     text = `insert into latchkey_users (${USER_COLUMNS.join(', ')}) values ${Array.from({ length: rows.length }, () => tuple).join(', ')}`
     multiRowSql.set(rows.length, text)
   }
-  return CompiledQuery.raw(text, rows.flatMap((row) => USER_COLUMNS.map((c) => row[c])))
+  return CompiledQuery.raw(
+    text,
+    rows.flatMap((row) => USER_COLUMNS.map((c) => row[c])),
+  )
 }
 
 function clashesWithinBatch(users: NewStoredUser[]): (InsertUsersOutcome | null)[] {
   const seen = { user_id: new Set<string>(), email: new Set<string>(), username: new Set<string>() }
   return users.map((u) => {
-    const clash = seen.user_id.has(u.user_id) ? 'user_id'
-      : u.email_normalized !== null && seen.email.has(u.email_normalized) ? 'email'
-        : u.username !== null && seen.username.has(u.username) ? 'username' : null
+    const clash = seen.user_id.has(u.user_id)
+      ? 'user_id'
+      : u.email_normalized !== null && seen.email.has(u.email_normalized)
+        ? 'email'
+        : u.username !== null && seen.username.has(u.username)
+          ? 'username'
+          : null
     if (clash === null) {
       seen.user_id.add(u.user_id)
       if (u.email_normalized !== null) seen.email.add(u.email_normalized)

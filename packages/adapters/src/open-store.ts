@@ -21,10 +21,12 @@ export const openStoreOptionsSchema = z.strictObject({
   /** How long to wait for a connection before StoreUnavailableError, in ms. Default 5000. */
   connectTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   /** SQLite durability and locking; see {@link SqliteOptions}. */
-  sqlite: z.strictObject({
-    synchronous: z.enum(['normal', 'full']).optional(),
-    busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
-  }).optional(),
+  sqlite: z
+    .strictObject({
+      synchronous: z.enum(['normal', 'full']).optional(),
+      busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+    })
+    .optional(),
 })
 export type OpenStoreOptions = z.input<typeof openStoreOptionsSchema>
 
@@ -66,21 +68,29 @@ export async function openStore(
   const dialect = typeof where === 'string' ? dialectOf(where) : where.dialect
   let opened: { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor | undefined; owned: boolean }
   try {
-    opened = typeof where === 'string'
-      ? { ...fromUrl(where, dialect, options), owned: true }
-      : { db: where.kysely as Kysely<LatchkeyDatabase>, owned: false }
+    opened =
+      typeof where === 'string'
+        ? { ...fromUrl(where, dialect, options), owned: true }
+        : { db: where.kysely as Kysely<LatchkeyDatabase>, owned: false }
   } catch (error) {
     throw openFailure(dialect, error)
   }
   const { db, direct, owned } = opened
-  const store = new KyselyUserStore(db, dialect, async () => {
-    if (owned) await db.destroy()
-  }, direct)
+  const store = new KyselyUserStore(
+    db,
+    dialect,
+    async () => {
+      if (owned) await db.destroy()
+    },
+    direct,
+  )
   if (options.migrate ?? true) {
     try {
       await migrateToLatest(db as Kysely<unknown>, dialect)
     } catch (error) {
-      await store.close().catch(() => { /* the migration's failure is the one to report */ })
+      await store.close().catch(() => {
+        /* the migration's failure is the one to report */
+      })
       throw openFailure(dialect, error)
     }
   }

@@ -28,16 +28,25 @@ export type DirectExecutor = (name: string, sql: string, parameters: unknown[]) 
 export class PreparedQueries {
   private readonly cache = new Map<string, { sql: string; params: Param[] }>()
 
-  constructor(private readonly db: Kysely<any>, private readonly direct: DirectExecutor | undefined) {}
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly direct: DirectExecutor | undefined,
+  ) {}
 
   /** Runs outside any transaction; with `via`, inside that transaction (never on the direct path). */
-  async execute<R>(key: string, build: (slot: (i: number) => string) => Compilable, values: readonly unknown[], via?: Kysely<any>): Promise<DirectResult<R>> {
+  async execute<R>(
+    key: string,
+    build: (slot: (i: number) => string) => Compilable,
+    values: readonly unknown[],
+    via?: Kysely<any>,
+  ): Promise<DirectResult<R>> {
     let prepared = this.cache.get(key)
     if (!prepared) {
       const marker = `\u0000latchkey-slot-${key}-`
       const compiled = build((i) => `${marker}${i}`).compile()
-      const params = compiled.parameters.map((p): Param =>
-        typeof p === 'string' && p.startsWith(marker) ? { slot: Number(p.slice(marker.length)) } : { value: p })
+      const params = compiled.parameters.map(
+        (p): Param => (typeof p === 'string' && p.startsWith(marker) ? { slot: Number(p.slice(marker.length)) } : { value: p }),
+      )
       prepared = { sql: compiled.sql, params }
       this.cache.set(key, prepared)
     }

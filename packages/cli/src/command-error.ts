@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs'
 import { LatchkeyError } from '@latchkey/core'
 
 /** The codes of the command's own failures. */
-export type CommandErrorCode = 'file_unreadable' | 'file_unwritable' | 'store_required' | 'schema_outdated' | 'migration_in_progress'
-  | 'migration_config_required' | 'confirmation_required' | 'not_confirmed'
+export type CommandErrorCode =
+  | 'file_unreadable'
+  | 'file_unwritable'
+  | 'store_required'
+  | 'schema_outdated'
+  | 'migration_in_progress'
+  | 'migration_config_required'
+  | 'confirmation_required'
+  | 'not_confirmed'
 
 /**
  * A failure of the command itself (a file it cannot read, a store that needs migrating,
@@ -34,9 +41,14 @@ export const EXIT = {
 
 /** A file the command could not read, as a typed error that names the file but not its contents. */
 export function unreadable(what: string, path: string, error: unknown): CommandError {
-  const reason = (error as { code?: unknown }).code === 'ENOENT' ? 'no such file'
-    : (error as { code?: unknown }).code === 'EACCES' ? 'permission denied'
-      : (error as { code?: unknown }).code === 'EISDIR' ? 'it is a directory' : 'it cannot be read'
+  const reason =
+    (error as { code?: unknown }).code === 'ENOENT'
+      ? 'no such file'
+      : (error as { code?: unknown }).code === 'EACCES'
+        ? 'permission denied'
+        : (error as { code?: unknown }).code === 'EISDIR'
+          ? 'it is a directory'
+          : 'it cannot be read'
   return new CommandError('file_unreadable', `cannot read the ${what} ${path}: ${reason}`, { cause: error })
 }
 

@@ -2,7 +2,10 @@ import { dirname, resolve } from 'node:path'
 import { Option } from 'commander'
 import { z } from 'zod'
 import {
-  builtinConnectionOptionsSchema, customScriptConnectionOptionsSchema, InvalidInputError, type BuiltinConnectionOptions,
+  builtinConnectionOptionsSchema,
+  customScriptConnectionOptionsSchema,
+  InvalidInputError,
+  type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import { readText } from './command-error.js'
 
@@ -59,7 +62,13 @@ export function loadConfig(path: string | undefined): ConnectionConfig {
   }
   const parsed = connectionConfigSchema.safeParse(json)
   if (!parsed.success) {
-    throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: ['config', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], code: i.code, message: i.message })))
+    throw new InvalidInputError(
+      parsed.error.issues.map((i) => ({
+        path: ['config', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+        code: i.code,
+        message: i.message,
+      })),
+    )
   }
   const base = dirname(resolve(path))
   const scripts: Partial<Record<ScriptName, string>> = {}

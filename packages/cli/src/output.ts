@@ -82,4 +82,3 @@ export function detailsOf(error: unknown): Record<string, unknown> {
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ')
 }
-

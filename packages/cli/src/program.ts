@@ -14,22 +14,32 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** The `latchkey` command and its subcommands, in the order `--help` lists them. */
 export function buildProgram(): Command {
   const program = new Command('latchkey')
-    .description('latchkey from the terminal: migrate the store, try a custom script, import users, watch and finish a migration, manage users')
+    .description(
+      'latchkey from the terminal: migrate the store, try a custom script, import users, watch and finish a migration, manage users',
+    )
     .version(version)
     .addCommand(dbCommand())
     .addCommand(tryCommand())
     .addCommand(importCommand())
     .addCommand(migrationCommand())
     .addCommand(usersCommand())
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The store comes from --store URL or $LATCHKEY_STORE_URL; a connection's settings from --config FILE.
 Output is for people on a terminal, plain lines on a pipe, one JSON document with --json.
 Exit status: 0 done, 1 failed (one line: code and message), 2 bad command line,
 3 import finished with failed records, 130 stopped by Ctrl-C.
-${example('latchkey db migrate --store sqlite:users.db', 'latchkey users get ada@example.com --connection users --store sqlite:users.db')}`)
-  forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(add --help for usage)').configureOutput({
-    outputError: (text, write) => write(`latchkey: usage: ${text.replace(/^error: /, '')}`),
-  }))
+${example('latchkey db migrate --store sqlite:users.db', 'latchkey users get ada@example.com --connection users --store sqlite:users.db')}`,
+    )
+  forEachCommand(program, (c) =>
+    c
+      .exitOverride()
+      .showHelpAfterError('(add --help for usage)')
+      .configureOutput({
+        outputError: (text, write) => write(`latchkey: usage: ${text.replace(/^error: /, '')}`),
+      }),
+  )
   return program
 }
 

@@ -4,8 +4,7 @@ import { CommandError } from './command-error.js'
 
 /** `--store URL`, or LATCHKEY_STORE_URL. */
 export function storeOption(): Option {
-  return new Option('--store <url>', 'the store: sqlite:FILE, postgres://… or mysql://…')
-    .env('LATCHKEY_STORE_URL')
+  return new Option('--store <url>', 'the store: sqlite:FILE, postgres://… or mysql://…').env('LATCHKEY_STORE_URL')
 }
 
 /**
@@ -13,7 +12,11 @@ export function storeOption(): Option {
  * behind the user's back: unless `schema` is 'any', a store with pending migrations is
  * refused with a pointer to `latchkey db migrate`.
  */
-export async function withStore<T>(url: string | undefined, use: (store: OpenedStore) => Promise<T>, schema: 'current' | 'any' = 'current'): Promise<T> {
+export async function withStore<T>(
+  url: string | undefined,
+  use: (store: OpenedStore) => Promise<T>,
+  schema: 'current' | 'any' = 'current',
+): Promise<T> {
   if (url === undefined || url === '') {
     throw new CommandError('store_required', 'no store given: pass --store URL or set LATCHKEY_STORE_URL', { exitCode: 2 })
   }
@@ -22,8 +25,11 @@ export async function withStore<T>(url: string | undefined, use: (store: OpenedS
     if (schema === 'current') {
       const pending = (await schemaMigrations(store)).filter((m) => m.executedAt === null)
       if (pending.length > 0) {
-        throw new CommandError('schema_outdated', `the store's schema is behind by ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); `
-          + 'run `latchkey db migrate` first')
+        throw new CommandError(
+          'schema_outdated',
+          `the store's schema is behind by ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); ` +
+            'run `latchkey db migrate` first',
+        )
       }
     }
     return await use(store)
@@ -31,7 +37,6 @@ export async function withStore<T>(url: string | undefined, use: (store: OpenedS
     await store.close()
   }
 }
-
 
 /** The store's URL without credentials or query, for output. */
 export function describeStore(url: string): string {

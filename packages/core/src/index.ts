@@ -2,15 +2,38 @@
 // packages share with core is in ./internal.ts (`@latchkey/core/internal`), with no compatibility promise.
 
 export {
-  LatchkeyError, WrongUsernameOrPasswordError, UserExistsError, UserNotFoundError, PasswordPolicyError,
-  PasswordLeakedError, InvalidInputError, ValidationError, UnauthorizedError, TooManyAttemptsError,
-  InvalidTicketError, NotSupportedError, ScriptError, ScriptTimeoutError, ScriptRunnerBusyError, EgressDeniedError,
-  StoreUnavailableError, MigrationConflictError, PasswordChangeRequiredError,
+  LatchkeyError,
+  WrongUsernameOrPasswordError,
+  UserExistsError,
+  UserNotFoundError,
+  PasswordPolicyError,
+  PasswordLeakedError,
+  InvalidInputError,
+  ValidationError,
+  UnauthorizedError,
+  TooManyAttemptsError,
+  InvalidTicketError,
+  NotSupportedError,
+  ScriptError,
+  ScriptTimeoutError,
+  ScriptRunnerBusyError,
+  EgressDeniedError,
+  StoreUnavailableError,
+  MigrationConflictError,
+  PasswordChangeRequiredError,
 } from './errors/errors.js'
 export type { InputIssue, InputIssueCode, LatchkeyErrorCode, PolicyRuleResult } from './errors/errors.js'
 
 export type {
-  DatabaseConnection, IpContextArgs, RequestContext, RequestContextWithIp, SignupInput, LoginInput, UserPatch, TicketOptions, IssuedTicket,
+  DatabaseConnection,
+  IpContextArgs,
+  RequestContext,
+  RequestContextWithIp,
+  SignupInput,
+  LoginInput,
+  UserPatch,
+  TicketOptions,
+  IssuedTicket,
   ChangeOwnPasswordInput,
 } from './connection/database-connection.js'
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
@@ -26,8 +49,17 @@ export { userProfileSchema } from './profile/profile-schema.js'
 export type { UserProfile } from './profile/profile-schema.js'
 export { emailSchema } from './profile/email.js'
 export {
-  signupInputSchema, loginInputSchema, requestContextSchema, userPatchSchema, ticketOptionsSchema,
-  changeEmailOptionsSchema, passwordSchema, identifierSchema, userIdSchema, ticketTokenSchema, changeOwnPasswordInputSchema,
+  signupInputSchema,
+  loginInputSchema,
+  requestContextSchema,
+  userPatchSchema,
+  ticketOptionsSchema,
+  changeEmailOptionsSchema,
+  passwordSchema,
+  identifierSchema,
+  userIdSchema,
+  ticketTokenSchema,
+  changeOwnPasswordInputSchema,
 } from './input/schemas.js'
 export { metadataSchema, MAX_METADATA_BYTES, MAX_METADATA_DEPTH } from './input/text.js'
 
@@ -39,9 +71,22 @@ export { latchkeyEventTypes } from './events/events.js'
 export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/events.js'
 
 export type {
-  UserStore, StoredUser, NewStoredUser, StoredUserPatch, UserLookup, InsertUserResult, InsertUsersOutcome, LoginRecord, CounterSpec,
+  UserStore,
+  StoredUser,
+  NewStoredUser,
+  StoredUserPatch,
+  UserLookup,
+  InsertUserResult,
+  InsertUsersOutcome,
+  LoginRecord,
+  CounterSpec,
   PasswordChange,
-  EmailChange, TicketPurpose, TicketRecord, LegacyIdentifier, MigrationImport, MigrationStats,
+  EmailChange,
+  TicketPurpose,
+  TicketRecord,
+  LegacyIdentifier,
+  MigrationImport,
+  MigrationStats,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'
 export { egressSchema } from './script/egress-allow.js'
@@ -55,6 +100,10 @@ export type { ImportCaps } from './password/legacy/legacy-hash.js'
 export { attackProtectionSchema } from './attack/attack-protection.js'
 export type { AttackProtectionOptions } from './attack/attack-protection.js'
 export { breachedPasswordsSchema } from './attack/breached-passwords.js'
-export { pwnedPasswordsRangeApi, pwnedPasswordsRangeApiOptionsSchema, PWNED_PASSWORDS_RANGE_URL } from './attack/pwned-passwords-range-api.js'
+export {
+  pwnedPasswordsRangeApi,
+  pwnedPasswordsRangeApiOptionsSchema,
+  PWNED_PASSWORDS_RANGE_URL,
+} from './attack/pwned-passwords-range-api.js'
 export type { PwnedPasswordsRangeApiOptions } from './attack/pwned-passwords-range-api.js'
 export type { BreachedPasswordOptions } from './attack/breached-passwords.js'

@@ -6,8 +6,14 @@ export { getAccessToken, type VerifiedAccessToken } from './access-token/verifie
 export { ipAllowList, ipAllowListOptionsSchema, cidrListSchema, type IpAllowListOptions } from './ip/ip-allow-list.js'
 export { createLegacyIdentityRouter } from './router/legacy-identity-router.js'
 export {
-  legacyIdentityRouterOptionsSchema, verifyPasswordBodySchema, getUserBodySchema, changePasswordBodySchema,
-  type LegacyIdentityRouterOptions, type LegacyOperation, type RateLimitRequest, type RateLimitDecision,
+  legacyIdentityRouterOptionsSchema,
+  verifyPasswordBodySchema,
+  getUserBodySchema,
+  changePasswordBodySchema,
+  type LegacyIdentityRouterOptions,
+  type LegacyOperation,
+  type RateLimitRequest,
+  type RateLimitDecision,
 } from './router/router-options.js'
 export { legacyUserSchema, type LegacyUser, type PublicLegacyUser } from './router/legacy-user.js'
 export { InvalidOptionsError } from './invalid-options-error.js'

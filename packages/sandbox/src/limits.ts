@@ -8,7 +8,12 @@ export const quickJsRunnerOptionsSchema = z.strictObject({
   /** Wall-clock limit of a run, host calls included, in ms. Default 20,000. */
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
   /** Linear memory of one run's QuickJS module (fresh for every run), in bytes (32 MiB–1 GiB). Default 64 MiB. */
-  memoryLimitBytes: z.number().int().min(32 * 1024 * 1024).max(1024 * 1024 * 1024).optional(),
+  memoryLimitBytes: z
+    .number()
+    .int()
+    .min(32 * 1024 * 1024)
+    .max(1024 * 1024 * 1024)
+    .optional(),
   /** Runs one worker interleaves while they await host calls. Default 8. */
   concurrencyPerWorker: z.number().int().min(1).max(64).optional(),
   /** Runs that may wait for a worker; past it `run` fails at once with ScriptRunnerBusyError. Default 256. */

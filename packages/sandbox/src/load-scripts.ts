@@ -24,7 +24,8 @@ export function loadScripts(dir: string): CustomScripts {
     const code = (error as NodeJS.ErrnoException).code ?? 'error'
     throw new InvalidInputError([{ path: ['dir'], code: 'custom', message: `cannot be read (${code})` }])
   }
-  const scripts = Object.fromEntries(SCRIPT_NAMES.filter((name) => files.includes(`${name}.js`))
-    .map((name) => [name, readFileSync(join(folder, `${name}.js`), 'utf8')]))
+  const scripts = Object.fromEntries(
+    SCRIPT_NAMES.filter((name) => files.includes(`${name}.js`)).map((name) => [name, readFileSync(join(folder, `${name}.js`), 'utf8')]),
+  )
   return parseInput(customScriptsSchema, scripts)
 }

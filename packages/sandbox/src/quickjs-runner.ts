@@ -1,8 +1,19 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import {
-  egressSchema, EgressDeniedError, InvalidInputError, ScriptError, ScriptRunnerBusyError, ScriptTimeoutError, UnauthorizedError, UserExistsError, ValidationError,
-  WrongUsernameOrPasswordError, type ScriptRunner, type ScriptRunOptions, type ScriptRunResult,
+  egressSchema,
+  EgressDeniedError,
+  InvalidInputError,
+  ScriptError,
+  ScriptRunnerBusyError,
+  ScriptTimeoutError,
+  UnauthorizedError,
+  UserExistsError,
+  ValidationError,
+  WrongUsernameOrPasswordError,
+  type ScriptRunner,
+  type ScriptRunOptions,
+  type ScriptRunResult,
 } from '@latchkey/core'
 import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } from './limits.js'
 import { SandboxPool } from './pool/sandbox-pool.js'
@@ -11,11 +22,19 @@ import { scriptLabel } from './guest/script-run.js'
 
 /** Options of one {@link QuickJsRunner.run}. */
 export const scriptRunOptionsSchema = z.strictObject({
-  scriptName: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-]+$/, 'letters, digits, dash and underscore only').optional(),
+  scriptName: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_\-]+$/, 'letters, digits, dash and underscore only')
+    .optional(),
   configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
   global: z.string().min(1).max(256).optional(),
   egress: egressSchema.optional(),
-  redact: z.array(z.string().max(64 * 1024)).max(1024).optional(),
+  redact: z
+    .array(z.string().max(64 * 1024))
+    .max(1024)
+    .optional(),
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
   retrySafe: z.boolean().optional(),
   connection: z.string().max(256).optional(),
@@ -45,11 +64,18 @@ export class QuickJsRunner implements ScriptRunner {
 
   constructor(options: QuickJsRunnerOptions = {}) {
     const parsed = quickJsRunnerOptionsSchema.safeParse(options)
-    if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
+    if (!parsed.success)
+      throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
     const o = parsed.data
     this.timeoutMs = o.timeoutMs ?? 20_000
     const onEvent = o.onEvent ?? (() => undefined)
-    this.pool = new SandboxPool(o.workers ?? availableParallelism(), o.concurrencyPerWorker ?? 8, o.memoryLimitBytes ?? 64 * 1024 * 1024, o.maxQueued ?? 256, onEvent)
+    this.pool = new SandboxPool(
+      o.workers ?? availableParallelism(),
+      o.concurrencyPerWorker ?? 8,
+      o.memoryLimitBytes ?? 64 * 1024 * 1024,
+      o.maxQueued ?? 256,
+      onEvent,
+    )
   }
 
   /**
@@ -60,30 +86,38 @@ export class QuickJsRunner implements ScriptRunner {
   async run(source: string, args: unknown[], opts: ScriptRunOptions = {}): Promise<ScriptRunResult> {
     const called = Date.now()
     if (typeof source !== 'string' || source.length > RUN_LIMITS.sourceBytes) {
-      throw new InvalidInputError([{ path: ['source'], code: 'invalid_type', message: `must be a string of at most ${RUN_LIMITS.sourceBytes} characters` }])
+      throw new InvalidInputError([
+        { path: ['source'], code: 'invalid_type', message: `must be a string of at most ${RUN_LIMITS.sourceBytes} characters` },
+      ])
     }
     const argsJson = Array.isArray(args) ? JSON.stringify(args) : undefined
     if (argsJson === undefined || argsJson.length > RUN_LIMITS.resultBytes) {
-      throw new InvalidInputError([{ path: ['args'], code: 'invalid_type', message: `must be an array of at most ${RUN_LIMITS.resultBytes} bytes of JSON` }])
+      throw new InvalidInputError([
+        { path: ['args'], code: 'invalid_type', message: `must be an array of at most ${RUN_LIMITS.resultBytes} bytes of JSON` },
+      ])
     }
     const parsed = scriptRunOptionsSchema.safeParse(opts)
-    if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
+    if (!parsed.success)
+      throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
     const o = parsed.data
     const scriptName = o.scriptName ?? 'script'
     const secrets = [...(o.redact ?? []), ...Object.values(o.configuration ?? {})]
     const timeoutMs = o.timeoutMs ?? this.timeoutMs
-    const outcome = await this.pool.submit({
-      source,
-      argsJson,
-      scriptName,
-      configurationJson: JSON.stringify(o.configuration ?? {}),
-      globalJson: (o.global && this.globals.get(o.global)) || '{}',
-      ...(o.global ? { connection: o.global } : {}),
-      egress: o.egress?.allow ?? [],
-      redact: secrets,
-      deadline: called + timeoutMs,
-      timeoutMs,
-    }, { lane: o.global ?? '', retrySafe: o.retrySafe ?? false, connection: o.connection })
+    const outcome = await this.pool.submit(
+      {
+        source,
+        argsJson,
+        scriptName,
+        configurationJson: JSON.stringify(o.configuration ?? {}),
+        globalJson: (o.global && this.globals.get(o.global)) || '{}',
+        ...(o.global ? { connection: o.global } : {}),
+        egress: o.egress?.allow ?? [],
+        redact: secrets,
+        deadline: called + timeoutMs,
+        timeoutMs,
+      },
+      { lane: o.global ?? '', retrySafe: o.retrySafe ?? false, connection: o.connection },
+    )
     // Guest text (logs, error fields) was scrubbed once, in the worker, before any cut.
     const logs = outcome.logs
     if (outcome.kind === 'ok') {
@@ -139,15 +173,23 @@ function toSdkError(outcome: Exclude<RunOutcome, { kind: 'ok' }>, scriptName: st
     case 'script_error': {
       const e = outcome.error
       if (e.kind === 'WrongUsernameOrPasswordError') return new WrongUsernameOrPasswordError()
-      if (e.kind === 'ValidationError') return e.code === 'user_exists' ? new UserExistsError(e.message || undefined) : new ValidationError(e.code ?? 'invalid', e.message)
+      if (e.kind === 'ValidationError')
+        return e.code === 'user_exists' ? new UserExistsError(e.message || undefined) : new ValidationError(e.code ?? 'invalid', e.message)
       if (e.kind === 'UnauthorizedError') return new UnauthorizedError(e.message || undefined)
       if (e.name === 'EgressDeniedError') return new EgressDeniedError(`${label}: ${e.message}`)
-      const what = e.name === 'NonError' ? 'failed with a non-Error value'
-        : e.invalidCode ? 'failed: ValidationError with a code that is not [a-z0-9_]{1,64}'
-          : e.name === 'Error' ? 'failed' : `failed: ${e.name}`
+      const what =
+        e.name === 'NonError'
+          ? 'failed with a non-Error value'
+          : e.invalidCode
+            ? 'failed: ValidationError with a code that is not [a-z0-9_]{1,64}'
+            : e.name === 'Error'
+              ? 'failed'
+              : `failed: ${e.name}`
       const where = e.line === undefined ? '' : ` (line ${e.line})`
       return new ScriptError(`${label} ${what}${e.message === '' ? '' : `: ${e.message}`}${where}`, {
-        scriptName, logs, ...(e.line === undefined ? {} : { line: e.line }),
+        scriptName,
+        logs,
+        ...(e.line === undefined ? {} : { line: e.line }),
       })
     }
   }

@@ -42,19 +42,42 @@ export function uniqueViolation(dialect: DialectName, error: unknown): 'email' |
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
   // mysql2
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR',
-  'ER_CONNECTION_KILLED', 'ER_QUERY_INTERRUPTED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+  'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED',
   // PostgreSQL SQLSTATEs: admin/crash shutdown, cannot connect now, too many connections
-  '57P01', '57P02', '57P03', '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
   // SQLite: locked past busy_timeout, or the file went away
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_CANTOPEN',
 ])
 
 const NETWORK_MESSAGES = [
-  'Connection terminated', 'connection error', 'not queryable', 'closed state', 'Pool is closed',
-  'timeout exceeded when trying to connect', 'Connection lost', 'server has gone away',
+  'Connection terminated',
+  'connection error',
+  'not queryable',
+  'closed state',
+  'Pool is closed',
+  'timeout exceeded when trying to connect',
+  'Connection lost',
+  'server has gone away',
 ]
 
 /**
@@ -89,7 +112,10 @@ export function isDeadlock(dialect: DialectName, error: unknown): boolean {
 export function translateStoreError(dialect: DialectName, error: unknown): never {
   if (isDeadlock(dialect, error)) {
     const code = (error as { code?: unknown }).code
-    throw new StoreUnavailableError(`The ${dialect} user store rolled a transaction back to break a deadlock (${String(code)}); nothing was written, try again.`, { cause: error })
+    throw new StoreUnavailableError(
+      `The ${dialect} user store rolled a transaction back to break a deadlock (${String(code)}); nothing was written, try again.`,
+      { cause: error },
+    )
   }
   throw unavailableError(dialect, error) ?? error
 }
@@ -98,7 +124,8 @@ export function translateStoreError(dialect: DialectName, error: unknown): never
 export function unavailableError(dialect: DialectName, error: unknown): StoreUnavailableError | null {
   if (!isUnavailable(error)) return null
   let root: unknown = error
-  for (let i = 0; i < 3 && typeof root === 'object' && root !== null && !('code' in root) && 'cause' in root; i++) root = (root as { cause: unknown }).cause
+  for (let i = 0; i < 3 && typeof root === 'object' && root !== null && !('code' in root) && 'cause' in root; i++)
+    root = (root as { cause: unknown }).cause
   const detail = typeof root === 'object' && root !== null && 'code' in root ? ` (${String((root as { code: unknown }).code)})` : ''
   return new StoreUnavailableError(`The ${dialect} user store is unavailable${detail}.`, { cause: error })
 }

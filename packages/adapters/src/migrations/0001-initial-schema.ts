@@ -67,10 +67,12 @@ export function initialSchema(dialect: DialectName): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('used_at', 'bigint')
         .execute()
-      await db.schema.createIndex('latchkey_tickets_email_ix').on('latchkey_tickets')
-        .columns(['connection', 'purpose', 'email_normalized', 'created_at']).execute()
-      await db.schema.createIndex('latchkey_tickets_user_ix').on('latchkey_tickets')
-        .columns(['connection', 'user_id', 'purpose']).execute()
+      await db.schema
+        .createIndex('latchkey_tickets_email_ix')
+        .on('latchkey_tickets')
+        .columns(['connection', 'purpose', 'email_normalized', 'created_at'])
+        .execute()
+      await db.schema.createIndex('latchkey_tickets_user_ix').on('latchkey_tickets').columns(['connection', 'user_id', 'purpose']).execute()
 
       await table(db, 'latchkey_counters')
         .addColumn('connection', key(128), (c) => c.notNull())
@@ -89,8 +91,7 @@ export function initialSchema(dialect: DialectName): Migration {
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('latchkey_migration_log_pk', ['connection', 'user_id'])
         .execute()
-      await db.schema.createIndex('latchkey_migration_log_at_ix').on('latchkey_migration_log')
-        .columns(['connection', 'at']).execute()
+      await db.schema.createIndex('latchkey_migration_log_at_ix').on('latchkey_migration_log').columns(['connection', 'at']).execute()
 
       await table(db, 'latchkey_tombstones')
         .addColumn('connection', key(128), (c) => c.notNull())
@@ -99,8 +100,11 @@ export function initialSchema(dialect: DialectName): Migration {
         .addColumn('deleted_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('latchkey_tombstones_pk', ['connection', 'user_id'])
         .execute()
-      await db.schema.createIndex('latchkey_tombstones_email_ix').on('latchkey_tombstones')
-        .columns(['connection', 'email_normalized']).execute()
+      await db.schema
+        .createIndex('latchkey_tombstones_email_ix')
+        .on('latchkey_tombstones')
+        .columns(['connection', 'email_normalized'])
+        .execute()
 
       await table(db, 'latchkey_settings')
         .addColumn('connection', key(128), (c) => c.notNull())
@@ -111,8 +115,15 @@ export function initialSchema(dialect: DialectName): Migration {
     },
 
     async down(db) {
-      for (const name of ['latchkey_settings', 'latchkey_tombstones', 'latchkey_migration_log', 'latchkey_counters',
-        'latchkey_tickets', 'latchkey_password_history', 'latchkey_users']) {
+      for (const name of [
+        'latchkey_settings',
+        'latchkey_tombstones',
+        'latchkey_migration_log',
+        'latchkey_counters',
+        'latchkey_tickets',
+        'latchkey_password_history',
+        'latchkey_users',
+      ]) {
         await db.schema.dropTable(name).ifExists().execute()
       }
     },

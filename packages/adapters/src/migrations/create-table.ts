@@ -7,7 +7,7 @@ import type { DialectName } from '../dialects/dialect-name.js'
  */
 export function createTable<T extends string>(db: Kysely<unknown>, dialect: DialectName, name: T): CreateTableBuilder<T, never> {
   const builder = db.schema.createTable(name)
-  return (dialect === 'mysql'
-    ? builder.modifyEnd(sql`engine = InnoDB default character set utf8mb4 collate utf8mb4_bin`)
-    : builder) as CreateTableBuilder<T, never>
+  return (
+    dialect === 'mysql' ? builder.modifyEnd(sql`engine = InnoDB default character set utf8mb4 collate utf8mb4_bin`) : builder
+  ) as CreateTableBuilder<T, never>
 }

@@ -13,8 +13,14 @@ import { runCommand } from '../run-command.js'
 import { storeOption, withStore } from '../store-option.js'
 
 interface ImportOptions {
-  store?: string; config?: string; connection: string; json?: boolean
-  upsert?: boolean; report?: string; batchSize: number; progressInterval: number
+  store?: string
+  config?: string
+  connection: string
+  json?: boolean
+  upsert?: boolean
+  report?: string
+  batchSize: number
+  progressInterval: number
 }
 
 const SHOWN_FAILURES = 10
@@ -30,52 +36,62 @@ export function importCommand(): Command {
     .option('--upsert', 'replace users who exist already (default: insert-only, existing users are never touched)')
     .option('--report <file>', 'write every failed record to this NDJSON file, with its line number and reason')
     .addOption(new Option('--batch-size <n>', 'records per write').default(1000).argParser(integer(1, 5000)))
-    .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal')
-      .default(5).argParser(integer(0, 3600)))
+    .addOption(
+      new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal')
+        .default(5)
+        .argParser(integer(0, 3600)),
+    )
     .option('--json', 'print one JSON document')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Ctrl-C stops at the next batch boundary and says how far it got. Running the same command
 again continues: records an earlier run imported count as skipped, not failed.
-${example('latchkey import users.ndjson --connection users --store sqlite:users.db --report failures.ndjson')}`)
-    .action((file: string, opts: ImportOptions) => runCommand(opts, (out) => withStore(opts.store, async (store) => {
-      let size: number
-      try {
-        size = statSync(file).size
-      } catch (error) {
-        throw unreadable('import file', file, error)
-      }
-      const connection = builtinConnection(opts.connection, store, opts.config)
-      if (opts.upsert) await refuseUpsertWhileMigrating(store, opts.connection, opts.config)
-      const report = opts.report === undefined ? null : new FailureReport(opts.report)
-      const input = createReadStream(file)
-      const display = new ProgressDisplay(size, !opts.json && process.stderr.isTTY === true, opts.progressInterval * 1000)
-      const stop = new AbortController()
-      const onSigint = () => {
-        if (stop.signal.aborted) process.exit(EXIT.interrupted) // a second Ctrl-C: the batch in flight rolls back
-        stop.abort()
-        process.stderr.write('\nStopping after the batch being written (Ctrl-C again to quit at once)…\n')
-      }
-      process.on('SIGINT', onSigint)
-      let result: ImportResult
-      try {
-        result = await importUsers(connection, input, {
-          ...(opts.upsert ? { upsert: true } : {}),
-          skipExisting: true,
-          batchSize: opts.batchSize,
-          signal: stop.signal,
-          onProgress: (progress) => display.update({ progress, bytesRead: input.bytesRead }),
-          onFailure: (failure) => report?.write(failure),
-        })
-      } finally {
-        process.off('SIGINT', onSigint)
-        display.stop()
-        input.destroy()
-        report?.close()
-      }
-      const seconds = display.elapsed()
-      summarize(out, file, result, seconds, display.rate(result.processed), opts.report)
-      return result.stopped ? EXIT.interrupted : result.failed > 0 ? EXIT.someFailed : EXIT.ok
-    })))
+${example('latchkey import users.ndjson --connection users --store sqlite:users.db --report failures.ndjson')}`,
+    )
+    .action((file: string, opts: ImportOptions) =>
+      runCommand(opts, (out) =>
+        withStore(opts.store, async (store) => {
+          let size: number
+          try {
+            size = statSync(file).size
+          } catch (error) {
+            throw unreadable('import file', file, error)
+          }
+          const connection = builtinConnection(opts.connection, store, opts.config)
+          if (opts.upsert) await refuseUpsertWhileMigrating(store, opts.connection, opts.config)
+          const report = opts.report === undefined ? null : new FailureReport(opts.report)
+          const input = createReadStream(file)
+          const display = new ProgressDisplay(size, !opts.json && process.stderr.isTTY === true, opts.progressInterval * 1000)
+          const stop = new AbortController()
+          const onSigint = () => {
+            if (stop.signal.aborted) process.exit(EXIT.interrupted) // a second Ctrl-C: the batch in flight rolls back
+            stop.abort()
+            process.stderr.write('\nStopping after the batch being written (Ctrl-C again to quit at once)…\n')
+          }
+          process.on('SIGINT', onSigint)
+          let result: ImportResult
+          try {
+            result = await importUsers(connection, input, {
+              ...(opts.upsert ? { upsert: true } : {}),
+              skipExisting: true,
+              batchSize: opts.batchSize,
+              signal: stop.signal,
+              onProgress: (progress) => display.update({ progress, bytesRead: input.bytesRead }),
+              onFailure: (failure) => report?.write(failure),
+            })
+          } finally {
+            process.off('SIGINT', onSigint)
+            display.stop()
+            input.destroy()
+            report?.close()
+          }
+          const seconds = display.elapsed()
+          summarize(out, file, result, seconds, display.rate(result.processed), opts.report)
+          return result.stopped ? EXIT.interrupted : result.failed > 0 ? EXIT.someFailed : EXIT.ok
+        }),
+      ),
+    )
 }
 
 /**
@@ -85,42 +101,79 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
  */
 async function refuseUpsertWhileMigrating(store: OpenedStore, name: string, configPath: string | undefined): Promise<void> {
   const { byFlow } = await store.migrationStats(name)
-  const moved = Object.entries(byFlow).filter(([flow]) => flow !== 'bulk').reduce((sum, [, n]) => sum + n, 0)
+  const moved = Object.entries(byFlow)
+    .filter(([flow]) => flow !== 'bulk')
+    .reduce((sum, [, n]) => sum + n, 0)
   const legacy = loadConfig(configPath).scripts.login !== undefined
   if (moved > 0 || legacy) {
-    throw new CommandError('migration_in_progress', `--upsert is refused on ${name}: it is being migrated (${legacy ? 'its config names legacy scripts' : `${moved} users moved over at login or reset`}), `
-      + 'and upsert would overwrite users who changed their password since. Import without --upsert: existing users are kept.')
+    throw new CommandError(
+      'migration_in_progress',
+      `--upsert is refused on ${name}: it is being migrated (${legacy ? 'its config names legacy scripts' : `${moved} users moved over at login or reset`}), ` +
+        'and upsert would overwrite users who changed their password since. Import without --upsert: existing users are kept.',
+    )
   }
 }
 
 function summarize(out: Output, file: string, r: ImportResult, seconds: number, rate: number, report: string | undefined): void {
   const n = (x: number) => (out.human ? x.toLocaleString('en-US') : String(x))
   const json = {
-    file, processed: r.processed, imported: r.imported, updated: r.updated, skipped: r.skipped, failed: r.failed,
-    line: r.line ?? 0, stopped: r.stopped, seconds: Math.round(seconds * 1000) / 1000, rate, ...(report ? { report } : {}),
+    file,
+    processed: r.processed,
+    imported: r.imported,
+    updated: r.updated,
+    skipped: r.skipped,
+    failed: r.failed,
+    line: r.line ?? 0,
+    stopped: r.stopped,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rate,
+    ...(report ? { report } : {}),
     failures: r.failures.map(({ line, email, code, message }) => ({ line, ...(email === undefined ? {} : { email }), code, message })),
   }
   out.result(json, (s) => {
     const lines: string[] = []
     if (out.human) {
-      lines.push(r.stopped
-        ? s.warn(`Stopped at line ${n(r.line ?? 0)} of ${file}: everything up to there is written.`)
-        : s.good(`Imported ${file}.`))
-      lines.push(...out.fields([
-        ['records', n(r.processed)], ['imported', n(r.imported)], ['updated', n(r.updated)],
-        ['skipped', `${n(r.skipped)}${r.skipped > 0 ? s.dim(' (already there)') : ''}`],
-        ['failed', r.failed > 0 ? s.bad(n(r.failed)) : '0'], ['time', `${seconds.toFixed(1)} s (${n(rate)} records/s)`],
-        ['report', report],
-      ]))
+      lines.push(
+        r.stopped
+          ? s.warn(`Stopped at line ${n(r.line ?? 0)} of ${file}: everything up to there is written.`)
+          : s.good(`Imported ${file}.`),
+      )
+      lines.push(
+        ...out.fields([
+          ['records', n(r.processed)],
+          ['imported', n(r.imported)],
+          ['updated', n(r.updated)],
+          ['skipped', `${n(r.skipped)}${r.skipped > 0 ? s.dim(' (already there)') : ''}`],
+          ['failed', r.failed > 0 ? s.bad(n(r.failed)) : '0'],
+          ['time', `${seconds.toFixed(1)} s (${n(rate)} records/s)`],
+          ['report', report],
+        ]),
+      )
     } else {
-      lines.push(...out.fields([
-        ['records', r.processed], ['imported', r.imported], ['updated', r.updated], ['skipped', r.skipped], ['failed', r.failed],
-        ['line', r.line ?? 0], ['seconds', seconds.toFixed(3)], ['rate', rate], ['stopped', r.stopped], ['report', report],
-      ]))
+      lines.push(
+        ...out.fields([
+          ['records', r.processed],
+          ['imported', r.imported],
+          ['updated', r.updated],
+          ['skipped', r.skipped],
+          ['failed', r.failed],
+          ['line', r.line ?? 0],
+          ['seconds', seconds.toFixed(3)],
+          ['rate', rate],
+          ['stopped', r.stopped],
+          ['report', report],
+        ]),
+      )
     }
     lines.push(...r.failures.slice(0, SHOWN_FAILURES).map((f) => failureLine(out, f)))
-    if (r.failed > SHOWN_FAILURES) lines.push(`… and ${n(r.failed - SHOWN_FAILURES)} more${report ? ` in ${report}` : ' (--report FILE keeps them all)'}`)
-    if (r.stopped) lines.push(out.human ? 'Run the same command again to continue; records already imported count as skipped.' : 'resume: run the same command again')
+    if (r.failed > SHOWN_FAILURES)
+      lines.push(`… and ${n(r.failed - SHOWN_FAILURES)} more${report ? ` in ${report}` : ' (--report FILE keeps them all)'}`)
+    if (r.stopped)
+      lines.push(
+        out.human
+          ? 'Run the same command again to continue; records already imported count as skipped.'
+          : 'resume: run the same command again',
+      )
     return lines
   })
 }

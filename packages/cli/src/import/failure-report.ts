@@ -14,7 +14,9 @@ export class FailureReport {
     try {
       this.fd = openSync(path, 'w')
     } catch (error) {
-      throw new CommandError('file_unwritable', `cannot write the report ${path}: ${(error as { code?: string }).code ?? 'error'}`, { cause: error })
+      throw new CommandError('file_unwritable', `cannot write the report ${path}: ${(error as { code?: string }).code ?? 'error'}`, {
+        cause: error,
+      })
     }
   }
 

@@ -9,38 +9,68 @@ import { IpAllowList, normalizeClientIp, parseCidr } from './client-ip.js'
 import { LoginLease } from './login-lease.js'
 
 /** Attack protection of a connection. On by default; `false` turns all of it off. */
-export const attackProtectionSchema = z.union([z.literal(false), z.strictObject({
-  /** Lets login and signup run without `ctx.ip`; those calls then share no counter. Default false. */
-  allowMissingIp: z.boolean().optional(),
-  /** IPs and CIDR ranges (IPv4 and IPv6) exempt from every counter, such as your own servers. */
-  allowList: z.array(z.string().max(64).refine((entry) => parseCidr(entry) !== null, 'must be an IP address or a CIDR range such as 10.0.0.0/8'))
-    .max(10_000).optional(),
-  /** Per identifier and IP: after `threshold` failed logins (default 10, 1–100) the pair is blocked for `blockSeconds` (default 1 hour), or until a password reset or `unblock`. */
-  bruteForce: z.union([z.literal(false), z.strictObject({
-    threshold: z.number().int().min(1).max(100).optional(),
-    blockSeconds: z.number().int().positive().optional(),
-    /** Also lock the account after this many failures from all IPs together. Off by default. */
-    accountLockout: z.number().int().min(1).max(10_000).optional(),
-    /**
-     * Per account, from every IP together, on by default (NIST SP 800-63B §3.2.2): growing delays rather than a
-     * lock, so an attacker cannot lock a user out cheaply. After `slowAfter` failures (default 20) one attempt a
-     * minute, after `maxFailures` (default 100) one every 15 minutes, both refilling steadily; a success resets them.
-     */
-    accountThrottling: z.union([z.literal(false), z.strictObject({
-      maxFailures: z.number().int().min(1).max(10_000).optional(),
-      slowAfter: z.number().int().min(1).max(10_000).optional(),
-    })]).optional(),
-  })]).optional(),
-  /** Per IP: at most `maxFailures` failed logins per `windowSeconds` (default 100 per 24 h), refilling steadily. */
-  ipThrottling: z.union([z.literal(false), z.strictObject({
-    maxFailures: z.number().int().min(1).max(1_000_000).optional(),
-    windowSeconds: z.number().int().positive().optional(),
-  })]).optional(),
-  /** Per IP: at most `perMinute` signups (default 10), refilling steadily. */
-  signupThrottling: z.union([z.literal(false), z.strictObject({
-    perMinute: z.number().int().min(1).max(100_000).optional(),
-  })]).optional(),
-})])
+export const attackProtectionSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    /** Lets login and signup run without `ctx.ip`; those calls then share no counter. Default false. */
+    allowMissingIp: z.boolean().optional(),
+    /** IPs and CIDR ranges (IPv4 and IPv6) exempt from every counter, such as your own servers. */
+    allowList: z
+      .array(
+        z
+          .string()
+          .max(64)
+          .refine((entry) => parseCidr(entry) !== null, 'must be an IP address or a CIDR range such as 10.0.0.0/8'),
+      )
+      .max(10_000)
+      .optional(),
+    /** Per identifier and IP: after `threshold` failed logins (default 10, 1–100) the pair is blocked for `blockSeconds` (default 1 hour), or until a password reset or `unblock`. */
+    bruteForce: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          threshold: z.number().int().min(1).max(100).optional(),
+          blockSeconds: z.number().int().positive().optional(),
+          /** Also lock the account after this many failures from all IPs together. Off by default. */
+          accountLockout: z.number().int().min(1).max(10_000).optional(),
+          /**
+           * Per account, from every IP together, on by default (NIST SP 800-63B §3.2.2): growing delays rather than a
+           * lock, so an attacker cannot lock a user out cheaply. After `slowAfter` failures (default 20) one attempt a
+           * minute, after `maxFailures` (default 100) one every 15 minutes, both refilling steadily; a success resets them.
+           */
+          accountThrottling: z
+            .union([
+              z.literal(false),
+              z.strictObject({
+                maxFailures: z.number().int().min(1).max(10_000).optional(),
+                slowAfter: z.number().int().min(1).max(10_000).optional(),
+              }),
+            ])
+            .optional(),
+        }),
+      ])
+      .optional(),
+    /** Per IP: at most `maxFailures` failed logins per `windowSeconds` (default 100 per 24 h), refilling steadily. */
+    ipThrottling: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          maxFailures: z.number().int().min(1).max(1_000_000).optional(),
+          windowSeconds: z.number().int().positive().optional(),
+        }),
+      ])
+      .optional(),
+    /** Per IP: at most `perMinute` signups (default 10), refilling steadily. */
+    signupThrottling: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          perMinute: z.number().int().min(1).max(100_000).optional(),
+        }),
+      ])
+      .optional(),
+  }),
+])
 export type AttackProtectionOptions = z.input<typeof attackProtectionSchema>
 
 /**
@@ -68,27 +98,29 @@ export class AttackProtection {
     private readonly events: ConnectionEvents,
     private readonly now: () => Date,
   ) {
-    const o = options === false ? null : options ?? {}
+    const o = options === false ? null : (options ?? {})
     // Counters live in the store: without one (a custom-script connection may have none)
     // there is nothing to count in, and the IP is not required either.
     this.on = o !== null && store !== undefined
     this.allowMissingIp = !this.on || (o?.allowMissingIp ?? false)
     this.allowList = new IpAllowList(o?.allowList ?? [])
-    const brute = o?.bruteForce === false ? null : o?.bruteForce ?? {}
+    const brute = o?.bruteForce === false ? null : (o?.bruteForce ?? {})
     const blockMs = (brute?.blockSeconds ?? 3600) * 1000
     this.pair = brute ? { capacity: brute.threshold ?? 10, resetMs: blockMs } : null
     this.account = brute?.accountLockout ? { capacity: brute.accountLockout, resetMs: blockMs } : null
-    const throttle = !brute || brute.accountThrottling === false ? null : brute.accountThrottling ?? {}
+    const throttle = !brute || brute.accountThrottling === false ? null : (brute.accountThrottling ?? {})
     const maxFailures = throttle?.maxFailures ?? 100
     const slowAfter = throttle?.slowAfter ?? 20
-    this.accountTiers = !throttle ? [] : [
-      // Leaky buckets: after `capacity` failures, one more every resetMs / capacity.
-      ...(slowAfter < maxFailures ? [{ kind: 'account_delay', capacity: slowAfter, resetMs: slowAfter * 60_000 }] : []),
-      { kind: 'account_cap', capacity: maxFailures, resetMs: maxFailures * 15 * 60_000 },
-    ]
-    const ip = o?.ipThrottling === false ? null : o?.ipThrottling ?? {}
+    this.accountTiers = !throttle
+      ? []
+      : [
+          // Leaky buckets: after `capacity` failures, one more every resetMs / capacity.
+          ...(slowAfter < maxFailures ? [{ kind: 'account_delay', capacity: slowAfter, resetMs: slowAfter * 60_000 }] : []),
+          { kind: 'account_cap', capacity: maxFailures, resetMs: maxFailures * 15 * 60_000 },
+        ]
+    const ip = o?.ipThrottling === false ? null : (o?.ipThrottling ?? {})
     this.ip = ip ? { capacity: ip.maxFailures ?? 100, resetMs: (ip.windowSeconds ?? 24 * 3600) * 1000 } : null
-    const signup = o?.signupThrottling === false ? null : o?.signupThrottling ?? {}
+    const signup = o?.signupThrottling === false ? null : (o?.signupThrottling ?? {})
     this.signup = signup ? { capacity: signup.perMinute ?? 10, resetMs: 60_000 } : null
     this.inFlight = store ? new AttemptsInFlight(store, connection) : null
   }
@@ -125,7 +157,13 @@ export class AttackProtection {
     const ip = this.clientIp(ctx)
     if (!this.on || ip === null || this.allowList.has(ctx.ip!)) return LoginLease.free()
     const idHash = userId === null ? await this.events.hashIdentifier(identifier) : await this.events.hashUser(userId)
-    const wanted: { kind: string; key: string; limit: { capacity: number; resetMs: number }; mode: CounterSpec['mode']; event: 'limit_wc' | 'limit_mu' }[] = []
+    const wanted: {
+      kind: string
+      key: string
+      limit: { capacity: number; resetMs: number }
+      mode: CounterSpec['mode']
+      event: 'limit_wc' | 'limit_mu'
+    }[] = []
     if (this.ip) wanted.push({ kind: 'ip', key: ip, limit: this.ip, mode: 'leak', event: 'limit_mu' })
     if (this.pair) wanted.push({ kind: 'pair', key: `${idHash}|${ip}`, limit: this.pair, mode: 'window', event: 'limit_wc' })
     if (this.account) wanted.push({ kind: 'account', key: idHash, limit: this.account, mode: 'window', event: 'limit_wc' })
@@ -138,7 +176,9 @@ export class AttackProtection {
       const at = this.now()
       let results: Awaited<ReturnType<UserStore['takeCounterSlot']>>[]
       try {
-        results = await Promise.all(wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)))
+        results = await Promise.all(
+          wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)),
+        )
       } catch (error) {
         leave('refused')
         throw error
@@ -156,7 +196,7 @@ export class AttackProtection {
       const settledSince = this.inFlight!.settlementsOf(refusedCounter) !== settledBefore[refusedAt]
       const oneSettles = this.inFlight!.settledOne(refusedCounter)
       await new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('refused'), ip).release()
-      if (settledSince || await oneSettles) continue
+      if (settledSince || (await oneSettles)) continue
       const refused = results[refusedAt] as { ok: false; retryAfterMs: number }
       this.events.emit(wanted[refusedAt]!.event, { ip, identifier_hash: idHash, details: { refused: true } })
       throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))
@@ -179,19 +219,23 @@ export class AttackProtection {
    * user's email and username, say) and, when `userId` names their user, of that user (the
    * counters every identifier of a known user shares), once per distinct counter key.
    */
-  async unblockAll(identifiers: readonly (string | null | undefined)[], reason: 'admin' | 'password_reset' = 'admin',
-    userId: string | null = null): Promise<void> {
+  async unblockAll(
+    identifiers: readonly (string | null | undefined)[],
+    reason: 'admin' | 'password_reset' = 'admin',
+    userId: string | null = null,
+  ): Promise<void> {
     if (!this.store) return
     const hashes = new Set(await Promise.all(identifiers.filter((id): id is string => !!id).map((id) => this.events.hashIdentifier(id))))
     const userHash = userId === null ? null : await this.events.hashUser(userId)
-    await Promise.all([...hashes, ...(userHash === null ? [] : [userHash])].flatMap((hash) => [
-      this.store!.clearCounters(this.connection, 'pair', { keyPrefix: `${hash}|` }),
-      ...['account', 'account_delay', 'account_cap'].map((kind) => this.store!.clearCounters(this.connection, kind, { key: hash })),
-    ]))
+    await Promise.all(
+      [...hashes, ...(userHash === null ? [] : [userHash])].flatMap((hash) => [
+        this.store!.clearCounters(this.connection, 'pair', { keyPrefix: `${hash}|` }),
+        ...['account', 'account_delay', 'account_cap'].map((kind) => this.store!.clearCounters(this.connection, kind, { key: hash })),
+      ]),
+    )
     // One event per identifier, as before counters were the user's; the user is named on them when known.
     for (const idHash of hashes) {
       this.events.emit('unblock', { identifier_hash: idHash, ...(userId === null ? {} : { user_id: userId }), details: { reason } })
     }
   }
-
 }

@@ -17,7 +17,10 @@ export class AttemptsInFlight {
   private readonly held: Map<string, Set<Promise<Departure>>>
   private readonly settled: Map<string, number>
 
-  constructor(store: UserStore, private readonly connection: string) {
+  constructor(
+    store: UserStore,
+    private readonly connection: string,
+  ) {
     let registry = registries.get(store)
     if (!registry) registries.set(store, (registry = new Map()))
     this.held = registry
@@ -29,7 +32,9 @@ export class AttemptsInFlight {
   /** Registers one attempt on these counters; call the returned function once, when it leaves. */
   enter(counters: { kind: string; key: string }[]): (how: Departure) => void {
     let done!: (how: Departure) => void
-    const departed = new Promise<Departure>((resolve) => { done = resolve })
+    const departed = new Promise<Departure>((resolve) => {
+      done = resolve
+    })
     const keys = counters.map((c) => this.keyOf(c))
     for (const key of keys) {
       let set = this.held.get(key)

@@ -45,8 +45,9 @@ export class BreachedPasswords {
     } catch (error) {
       // An outage of a remote service must not stop every signup; the local list has already been checked.
       // The warning names neither the password nor its prefix.
-      process.emitWarning(`The breached-password range API failed, so only the local list was checked: ${messageOf(error)}`,
-        { code: 'LATCHKEY_RANGE_API_FAILED' })
+      process.emitWarning(`The breached-password range API failed, so only the local list was checked: ${messageOf(error)}`, {
+        code: 'LATCHKEY_RANGE_API_FAILED',
+      })
       return false
     }
     return suffixes.some((s) => s.trim().toUpperCase().startsWith(sha1.slice(5)))

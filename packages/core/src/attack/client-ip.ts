@@ -9,7 +9,10 @@ type Address = ipaddr.IPv4 | ipaddr.IPv6
  * ipaddr.js does the rest. Brackets and a zone index are dropped.
  */
 function parseAddress(text: string): Address | null {
-  const bare = text.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '')
+  const bare = text
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
   return isIP(bare) === 0 ? null : ipaddr.parse(bare)
 }
 
@@ -27,7 +30,10 @@ export function normalizeClientIp(ip: string): string | null {
   if (parsed === null) return null
   const address = unmapped(parsed)
   if (address instanceof ipaddr.IPv4) return address.toString()
-  return `${address.parts.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+  return `${address.parts
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`
 }
 
 /**

@@ -40,7 +40,12 @@ export class LoginLease {
    * writes; await the promise before answering.
    */
   match(): Promise<void> {
-    return this.report(() => this.store!.settleCounters(this.connection, this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: s.kind !== 'ip' }))))
+    return this.report(() =>
+      this.store!.settleCounters(
+        this.connection,
+        this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: s.kind !== 'ip' })),
+      ),
+    )
   }
 
   /** The password was wrong: the slots stay counted, and a counter that is now full says so. */
@@ -49,7 +54,9 @@ export class LoginLease {
       for (const slot of this.slots) {
         if (slot.level < slot.capacity) continue
         this.events!.emit(slot.kind === 'ip' ? 'limit_mu' : 'limit_wc', {
-          ...(this.ip === null ? {} : { ip: this.ip }), identifier_hash: this.idHash, details: { counter: slot.kind, threshold: slot.capacity },
+          ...(this.ip === null ? {} : { ip: this.ip }),
+          identifier_hash: this.idHash,
+          details: { counter: slot.kind, threshold: slot.capacity },
         })
       }
     })
@@ -60,7 +67,12 @@ export class LoginLease {
    * users out. A no-op once the attempt reported a match or a wrong password.
    */
   release(): Promise<void> {
-    return this.report(() => this.store!.settleCounters(this.connection, this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: false }))))
+    return this.report(() =>
+      this.store!.settleCounters(
+        this.connection,
+        this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: false })),
+      ),
+    )
   }
 
   private report(write: () => Promise<void>): Promise<void> {

@@ -3,15 +3,28 @@ import { z } from 'zod'
 import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
 import type { LoginLease } from '../attack/login-lease.js'
 import {
-  InvalidInputError, InvalidTicketError, LatchkeyError, UnauthorizedError, UserExistsError,
-  UserNotFoundError, WrongUsernameOrPasswordError,
+  InvalidInputError,
+  InvalidTicketError,
+  LatchkeyError,
+  UnauthorizedError,
+  UserExistsError,
+  UserNotFoundError,
+  WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
 import type { EventListener, LatchkeyEventType } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
-  changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema,
-  signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema, userPatchSchema,
+  changeEmailOptionsSchema,
+  changeOwnPasswordInputSchema,
+  identifierSchema,
+  loginInputSchema,
+  passwordSchema,
+  signupInputSchema,
+  ticketOptionsSchema,
+  ticketTokenSchema,
+  userIdSchema,
+  userPatchSchema,
 } from '../input/schemas.js'
 import { bcryptCompare, bcryptHash } from '../password/hash-pool.js'
 import { bcryptCostFloor, DEFAULT_BCRYPT_COST } from '../password/bcrypt-cost-floor.js'
@@ -25,7 +38,14 @@ import type { StoredUser, TicketPurpose, UserStore } from '../store/user-store.j
 import { issueOffPath } from '../tickets/issue-off-path.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, IpContextArgs, LoginInput, RequestContext, SignupInput, TicketOptions,
+  ChangeOwnPasswordInput,
+  DatabaseConnection,
+  IssuedTicket,
+  IpContextArgs,
+  LoginInput,
+  RequestContext,
+  SignupInput,
+  TicketOptions,
   UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
@@ -33,34 +53,40 @@ import { emitRecordedLogin, StoredCredentials, type StoredVerdict } from './stor
 import { toUserProfile } from './user-profile.js'
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
-export const builtinConnectionOptionsSchema = z.strictObject({
-  /** The connection's name: scopes its users in the store and appears in events. */
-  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
-  /** Where users live. The connection never closes it; the host does. */
-  store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findUser' in v, 'must be a UserStore'),
-  passwordPolicy: passwordPolicyOptionsSchema.optional(),
-  /** Makes `username` required at signup. */
-  requireUsername: z.boolean().optional(),
-  /** Longest allowed username, 1–128; default 15. */
-  usernameMaxLength: z.number().int().min(1).max(USERNAME_MAX_LENGTH_LIMIT).optional(),
-  /**
-   * bcrypt cost for new hashes (10–31, default 10; ASVS 11.4.2). A hash of a lower cost is re-hashed at login; a
-   * higher one is kept. Below 10 only with `unsafeLowCostForTests`.
-   */
-  bcryptCost: z.number().int().min(4).max(31).optional(),
-  /** Allows a `bcryptCost` from 4 to 9, which is too cheap to store real passwords: for test suites only. */
-  unsafeLowCostForTests: z.boolean().optional(),
-  /** Ticket lifetimes and the hourly issuance limit; see {@link TicketSettings}. */
-  tickets: ticketSettingsSchema.optional(),
-  /** Brute-force blocking, IP throttling and signup limits; on by default. `false` turns it off. */
-  attackProtection: attackProtectionSchema.optional(),
-  /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. On by default; `false` turns it off. */
-  breachedPasswords: breachedPasswordsOptionSchema.optional(),
-  /** Receives every event. A throwing listener is reported as a process warning. */
-  onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
-  /** The clock, injectable for tests. */
-  now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
-}).check(bcryptCostFloor)
+export const builtinConnectionOptionsSchema = z
+  .strictObject({
+    /** The connection's name: scopes its users in the store and appears in events. */
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
+    /** Where users live. The connection never closes it; the host does. */
+    store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findUser' in v, 'must be a UserStore'),
+    passwordPolicy: passwordPolicyOptionsSchema.optional(),
+    /** Makes `username` required at signup. */
+    requireUsername: z.boolean().optional(),
+    /** Longest allowed username, 1–128; default 15. */
+    usernameMaxLength: z.number().int().min(1).max(USERNAME_MAX_LENGTH_LIMIT).optional(),
+    /**
+     * bcrypt cost for new hashes (10–31, default 10; ASVS 11.4.2). A hash of a lower cost is re-hashed at login; a
+     * higher one is kept. Below 10 only with `unsafeLowCostForTests`.
+     */
+    bcryptCost: z.number().int().min(4).max(31).optional(),
+    /** Allows a `bcryptCost` from 4 to 9, which is too cheap to store real passwords: for test suites only. */
+    unsafeLowCostForTests: z.boolean().optional(),
+    /** Ticket lifetimes and the hourly issuance limit; see {@link TicketSettings}. */
+    tickets: ticketSettingsSchema.optional(),
+    /** Brute-force blocking, IP throttling and signup limits; on by default. `false` turns it off. */
+    attackProtection: attackProtectionSchema.optional(),
+    /** Refuses leaked passwords at signup, change and reset with PasswordLeakedError. On by default; `false` turns it off. */
+    breachedPasswords: breachedPasswordsOptionSchema.optional(),
+    /** Receives every event. A throwing listener is reported as a process warning. */
+    onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
+    /** The clock, injectable for tests. */
+    now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
+  })
+  .check(bcryptCostFloor)
 
 export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSchema>
 
@@ -75,7 +101,8 @@ export type BuiltinConnectionOptions = z.input<typeof builtinConnectionOptionsSc
  * const profile = await users.login({ identifier: 'ada@example.com', password }, { ip })
  */
 export class BuiltinConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
-implements DatabaseConnection {
+  implements DatabaseConnection
+{
   readonly name: string
   readonly store: UserStore
   readonly policy: PasswordPolicy
@@ -126,8 +153,11 @@ implements DatabaseConnection {
    * password is hashed: a migrating connection asks its legacy store there. What it
    * throws fails the signup.
    */
-  async signupWith(input: SignupInput, ctx: RequestContext | undefined,
-    elsewhere: (email: string, username: string | null) => Promise<void>): Promise<UserProfile> {
+  async signupWith(
+    input: SignupInput,
+    ctx: RequestContext | undefined,
+    elsewhere: (email: string, username: string | null) => Promise<void>,
+  ): Promise<UserProfile> {
     const { email, password, username, user_metadata } = parseInput(signupInputSchema, input)
     const context = parseContext(ctx)
     let usernameNormalized: string | null = null
@@ -150,23 +180,30 @@ implements DatabaseConnection {
     }
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
-    const result = await this.store.insertUser({
-      connection: this.name,
-      user_id: newUserId(),
-      email,
-      email_normalized: normalizeEmail(email),
-      email_verified: false,
-      username: usernameNormalized,
-      password_hash: hash,
-      legacy_hash: null,
-      name: null, given_name: null, family_name: null, nickname: null, picture: null,
-      user_metadata: user_metadata ?? {},
-      app_metadata: {},
-      blocked: false,
-      created_at: at,
-      updated_at: at,
-      origin: 'signup',
-    }, { historyLimit: this.policy.history })
+    const result = await this.store.insertUser(
+      {
+        connection: this.name,
+        user_id: newUserId(),
+        email,
+        email_normalized: normalizeEmail(email),
+        email_verified: false,
+        username: usernameNormalized,
+        password_hash: hash,
+        legacy_hash: null,
+        name: null,
+        given_name: null,
+        family_name: null,
+        nickname: null,
+        picture: null,
+        user_metadata: user_metadata ?? {},
+        app_metadata: {},
+        blocked: false,
+        created_at: at,
+        updated_at: at,
+        origin: 'signup',
+      },
+      { historyLimit: this.policy.history },
+    )
     if (!result.ok) {
       fail('user_exists')
       throw new UserExistsError(result.conflict === 'username' ? 'The username is already taken.' : 'The user already exists.')
@@ -200,9 +237,15 @@ implements DatabaseConnection {
    * @internal Judges a password against a user of this store (or none: a dummy compare)
    * under an attempt's lease, and reports the verdict on it.
    */
-  async loginStored(user: StoredUser | null, identifier: string, password: string, context: RequestContext, lease: LoginLease,
-    known?: StoredVerdict): Promise<UserProfile> {
-    const verdict = known ?? await this.credentials.verify(user, password)
+  async loginStored(
+    user: StoredUser | null,
+    identifier: string,
+    password: string,
+    context: RequestContext,
+    lease: LoginLease,
+    known?: StoredVerdict,
+  ): Promise<UserProfile> {
+    const verdict = known ?? (await this.credentials.verify(user, password))
     if (!verdict.matches) {
       lease.wrongPassword()
       if (user && verdict.known) this.emit('fp', { ...context, user_id: user.user_id })
@@ -346,7 +389,10 @@ implements DatabaseConnection {
     const user = await this.findByEmail(from)
     if (!user) throw new UserNotFoundError()
     const result = await this.store.changeEmail(this.name, user.user_id, {
-      email: to, emailNormalized: normalizeEmail(to), verified: verified ?? false, at: this.now(),
+      email: to,
+      emailNormalized: normalizeEmail(to),
+      verified: verified ?? false,
+      at: this.now(),
     })
     if (result === 'no_user') throw new UserNotFoundError()
     if (result === 'conflict') throw new UserExistsError('Another user has that email.')
@@ -381,7 +427,7 @@ implements DatabaseConnection {
     const password = parseInput(passwordSchema, newPassword)
     const context = parseContext(ctx)
     const record = await this.tickets.live(token, 'reset')
-    const user = record && await this.store.findUser(this.name, { userId: record.user_id })
+    const user = record && (await this.store.findUser(this.name, { userId: record.user_id }))
     if (!record || !user || user.email_normalized !== record.email_normalized) {
       this.emit('fcp', { ...context, details: { reason: 'invalid_ticket' } })
       throw new InvalidTicketError()
@@ -414,17 +460,32 @@ implements DatabaseConnection {
 
   // ---- internals -------------------------------------------------------------------
 
-  private async setPasswordFor(user: StoredUser, password: string, context: RequestContext, ticketHash: string | undefined): Promise<UserProfile> {
+  private async setPasswordFor(
+    user: StoredUser,
+    password: string,
+    context: RequestContext,
+    ticketHash: string | undefined,
+  ): Promise<UserProfile> {
     const normalized = normalizePassword(password)
     const fail = (reason: string) => this.emit('fcp', { ...context, user_id: user.user_id, details: { reason } })
-    const history = this.policy.history > 0
-      ? [{ id: 'history', message: `Not one of your last ${this.policy.history} passwords`, verified: !(await this.inHistory(user, normalized)) }]
-      : []
+    const history =
+      this.policy.history > 0
+        ? [
+            {
+              id: 'history',
+              message: `Not one of your last ${this.policy.history} passwords`,
+              verified: !(await this.inHistory(user, normalized)),
+            },
+          ]
+        : []
     await this.checks.enforce(normalized, personalInfoOf(user), fail, history)
     const hash = await bcryptHash(normalized, this.bcryptCost)
     const at = this.now()
     const result = await this.store.setPassword(this.name, user.user_id, {
-      hash, at, historyLimit: this.policy.history, ...(ticketHash ? { ticket: { tokenHash: ticketHash } } : {}),
+      hash,
+      at,
+      historyLimit: this.policy.history,
+      ...(ticketHash ? { ticket: { tokenHash: ticketHash } } : {}),
     })
     if (result === 'invalid_ticket') {
       fail('invalid_ticket')
@@ -450,7 +511,12 @@ implements DatabaseConnection {
     return matches.some(Boolean)
   }
 
-  private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
+  private async issueTicket(
+    purpose: TicketPurpose,
+    email: string,
+    opts: TicketOptions | undefined,
+    ctx: RequestContext | undefined,
+  ): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
     const { ttlSeconds, deliver } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
@@ -458,7 +524,11 @@ implements DatabaseConnection {
     const issue = async () => {
       const user = await this.findByEmail(address)
       if (!user || user.email_normalized === null) return null
-      const issued = await this.tickets.issue(purpose, { userId: user.user_id, email: user.email ?? address, emailNormalized: user.email_normalized }, ttlSeconds)
+      const issued = await this.tickets.issue(
+        purpose,
+        { userId: user.user_id, email: user.email ?? address, emailNormalized: user.email_normalized },
+        ttlSeconds,
+      )
       if (issued && purpose === 'reset') this.emit('scpr', { ...context, user_id: user.user_id })
       return issued
     }

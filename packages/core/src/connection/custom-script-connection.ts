@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import {
-  InvalidTicketError, LatchkeyError, NotSupportedError, ScriptError, ScriptTimeoutError, UnauthorizedError,
-  UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError,
+  InvalidTicketError,
+  LatchkeyError,
+  NotSupportedError,
+  ScriptError,
+  ScriptTimeoutError,
+  UnauthorizedError,
+  UserExistsError,
+  UserNotFoundError,
+  WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
 import { ConnectionEvents, type EventFields } from '../events/connection-events.js'
@@ -12,8 +19,15 @@ import { breachedPasswordsOptionSchema, PasswordChecks } from '../password/passw
 import { normalizePassword } from '../password/password-text.js'
 import { passwordPolicyOptionsSchema, type PersonalInfo } from '../password/policy.js'
 import {
-  changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema,
-  signupInputSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema,
+  changeEmailOptionsSchema,
+  changeOwnPasswordInputSchema,
+  identifierSchema,
+  loginInputSchema,
+  passwordSchema,
+  signupInputSchema,
+  ticketOptionsSchema,
+  ticketTokenSchema,
+  userIdSchema,
 } from '../input/schemas.js'
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
@@ -23,14 +37,24 @@ import { issueOffPath } from '../tickets/issue-off-path.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IssuedTicket, IpContextArgs, LoginInput, RequestContext, SignupInput, TicketOptions,
+  ChangeOwnPasswordInput,
+  DatabaseConnection,
+  IssuedTicket,
+  IpContextArgs,
+  LoginInput,
+  RequestContext,
+  SignupInput,
+  TicketOptions,
   UserPatch,
 } from './database-connection.js'
 import { parseContext } from './request-context.js'
 import { ScriptCalls, type ScriptName } from './script-calls.js'
 import { egressSchema } from '../script/egress-allow.js'
 
-const scriptSource = z.string().min(1).max(512 * 1024)
+const scriptSource = z
+  .string()
+  .min(1)
+  .max(512 * 1024)
 
 /** The scripts of a custom-script connection; only `login` is required. */
 export const customScriptsSchema = z.strictObject({
@@ -45,48 +69,55 @@ export const customScriptsSchema = z.strictObject({
 export type CustomScripts = z.input<typeof customScriptsSchema>
 
 /** Options of a {@link CustomScriptConnection}; every one is validated at construction. */
-export const customScriptConnectionOptionsSchema = z.strictObject({
-  /** The connection's name: its scope in the store, its name in events. */
-  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
-  /** Runs the scripts. The connection never closes it; the host does. */
-  runner: z.custom<ScriptRunner>((v) => typeof v === 'object' && v !== null && 'run' in v, 'must be a ScriptRunner'),
-  scripts: customScriptsSchema,
-  /** String values visible to scripts as the frozen `configuration`; redacted from every log and error. */
-  configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
-  /** Hosts (host or host:port; no wildcards) the scripts may reach. Default: none. */
-  egress: egressSchema.optional(),
-  /** Wall-clock limit of each script run, in ms. Default: the runner's. */
-  timeoutMs: z.number().int().min(10).max(600_000).optional(),
-  /**
-   * Where tickets and attack-protection counters live. Required unless `attackProtection: false`:
-   * without it nothing could count failed logins, and that must be said, not silent.
-   */
-  store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
-  tickets: ticketSettingsSchema.optional(),
-  /**
-   * Brute-force blocking, IP throttling and signup limits; on by default and counted in `store`.
-   * `false` is for a connection protected by its owner, such as the legacy side of a migrating connection.
-   */
-  attackProtection: attackProtectionSchema.optional(),
-  /**
-   * The password policy, checked before `create`, `change_password` and a reset reach the scripts, as on a built-in
-   * connection. No `history`: the legacy store's old hashes are out of reach.
-   */
-  passwordPolicy: passwordPolicyOptionsSchema.omit({ history: true }).optional(),
-  /** Refuses leaked passwords before `create`, `change_password` and a reset reach the scripts. As on a built-in connection. */
-  breachedPasswords: breachedPasswordsOptionSchema.optional(),
-  /** Receives every event. A throwing listener is reported as a process warning. */
-  onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
-  /** The clock, injectable for tests. */
-  now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
-}).superRefine((o, ctx) => {
-  if (o.store === undefined && o.attackProtection !== false) {
-    ctx.addIssue({
-      code: 'custom', path: ['store'],
-      message: 'is required for attack protection: pass a store, or attackProtection: false if something else protects this connection',
-    })
-  }
-})
+export const customScriptConnectionOptionsSchema = z
+  .strictObject({
+    /** The connection's name: its scope in the store, its name in events. */
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._\-]+$/, 'letters, digits, dot, dash and underscore only'),
+    /** Runs the scripts. The connection never closes it; the host does. */
+    runner: z.custom<ScriptRunner>((v) => typeof v === 'object' && v !== null && 'run' in v, 'must be a ScriptRunner'),
+    scripts: customScriptsSchema,
+    /** String values visible to scripts as the frozen `configuration`; redacted from every log and error. */
+    configuration: z.record(z.string().max(256), z.string().max(64 * 1024)).optional(),
+    /** Hosts (host or host:port; no wildcards) the scripts may reach. Default: none. */
+    egress: egressSchema.optional(),
+    /** Wall-clock limit of each script run, in ms. Default: the runner's. */
+    timeoutMs: z.number().int().min(10).max(600_000).optional(),
+    /**
+     * Where tickets and attack-protection counters live. Required unless `attackProtection: false`:
+     * without it nothing could count failed logins, and that must be said, not silent.
+     */
+    store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
+    tickets: ticketSettingsSchema.optional(),
+    /**
+     * Brute-force blocking, IP throttling and signup limits; on by default and counted in `store`.
+     * `false` is for a connection protected by its owner, such as the legacy side of a migrating connection.
+     */
+    attackProtection: attackProtectionSchema.optional(),
+    /**
+     * The password policy, checked before `create`, `change_password` and a reset reach the scripts, as on a built-in
+     * connection. No `history`: the legacy store's old hashes are out of reach.
+     */
+    passwordPolicy: passwordPolicyOptionsSchema.omit({ history: true }).optional(),
+    /** Refuses leaked passwords before `create`, `change_password` and a reset reach the scripts. As on a built-in connection. */
+    breachedPasswords: breachedPasswordsOptionSchema.optional(),
+    /** Receives every event. A throwing listener is reported as a process warning. */
+    onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
+    /** The clock, injectable for tests. */
+    now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function').optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.store === undefined && o.attackProtection !== false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        message: 'is required for attack protection: pass a store, or attackProtection: false if something else protects this connection',
+      })
+    }
+  })
 export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectionOptionsSchema>
 
 /**
@@ -104,7 +135,8 @@ export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectio
  * const profile = await legacy.login({ identifier: 'ada@example.com', password }, { ip })
  */
 export class CustomScriptConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
-implements DatabaseConnection {
+  implements DatabaseConnection
+{
   readonly name: string
   private readonly runner: ScriptRunner
   private readonly scripts: z.output<typeof customScriptsSchema>
@@ -137,7 +169,9 @@ implements DatabaseConnection {
     this.store = o.store
     this.now = o.now ?? (() => new Date())
     this.events = new ConnectionEvents(this.name, o.onEvent, this.now, o.store)
-    this.tickets = o.store ? new TicketIssuer(this.name, o.store, this.now, o.tickets, (email) => this.events.hashIdentifier(email)) : undefined
+    this.tickets = o.store
+      ? new TicketIssuer(this.name, o.store, this.now, o.tickets, (email) => this.events.hashIdentifier(email))
+      : undefined
     this.protection = new AttackProtection(o.attackProtection, this.name, o.store, this.events, this.now)
     this.checks = new PasswordChecks(o.passwordPolicy, o.breachedPasswords)
     this.calls = this.scriptCalls(this.events)
@@ -153,7 +187,11 @@ implements DatabaseConnection {
    * for a connection that owns the events and counters, such as a migrating connection.
    */
   scriptCalls(events: ConnectionEvents): ScriptCalls {
-    return new ScriptCalls((script, args, secrets, sink) => this.run(script, args, secrets, sink), (script) => this.has(script), events)
+    return new ScriptCalls(
+      (script, args, secrets, sink) => this.run(script, args, secrets, sink),
+      (script) => this.has(script),
+      events,
+    )
   }
 
   /**
@@ -199,7 +237,13 @@ implements DatabaseConnection {
     try {
       await this.checkNewPassword(password, { email, username: username ?? null, user_metadata: user_metadata ?? null })
       if (this.has('get_user') && (await this.calls.getUser(email))) throw new UserExistsError()
-      await this.calls.create({ email, password, ...(username === undefined ? {} : { username }), ...(user_metadata === undefined ? {} : { user_metadata }), connection: this.name })
+      await this.calls.create({
+        email,
+        password,
+        ...(username === undefined ? {} : { username }),
+        ...(user_metadata === undefined ? {} : { user_metadata }),
+        connection: this.name,
+      })
       const profile = await this.calls.verify(email, password)
       if (!profile) throw new ScriptError('The login script did not find the user that create had just created', { scriptName: 'login' })
       this.events.emit('ss', { ...context, user_id: profile.user_id })
@@ -226,7 +270,11 @@ implements DatabaseConnection {
       try {
         profile = await this.calls.verify(identifier, password)
       } catch (error) {
-        this.events.emit('f', { ...context, identifier_hash: await this.events.hashIdentifier(identifier), details: { reason: reasonOf(error) } })
+        this.events.emit('f', {
+          ...context,
+          identifier_hash: await this.events.hashIdentifier(identifier),
+          details: { reason: reasonOf(error) },
+        })
         throw error
       }
       if (!profile) {
@@ -305,9 +353,12 @@ implements DatabaseConnection {
     this.require('change_password')
     const lease = await this.protection.begin(identifier, context)
     try {
-      const fail = async (reason: string, profile?: UserProfile) => this.events.emit('fcp', {
-        ...context, ...(profile ? { user_id: profile.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }), details: { reason },
-      })
+      const fail = async (reason: string, profile?: UserProfile) =>
+        this.events.emit('fcp', {
+          ...context,
+          ...(profile ? { user_id: profile.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }),
+          details: { reason },
+        })
       let profile: UserProfile | null
       try {
         profile = await this.calls.verify(identifier, currentPassword)
@@ -327,7 +378,7 @@ implements DatabaseConnection {
       await lease.match()
       try {
         await this.checkNewPassword(newPassword, profile)
-        const email = profile.email ?? await this.calls.emailOf(identifier)
+        const email = profile.email ?? (await this.calls.emailOf(identifier))
         if (!email || !(await this.calls.changePassword(email, newPassword))) throw new UserNotFoundError()
       } catch (error) {
         await fail(reasonOf(error), profile)
@@ -398,9 +449,14 @@ implements DatabaseConnection {
       this.events.emit('fcp', { ...context, details: { reason: reasonOf(error) } })
       throw error
     }
-    const profile = await this.redeem(token, 'reset', async (email) => {
-      if (!(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
-    }, context)
+    const profile = await this.redeem(
+      token,
+      'reset',
+      async (email) => {
+        if (!(await this.calls.changePassword(email, password))) throw new UserNotFoundError()
+      },
+      context,
+    )
     // The password changed: the user's other open tickets die with the old one.
     await this.voidTickets({ userId: profile.user_id })
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
@@ -422,9 +478,14 @@ implements DatabaseConnection {
     const context = parseContext(ctx)
     this.ticketIssuer()
     this.require('verify')
-    const profile = await this.redeem(token, 'verify', async (email) => {
-      if (!(await this.calls.verifyEmail(email))) throw new UserNotFoundError()
-    }, context)
+    const profile = await this.redeem(
+      token,
+      'verify',
+      async (email) => {
+        if (!(await this.calls.verifyEmail(email))) throw new UserNotFoundError()
+      },
+      context,
+    )
     this.events.emit('sv', { ...context, user_id: profile.user_id })
     return { ...profile, email_verified: true }
   }
@@ -436,7 +497,12 @@ implements DatabaseConnection {
     await this.checks.enforce(normalizePassword(password), info, () => undefined)
   }
 
-  private async issueTicket(purpose: TicketPurpose, email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
+  private async issueTicket(
+    purpose: TicketPurpose,
+    email: string,
+    opts: TicketOptions | undefined,
+    ctx: RequestContext | undefined,
+  ): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
     const { ttlSeconds, deliver } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
@@ -454,10 +520,15 @@ implements DatabaseConnection {
   }
 
   /** Checks a ticket against `get_user`, consumes it, and runs `write`; releases it if `write` fails. */
-  private async redeem(token: string, purpose: TicketPurpose, write: (email: string) => Promise<void>, context: EventFields): Promise<UserProfile> {
+  private async redeem(
+    token: string,
+    purpose: TicketPurpose,
+    write: (email: string) => Promise<void>,
+    context: EventFields,
+  ): Promise<UserProfile> {
     const tickets = this.ticketIssuer()
     const record = await tickets.live(token, purpose)
-    const profile = record && await this.calls.getUser(record.email_normalized)
+    const profile = record && (await this.calls.getUser(record.email_normalized))
     const fail = purpose === 'reset' ? 'fcp' : 'fv'
     if (!record || !profile || profile.user_id !== record.user_id) {
       this.events.emit(fail, { ...context, details: { reason: 'invalid_ticket' } })
@@ -519,7 +590,9 @@ implements DatabaseConnection {
         events.emit('script_error', { details: { script, code: error.code, message: error.message } })
       }
       if (error instanceof LatchkeyError) throw error
-      throw new ScriptError(`The ${script} script could not be run: ${error instanceof Error ? error.message : String(error)}`, { scriptName: script })
+      throw new ScriptError(`The ${script} script could not be run: ${error instanceof Error ? error.message : String(error)}`, {
+        scriptName: script,
+      })
     }
   }
 }

@@ -74,5 +74,7 @@ export function mapLegacyProfile(
 
 /** The legacy identifier a typed identifier would be kept as. */
 export function legacyIdentifierOf(identifier: string, isEmailAddress: boolean): LegacyIdentifier {
-  return isEmailAddress ? { kind: 'email', value: normalizeEmail(identifier) } : { kind: 'username', value: identifier.trim().toLowerCase() }
+  return isEmailAddress
+    ? { kind: 'email', value: normalizeEmail(identifier) }
+    : { kind: 'username', value: identifier.trim().toLowerCase() }
 }

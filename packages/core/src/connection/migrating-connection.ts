@@ -2,14 +2,28 @@ import { z } from 'zod'
 import type { AttackProtectionOptions } from '../attack/attack-protection.js'
 import type { LoginLease } from '../attack/login-lease.js'
 import {
-  InvalidTicketError, LatchkeyError, MigrationConflictError, NotSupportedError, PasswordChangeRequiredError, UnauthorizedError,
-  UserExistsError, UserNotFoundError, WrongUsernameOrPasswordError,
+  InvalidTicketError,
+  LatchkeyError,
+  MigrationConflictError,
+  NotSupportedError,
+  PasswordChangeRequiredError,
+  UnauthorizedError,
+  UserExistsError,
+  UserNotFoundError,
+  WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import type { ConnectionEvents } from '../events/connection-events.js'
 import type { EventListener } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
-  changeEmailOptionsSchema, changeOwnPasswordInputSchema, identifierSchema, loginInputSchema, passwordSchema, ticketOptionsSchema, ticketTokenSchema, userIdSchema,
+  changeEmailOptionsSchema,
+  changeOwnPasswordInputSchema,
+  identifierSchema,
+  loginInputSchema,
+  passwordSchema,
+  ticketOptionsSchema,
+  ticketTokenSchema,
+  userIdSchema,
 } from '../input/schemas.js'
 import { bcryptHash } from '../password/hash-pool.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
@@ -20,7 +34,16 @@ import { ticketTokenHash } from '../tickets/ticket-token.js'
 import { BuiltinConnection } from './builtin-connection.js'
 import { CustomScriptConnection } from './custom-script-connection.js'
 import type {
-  ChangeOwnPasswordInput, DatabaseConnection, IpContextArgs, IssuedTicket, RequestContextWithIp, LoginInput, RequestContext, SignupInput, TicketOptions, UserPatch,
+  ChangeOwnPasswordInput,
+  DatabaseConnection,
+  IpContextArgs,
+  IssuedTicket,
+  RequestContextWithIp,
+  LoginInput,
+  RequestContext,
+  SignupInput,
+  TicketOptions,
+  UserPatch,
 } from './database-connection.js'
 import { legacyIdentifierOf, mapLegacyProfile } from './legacy-profile.js'
 import { parseContext } from './request-context.js'
@@ -86,7 +109,8 @@ type Imported = { user: StoredUser } | { clash: StoredUser } | { tombstoned: tru
  * console.log(await users.migrationStatus())
  */
 export class MigratingConnection<Protection extends AttackProtectionOptions | undefined = AttackProtectionOptions | undefined>
-implements DatabaseConnection {
+  implements DatabaseConnection
+{
   readonly name: string
   private readonly target: BuiltinConnection
   private readonly legacy: ScriptCalls
@@ -99,7 +123,7 @@ implements DatabaseConnection {
   constructor(options: MigratingConnectionOptions & { target: BuiltinConnection<Protection> }) {
     const o = parseInput(migratingConnectionOptionsSchema, options)
     if (o.name !== o.target.name) {
-      invalidInput(['name'], 'must be the target connection\'s name, so counters, tickets and the identifier key survive finishing')
+      invalidInput(['name'], "must be the target connection's name, so counters, tickets and the identifier key survive finishing")
     }
     if (o.legacy.protectsItself) {
       invalidInput(['legacy'], 'must be built with attackProtection: false: the migrating connection counts each failed login once, itself')
@@ -132,7 +156,7 @@ implements DatabaseConnection {
       // A user who signed up in the target may hold an email that a legacy user owns, so legacy is asked about them too.
       if ((user && user.origin !== 'signup') || !(await this.legacyAnswersFor(identifier))) {
         // Not found, and legacy closed: another request may have imported the user since the lookup.
-        return await this.loginTarget(user ?? await this.target.credentials.find(identifier), identifier, password, context, lease)
+        return await this.loginTarget(user ?? (await this.target.credentials.find(identifier)), identifier, password, context, lease)
       }
       const verdict = user ? await this.target.credentials.verify(user, password) : null
       if (user && verdict?.matches) return await this.loginTarget(user, identifier, password, context, lease, verdict)
@@ -140,14 +164,17 @@ implements DatabaseConnection {
       if (!profile) {
         // A script's "no" does not say whether the user exists, so it counts as a wrong password.
         lease.wrongPassword()
-        this.events.emit('fp', { ...context, ...(user ? { user_id: user.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }) })
+        this.events.emit('fp', {
+          ...context,
+          ...(user ? { user_id: user.user_id } : { identifier_hash: await this.events.hashIdentifier(identifier) }),
+        })
         throw new WrongUsernameOrPasswordError()
       }
       if (profile.blocked) {
         this.events.emit('f', { ...context, user_id: profile.user_id, details: { reason: 'blocked' } })
         throw new UnauthorizedError('user is blocked')
       }
-      const weak = this.requireReset && await this.failsTargetChecks(password, profile)
+      const weak = this.requireReset && (await this.failsTargetChecks(password, profile))
       const imported = await this.importLegacyUser(profile, password, 'login', context, { weak })
       if ('clash' in imported) return await this.loginTarget(imported.clash, identifier, password, context, lease)
       if ('tombstoned' in imported) {
@@ -245,7 +272,11 @@ implements DatabaseConnection {
       const profile = await this.verifyLegacy(identifier, currentPassword, context)
       if (!profile) {
         lease.wrongPassword()
-        this.events.emit('fcp', { ...context, identifier_hash: await this.events.hashIdentifier(identifier), details: { reason: 'invalid_user_password' } })
+        this.events.emit('fcp', {
+          ...context,
+          identifier_hash: await this.events.hashIdentifier(identifier),
+          details: { reason: 'invalid_user_password' },
+        })
         throw new WrongUsernameOrPasswordError()
       }
       if (profile.blocked) {
@@ -259,9 +290,14 @@ implements DatabaseConnection {
       if ('clash' in imported) {
         // The user is in the target already (imported meanwhile, or the legacy store matched a look-alike of an
         // imported user's identifier, say 'kím@' for 'kim@'): only the target's current password may change it.
-        return await this.target.changeOwnPassword({
-          identifier: imported.clash.email ?? imported.clash.username ?? identifier, currentPassword, newPassword,
-        }, context as RequestContextWithIp)
+        return await this.target.changeOwnPassword(
+          {
+            identifier: imported.clash.email ?? imported.clash.username ?? identifier,
+            currentPassword,
+            newPassword,
+          },
+          context as RequestContextWithIp,
+        )
       }
       if ('tombstoned' in imported) throw new WrongUsernameOrPasswordError()
       this.events.emit('scp', { ...context, user_id: profile.user_id })
@@ -408,7 +444,8 @@ implements DatabaseConnection {
   /** Users imported in total, by flow and by day, tombstones and conflicts: from the store, so every process agrees. */
   async migrationStatus(): Promise<MigrationStatus> {
     const [stats, finished]: [MigrationStats, string | null] = await Promise.all([
-      this.store.migrationStats(this.name), this.store.getSetting(this.name, FINISHED),
+      this.store.migrationStats(this.name),
+      this.store.getSetting(this.name, FINISHED),
     ])
     return {
       imported: Object.values(stats.byFlow).reduce((a, b) => a + b, 0),
@@ -432,10 +469,16 @@ implements DatabaseConnection {
   // ---- internals -------------------------------------------------------------------
 
   /** A target user's login, with the mark of a weak legacy password checked once the password matched. */
-  private async loginTarget(user: StoredUser | null, identifier: string, password: string, context: RequestContext, lease: LoginLease,
-    known?: StoredVerdict): Promise<UserProfile> {
+  private async loginTarget(
+    user: StoredUser | null,
+    identifier: string,
+    password: string,
+    context: RequestContext,
+    lease: LoginLease,
+    known?: StoredVerdict,
+  ): Promise<UserProfile> {
     if (user && this.requireReset && (await this.store.getSetting(this.name, PASSWORD_CHANGE_REQUIRED + user.user_id)) !== null) {
-      const verdict = known ?? await this.target.credentials.verify(user, password)
+      const verdict = known ?? (await this.target.credentials.verify(user, password))
       if (verdict.matches) {
         await lease.match()
         throw this.passwordChangeRequired(user.user_id, context)
@@ -469,7 +512,11 @@ implements DatabaseConnection {
     try {
       return await this.legacy.verify(identifier, password)
     } catch (error) {
-      this.events.emit('f', { ...context, identifier_hash: await this.events.hashIdentifier(identifier), details: { reason: reasonOf(error) } })
+      this.events.emit('f', {
+        ...context,
+        identifier_hash: await this.events.hashIdentifier(identifier),
+        details: { reason: reasonOf(error) },
+      })
       throw error
     }
   }
@@ -486,8 +533,13 @@ implements DatabaseConnection {
    * for the caller to verify against), unless the id belongs to a user who never came from
    * this legacy store: that, and an email taken by another user, is a conflict.
    */
-  private async importLegacyUser(profile: UserProfile, password: string, flow: string, context: RequestContext,
-    opts: { weak: boolean; resetAt?: Date }): Promise<Imported> {
+  private async importLegacyUser(
+    profile: UserProfile,
+    password: string,
+    flow: string,
+    context: RequestContext,
+    opts: { weak: boolean; resetAt?: Date },
+  ): Promise<Imported> {
     const normalized = normalizePassword(password)
     if (!fitsBcrypt(normalized)) {
       // bcrypt would truncate it: the user stays in legacy, which keeps answering for them.
@@ -498,8 +550,13 @@ implements DatabaseConnection {
     const at = this.target.now()
     let dropUsername = false
     for (let attempt = 0; attempt < 3; attempt++) {
-      const mapped = mapLegacyProfile(profile, { connection: this.name, usernameMaxLength: this.target.usernameMaxLength },
-        { password_hash: hash, legacy_hash: null }, `migration:${flow}`, at)
+      const mapped = mapLegacyProfile(
+        profile,
+        { connection: this.name, usernameMaxLength: this.target.usernameMaxLength },
+        { password_hash: hash, legacy_hash: null },
+        `migration:${flow}`,
+        at,
+      )
       if (!mapped.ok) throw await this.conflict(profile.user_id, mapped.problem, context)
       const user = {
         ...mapped.user,
@@ -512,11 +569,15 @@ implements DatabaseConnection {
         await this.store.getOrCreateSetting(this.name, PASSWORD_CHANGE_REQUIRED + user.user_id, () => at.toISOString())
       }
       const result = await this.store.importUser(user, {
-        flow, at, historyLimit: this.target.policy.history, legacyIdentifiers: mapped.legacyIdentifiers,
+        flow,
+        at,
+        historyLimit: this.target.policy.history,
+        legacyIdentifiers: mapped.legacyIdentifiers,
       })
       if (result.ok) {
         this.events.emit('migrated', { ...context, user_id: user.user_id, details: { flow } })
-        if (mapped.usernameDropped || dropUsername) await this.conflict(user.user_id, dropUsername ? 'username_taken' : 'username_invalid', context)
+        if (mapped.usernameDropped || dropUsername)
+          await this.conflict(user.user_id, dropUsername ? 'username_taken' : 'username_invalid', context)
         return { user: result.user }
       }
       if (result.conflict === 'tombstone') return { tombstoned: true }
@@ -530,7 +591,8 @@ implements DatabaseConnection {
       }
       if (result.conflict === 'user_id') continue // deleted since: try again
       // The email is someone else's in the target.
-      const holder = user.email_normalized === null ? null : await this.store.findUser(this.name, { emailNormalized: user.email_normalized })
+      const holder =
+        user.email_normalized === null ? null : await this.store.findUser(this.name, { emailNormalized: user.email_normalized })
       if (holder && holder.origin === 'signup' && !holder.email_verified) {
         // An unverified signup never blocks the legacy owner of the email (pre-account hijacking):
         // the legacy user wins, and the unverified account is the conflict.
@@ -585,7 +647,12 @@ implements DatabaseConnection {
     if (user) await this.store.deleteSetting(this.name, PASSWORD_CHANGE_REQUIRED + user.user_id)
   }
 
-  private async issueTicket(purpose: 'reset' | 'verify', email: string, opts: TicketOptions | undefined, ctx: RequestContext | undefined): Promise<IssuedTicket | null> {
+  private async issueTicket(
+    purpose: 'reset' | 'verify',
+    email: string,
+    opts: TicketOptions | undefined,
+    ctx: RequestContext | undefined,
+  ): Promise<IssuedTicket | null> {
     const address = parseInput(emailSchema, email)
     const { ttlSeconds } = parseInput(ticketOptionsSchema, opts ?? {})
     const context = parseContext(ctx)
@@ -597,16 +664,29 @@ implements DatabaseConnection {
     if (purpose === 'verify' && !this.legacy.has('verify')) throw new NotSupportedError('The legacy connection has no verify script')
     const profile = await this.legacy.getUser(address)
     if (!profile) return null
-    const issued = await this.target.tickets.issue(purpose, {
-      userId: profile.user_id, email: profile.email ?? address, emailNormalized: normalizeEmail(profile.email ?? address), legacyId: profile.user_id,
-    }, ttlSeconds)
+    const issued = await this.target.tickets.issue(
+      purpose,
+      {
+        userId: profile.user_id,
+        email: profile.email ?? address,
+        emailNormalized: normalizeEmail(profile.email ?? address),
+        legacyId: profile.user_id,
+      },
+      ttlSeconds,
+    )
     if (issued && purpose === 'reset') this.events.emit('scpr', { ...context, user_id: profile.user_id })
     return issued
   }
 }
 
 function personalInfo(profile: UserProfile) {
-  return { email: profile.email ?? null, username: profile.username ?? null, name: profile.name ?? null, nickname: profile.nickname ?? null, user_metadata: profile.user_metadata ?? null }
+  return {
+    email: profile.email ?? null,
+    username: profile.username ?? null,
+    name: profile.name ?? null,
+    nickname: profile.nickname ?? null,
+    user_metadata: profile.user_metadata ?? null,
+  }
 }
 
 function reasonOf(error: unknown): string {

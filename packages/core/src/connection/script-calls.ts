@@ -57,7 +57,13 @@ export class ScriptCalls {
   }
 
   /** `create(user)`. */
-  async create(user: { email: string; password: string; username?: string; user_metadata?: Record<string, unknown>; connection: string }): Promise<void> {
+  async create(user: {
+    email: string
+    password: string
+    username?: string
+    user_metadata?: Record<string, unknown>
+    connection: string
+  }): Promise<void> {
     await this.call('create', [user], [user.password])
   }
 

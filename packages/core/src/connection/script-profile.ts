@@ -8,7 +8,10 @@ import { userProfileSchema, type UserProfile } from '../profile/profile-schema.j
  */
 export function parseScriptProfile(value: unknown, scriptName: string): UserProfile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ScriptError(`The ${scriptName} script returned ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value} where a profile object was expected`, { scriptName })
+    throw new ScriptError(
+      `The ${scriptName} script returned ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value} where a profile object was expected`,
+      { scriptName },
+    )
   }
   // Legacy stores are full of NULLs: a null field is an absent one.
   const raw = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as Record<string, unknown>

@@ -11,9 +11,7 @@ import type { StoredUser, UserLookup, UserStore } from '../store/user-store.js'
 import { toUserProfile } from './user-profile.js'
 
 /** What a password check against a stored user found. */
-export type StoredVerdict =
-  | { matches: false; known: boolean }
-  | { matches: true; legacy: LegacyHash | null }
+export type StoredVerdict = { matches: false; known: boolean } | { matches: true; legacy: LegacyHash | null }
 
 /** What recording a successful login did. */
 export interface RecordedLogin {
@@ -61,7 +59,7 @@ export class StoredCredentials {
       // A record import would refuse today (stored by an older version) fails as a wrong
       // password does: an error here would give the attempt's counter slot back.
       const parsed = legacyHashSchema.safeParse(parseJson(user.legacy_hash))
-      if (parsed.success && await legacyVerify(password, parsed.data)) return { matches: true, legacy: parsed.data }
+      if (parsed.success && (await legacyVerify(password, parsed.data))) return { matches: true, legacy: parsed.data }
       await this.payDummyCompare(normalized)
       return { matches: false, known: true }
     }
@@ -146,7 +144,11 @@ function parseJson(text: string): unknown {
 /** The events of a successful login on stored credentials: `s`, after `rehash_skipped` when the legacy hash had to stay. */
 export function emitRecordedLogin(events: ConnectionEvents, userId: string, login: RecordedLogin, context: RequestContext): void {
   if (login.rehashSkipped) {
-    events.emit('rehash_skipped', { ...context, user_id: userId, details: { format: login.legacyFormat, reason: 'password over 72 bytes after NFKC' } })
+    events.emit('rehash_skipped', {
+      ...context,
+      user_id: userId,
+      details: { format: login.legacyFormat, reason: 'password over 72 bytes after NFKC' },
+    })
   }
   const details = login.legacyFormat ? { legacy: login.legacyFormat, rehashed: login.rehashed } : login.rehashed ? { rehashed: true } : null
   events.emit('s', { ...context, user_id: userId, ...(details ? { details } : {}) })

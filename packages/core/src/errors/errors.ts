@@ -61,8 +61,7 @@ export class LatchkeyError<Code extends string = LatchkeyErrorCode> extends Erro
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null &&
-      (value as Record<symbol, unknown>)[brandOf(this.kind)] === true
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandOf(this.kind)] === true
   }
 }
 

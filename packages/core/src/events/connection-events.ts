@@ -46,6 +46,9 @@ export class ConnectionEvents {
     this.key ??= this.store
       ? this.store.getOrCreateSetting(this.connection, 'identifier_hmac_key', () => randomBytes(32).toString('base64url'))
       : Promise.resolve(randomBytes(32).toString('base64url'))
-    return createHmac('sha256', await this.key).update(text, 'utf8').digest('hex').slice(0, 32)
+    return createHmac('sha256', await this.key)
+      .update(text, 'utf8')
+      .digest('hex')
+      .slice(0, 32)
   }
 }

@@ -51,6 +51,9 @@ export function deliverEvent(listener: EventListener | undefined, event: Latchke
   try {
     listener(event)
   } catch (error) {
-    process.emitWarning(`latchkey onEvent listener threw on a '${event.type}' event: ${error instanceof Error ? error.message : String(error)}`, 'LatchkeyWarning')
+    process.emitWarning(
+      `latchkey onEvent listener threw on a '${event.type}' event: ${error instanceof Error ? error.message : String(error)}`,
+      'LatchkeyWarning',
+    )
   }
 }

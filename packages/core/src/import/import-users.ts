@@ -12,22 +12,27 @@ import { normalizeUsername, usernameIssues } from '../profile/username.js'
 import type { NewStoredUser, StoredUser } from '../store/user-store.js'
 
 /** One user of a bulk import. Give `password_hash` (bcrypt) or `custom_password_hash`, or neither (the user must reset). */
-export const importRecordSchema = z.strictObject({
-  user_id: text(255).optional(),
-  email: emailSchema,
-  email_verified: z.boolean().optional(),
-  username: text(128).optional(),
-  name: text(1024).optional(),
-  given_name: text(1024).optional(),
-  family_name: text(1024).optional(),
-  nickname: text(1024).optional(),
-  picture: text(4096).optional(),
-  user_metadata: metadataSchema.optional(),
-  app_metadata: metadataSchema.optional(),
-  blocked: z.boolean().optional(),
-  password_hash: z.string().max(128).optional(),
-  custom_password_hash: customPasswordHashSchema.optional(),
-}).refine((r) => r.password_hash === undefined || r.custom_password_hash === undefined, 'give password_hash or custom_password_hash, not both')
+export const importRecordSchema = z
+  .strictObject({
+    user_id: text(255).optional(),
+    email: emailSchema,
+    email_verified: z.boolean().optional(),
+    username: text(128).optional(),
+    name: text(1024).optional(),
+    given_name: text(1024).optional(),
+    family_name: text(1024).optional(),
+    nickname: text(1024).optional(),
+    picture: text(4096).optional(),
+    user_metadata: metadataSchema.optional(),
+    app_metadata: metadataSchema.optional(),
+    blocked: z.boolean().optional(),
+    password_hash: z.string().max(128).optional(),
+    custom_password_hash: customPasswordHashSchema.optional(),
+  })
+  .refine(
+    (r) => r.password_hash === undefined || r.custom_password_hash === undefined,
+    'give password_hash or custom_password_hash, not both',
+  )
 export type ImportRecord = z.input<typeof importRecordSchema>
 
 export interface ImportProgress {
@@ -41,7 +46,13 @@ export interface ImportProgress {
   line?: number
 }
 /** A record that was not imported: its 0-based `index` among the records and, from NDJSON, its 1-based `line`. */
-export interface ImportFailure { index: number; line?: number; email?: string; code: string; message: string }
+export interface ImportFailure {
+  index: number
+  line?: number
+  email?: string
+  code: string
+  message: string
+}
 export interface ImportResult {
   imported: number
   updated: number
@@ -115,21 +126,39 @@ export async function importUsers(
     if (wrote) {
       const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
       // A resumed import clashes on every record it wrote before: look them all up at once, not one round trip each.
-      const before = !o.upsert && o.skipExisting
-        ? await Promise.all(outcomes.map((outcome, i) => outcome !== 'inserted' && importedBefore(connection, batch[i]!.user, batch[i]!.givenId)))
-        : []
+      const before =
+        !o.upsert && o.skipExisting
+          ? await Promise.all(
+              outcomes.map((outcome, i) => outcome !== 'inserted' && importedBefore(connection, batch[i]!.user, batch[i]!.givenId)),
+            )
+          : []
       for (const [i, outcome] of outcomes.entries()) {
         const { index, line: at, user } = batch[i]!
         if (outcome === 'inserted') result.imported += 1
         else if (o.upsert && outcome !== 'username' && (await overwrite(connection, user))) result.updated += 1
         else if (before[i]) result.skipped += 1
-        else fail({ index, ...lineOf(at), ...(user.email ? { email: user.email } : {}), code: 'user_exists', message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already` })
+        else
+          fail({
+            index,
+            ...lineOf(at),
+            ...(user.email ? { email: user.email } : {}),
+            code: 'user_exists',
+            message: `a user with this ${outcome === 'user_id' ? 'user_id' : outcome} exists already`,
+          })
       }
       batch = []
     }
     result.processed = processed
     if (line !== undefined) result.line = line
-    if (wrote) o.onProgress?.({ processed, imported: result.imported, updated: result.updated, skipped: result.skipped, failed: result.failed, ...lineOf(line) })
+    if (wrote)
+      o.onProgress?.({
+        processed,
+        imported: result.imported,
+        updated: result.updated,
+        skipped: result.skipped,
+        failed: result.failed,
+        ...lineOf(line),
+      })
   }
 
   for await (const item of recordsOf(records)) {
@@ -153,7 +182,8 @@ export async function importUsers(
 }
 
 const lineOf = (line: number | undefined) => (line === undefined ? {} : { line })
-const hasUserId = (record: unknown) => typeof record === 'object' && record !== null && (record as { user_id?: unknown }).user_id !== undefined
+const hasUserId = (record: unknown) =>
+  typeof record === 'object' && record !== null && (record as { user_id?: unknown }).user_id !== undefined
 
 type Item = { kind: 'record'; record: unknown; line?: number } | { kind: 'bad_json'; line?: number }
 
@@ -178,9 +208,14 @@ async function* recordsOf(records: AsyncIterable<unknown> | Iterable<unknown> | 
   for await (const record of records as AsyncIterable<unknown>) yield { kind: 'record', record }
 }
 
-function toStoredUser(connection: BuiltinConnection, record: unknown, caps: ReturnType<typeof resolveCaps>): NewStoredUser | Omit<ImportFailure, 'index'> {
+function toStoredUser(
+  connection: BuiltinConnection,
+  record: unknown,
+  caps: ReturnType<typeof resolveCaps>,
+): NewStoredUser | Omit<ImportFailure, 'index'> {
   const parsed = importRecordSchema.safeParse(record)
-  const email = typeof (record as { email?: unknown } | null)?.email === 'string' ? { email: (record as { email: string }).email.slice(0, 320) } : {}
+  const email =
+    typeof (record as { email?: unknown } | null)?.email === 'string' ? { email: (record as { email: string }).email.slice(0, 320) } : {}
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     return { ...email, code: 'invalid_record', message: `${issue.path.join('.') || 'record'}: ${issue.message}` }
@@ -215,8 +250,11 @@ function toStoredUser(connection: BuiltinConnection, record: unknown, caps: Retu
     username,
     password_hash: passwordHash,
     legacy_hash: legacyHash,
-    name: r.name ?? null, given_name: r.given_name ?? null, family_name: r.family_name ?? null,
-    nickname: r.nickname ?? null, picture: r.picture ?? null,
+    name: r.name ?? null,
+    given_name: r.given_name ?? null,
+    family_name: r.family_name ?? null,
+    nickname: r.nickname ?? null,
+    picture: r.picture ?? null,
     user_metadata: r.user_metadata ?? {},
     app_metadata: r.app_metadata ?? {},
     blocked: r.blocked ?? false,

@@ -10,7 +10,10 @@ export interface PlainJsonProblem {
 }
 
 class Refusal extends Error {
-  constructor(readonly path: (string | number)[], message: string) {
+  constructor(
+    readonly path: (string | number)[],
+    message: string,
+  ) {
     super(message)
   }
 }

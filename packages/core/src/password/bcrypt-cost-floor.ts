@@ -9,7 +9,9 @@ export const MIN_BCRYPT_COST = 10
  * Refuses connection options whose `bcryptCost` is below {@link MIN_BCRYPT_COST} unless they also set
  * `unsafeLowCostForTests: true`, so a cheap cost meant for a test suite cannot reach production unnoticed.
  */
-export function bcryptCostFloor(ctx: z.core.ParsePayload<{ bcryptCost?: number | undefined; unsafeLowCostForTests?: boolean | undefined }>): void {
+export function bcryptCostFloor(
+  ctx: z.core.ParsePayload<{ bcryptCost?: number | undefined; unsafeLowCostForTests?: boolean | undefined }>,
+): void {
   const { bcryptCost, unsafeLowCostForTests } = ctx.value
   if (bcryptCost === undefined || bcryptCost >= MIN_BCRYPT_COST || unsafeLowCostForTests === true) return
   ctx.issues.push({

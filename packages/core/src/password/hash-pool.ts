@@ -14,9 +14,7 @@ export type HashJob =
 /** Work a sandboxed script asks of the pool: queued behind built-in work. */
 export type ScriptHashJob = Extract<HashJob, { op: 'hash' | 'compare' | 'pbkdf2' }>
 
-export type HashJobResult =
-  | { ok: true; value: string | boolean; computeMs: number }
-  | { ok: false; message: string; computeMs: number }
+export type HashJobResult = { ok: true; value: string | boolean; computeMs: number } | { ok: false; message: string; computeMs: number }
 
 interface Pending {
   job: HashJob & { id: number }
@@ -56,7 +54,10 @@ class HashPool {
   private nextId = 1
   private readonly stats: Omit<HashPoolStats, 'engine' | 'workers'> = { jobs: 0, computeMs: 0, scriptJobs: 0, scriptJobsDropped: 0 }
 
-  constructor(private readonly size: number, private readonly engine: BcryptEngineName) {}
+  constructor(
+    private readonly size: number,
+    private readonly engine: BcryptEngineName,
+  ) {}
 
   run(job: HashJob): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
@@ -70,13 +71,17 @@ class HashPool {
     if (signal.aborted) return Promise.reject(new Error('the run has ended'))
     return new Promise((resolve, reject) => {
       const pending: Pending = { job: { ...job, id: this.nextId++ }, resolve, reject, script: true }
-      signal.addEventListener('abort', () => {
-        const index = this.scriptQueue.indexOf(pending)
-        if (index === -1) return
-        this.scriptQueue.splice(index, 1)
-        this.stats.scriptJobsDropped += 1
-        reject(new Error('the run has ended'))
-      }, { once: true })
+      signal.addEventListener(
+        'abort',
+        () => {
+          const index = this.scriptQueue.indexOf(pending)
+          if (index === -1) return
+          this.scriptQueue.splice(index, 1)
+          this.stats.scriptJobsDropped += 1
+          reject(new Error('the run has ended'))
+        },
+        { once: true },
+      )
       this.scriptQueue.push(pending)
       this.pump()
     })
@@ -89,17 +94,23 @@ class HashPool {
   async close(): Promise<void> {
     const slots = this.slots.splice(0)
     for (const pending of [...this.queue.splice(0), ...this.scriptQueue.splice(0)]) pending.reject(new Error('hash pool closed'))
-    await Promise.all(slots.map(async (slot) => {
-      slot.busy?.reject(new Error('hash pool closed'))
-      await slot.worker.terminate()
-    }))
+    await Promise.all(
+      slots.map(async (slot) => {
+        slot.busy?.reject(new Error('hash pool closed'))
+        await slot.worker.terminate()
+      }),
+    )
   }
 
   private pump(): void {
     // Built-in jobs first; scripts' jobs only while they hold fewer than half the workers.
     const scriptSlots = Math.max(1, Math.floor(this.size / 2))
-    const next = () => this.queue.length > 0 ? this.queue
-      : this.scriptQueue.length > 0 && this.slots.filter((s) => s.busy?.script).length < scriptSlots ? this.scriptQueue : null
+    const next = () =>
+      this.queue.length > 0
+        ? this.queue
+        : this.scriptQueue.length > 0 && this.slots.filter((s) => s.busy?.script).length < scriptSlots
+          ? this.scriptQueue
+          : null
     for (let from = next(); from !== null; from = next()) {
       let slot = this.slots.find((s) => s.busy === null)
       if (!slot && this.slots.length < this.size) slot = this.spawn()

@@ -14,11 +14,20 @@ const bcrypt = loadBcryptEngine((workerData as { engine: BcryptEngineName }).eng
 
 async function work(job: HashJob): Promise<string | boolean> {
   switch (job.op) {
-    case 'hash': return bcrypt.hashSync(job.password, job.cost)
-    case 'compare': return bcrypt.compareSync(job.password, job.hash)
-    case 'legacy': return verifyLegacy(job.legacy, job.password)
+    case 'hash':
+      return bcrypt.hashSync(job.password, job.cost)
+    case 'compare':
+      return bcrypt.compareSync(job.password, job.hash)
+    case 'legacy':
+      return verifyLegacy(job.legacy, job.password)
     case 'pbkdf2':
-      return pbkdf2Sync(Buffer.from(job.password, 'base64'), Buffer.from(job.salt, 'base64'), job.iterations, job.keylen, job.digest).toString('base64')
+      return pbkdf2Sync(
+        Buffer.from(job.password, 'base64'),
+        Buffer.from(job.salt, 'base64'),
+        job.iterations,
+        job.keylen,
+        job.digest,
+      ).toString('base64')
   }
 }
 
@@ -28,6 +37,7 @@ port.on('message', (job: HashJob & { id: number }) => {
   work(job).then(
     (value) => reply({ ok: true, value, computeMs: performance.now() - started }),
     // Only malformed input throws (an invalid salt or hash); messages never hold the password.
-    (error: unknown) => reply({ ok: false, message: error instanceof Error ? error.message : String(error), computeMs: performance.now() - started }),
+    (error: unknown) =>
+      reply({ ok: false, message: error instanceof Error ? error.message : String(error), computeMs: performance.now() - started }),
   )
 })

@@ -25,8 +25,12 @@ export class PasswordChecks {
    * Refuses a NFKC-normalised candidate with PasswordPolicyError (every rule listed, `extra` included) or
    * PasswordLeakedError; `onRefusal` hears the reason code first, for the connection's failure event.
    */
-  async enforce(normalized: string, info: PersonalInfo, onRefusal: (reason: 'invalid_password' | 'password_leaked') => void,
-    extra: PolicyRuleResult[] = []): Promise<void> {
+  async enforce(
+    normalized: string,
+    info: PersonalInfo,
+    onRefusal: (reason: 'invalid_password' | 'password_leaked') => void,
+    extra: PolicyRuleResult[] = [],
+  ): Promise<void> {
     const rules = [...this.policy.evaluate(normalized, info), ...extra]
     if (rules.some((r) => !r.verified)) {
       onRefusal('invalid_password')

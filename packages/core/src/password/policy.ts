@@ -29,11 +29,16 @@ export const passwordPolicyOptionsSchema = z.strictObject({
    * of your own instead (only entries that reach the minimum length are kept). `custom` adds context words (your
    * product, company, codenames), refused anywhere inside the password, case-insensitively.
    */
-  dictionary: z.union([z.boolean(), z.strictObject({
-    enabled: z.boolean().optional(),
-    list: z.custom<Iterable<string>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'must be iterable').optional(),
-    custom: z.array(z.string().max(1024)).max(1_000_000).optional(),
-  })]).optional(),
+  dictionary: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        enabled: z.boolean().optional(),
+        list: z.custom<Iterable<string>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'must be iterable').optional(),
+        custom: z.array(z.string().max(1024)).max(1_000_000).optional(),
+      }),
+    ])
+    .optional(),
   /** Refuses passwords containing the user's name, username, nickname, user_metadata name/first/last, or email local part. */
   noPersonalInfo: z.boolean().optional(),
 })
@@ -83,21 +88,22 @@ export class PasswordPolicy {
     // Secure by default: the common-password list is on unless the host turns it off.
     const dict = typeof o.dictionary === 'object' ? o.dictionary : { enabled: o.dictionary ?? true }
     const enabled = dict.enabled ?? true
-    const blocklist = enabled ? blocklistAtLength(('list' in dict && dict.list) || undefined, this.minLength) : { set: new Set<string>(), reaching: 0 }
+    const blocklist = enabled
+      ? blocklistAtLength(('list' in dict && dict.list) || undefined, this.minLength)
+      : { set: new Set<string>(), reaching: 0 }
     this.blocklist = blocklist.set
     this.blocklistSize = blocklist.reaching
     if (enabled && this.blocklistSize < MIN_BLOCKLIST_ENTRIES) {
       // A minimum this long leaves too few of the list's entries to matter; say so once, at construction.
       process.emitWarning(
         `The password blocklist has only ${this.blocklistSize} entries of ${this.minLength}+ characters (ASVS 6.2.4 asks for ` +
-        `${MIN_BLOCKLIST_ENTRIES}): pass a larger list as passwordPolicy.dictionary.list, and consider breachedPasswords.rangeApi.`,
+          `${MIN_BLOCKLIST_ENTRIES}): pass a larger list as passwordPolicy.dictionary.list, and consider breachedPasswords.rangeApi.`,
         { code: 'LATCHKEY_SMALL_BLOCKLIST' },
       )
     }
     this.contextWords = contextWordsOf(('custom' in dict ? dict.custom : undefined) ?? [])
     this.noPersonalInfo = o.noPersonalInfo ?? false
   }
-
 
   /** Every synchronous rule for a NFKC-normalised candidate. */
   evaluate(password: string, info: PersonalInfo = {}): PolicyRuleResult[] {
@@ -107,7 +113,12 @@ export class PasswordPolicy {
 
     rule('min_length', `At least ${this.minLength} characters`, length >= this.minLength)
     rule('max_bytes', `At most ${BCRYPT_MAX_BYTES} bytes`, fitsBcrypt(password))
-    const classes = { lower: LOWER.test(password), upper: UPPER.test(password), digit: DIGIT.test(password), special: SPECIAL.test(password) }
+    const classes = {
+      lower: LOWER.test(password),
+      upper: UPPER.test(password),
+      digit: DIGIT.test(password),
+      special: SPECIAL.test(password),
+    }
     if (this.level === 'fair') {
       rule('lower_case', 'Lower case letters (a-z)', classes.lower)
       rule('upper_case', 'Upper case letters (A-Z)', classes.upper)
@@ -122,7 +133,8 @@ export class PasswordPolicy {
     }
     if (this.blocklist.size > 0 || this.contextWords.whole.size > 0) {
       const lower = password.toLowerCase()
-      const common = this.blocklist.has(lower) || this.contextWords.whole.has(lower) || this.contextWords.inside.some((w) => lower.includes(w))
+      const common =
+        this.blocklist.has(lower) || this.contextWords.whole.has(lower) || this.contextWords.inside.some((w) => lower.includes(w))
       rule('dictionary', 'Not a common password, and no word specific to this service', !common)
     }
     if (this.noPersonalInfo) {
@@ -140,8 +152,15 @@ export class PasswordPolicy {
  */
 export function personalFragments(info: PersonalInfo): string[] {
   const meta = info.user_metadata ?? {}
-  const values = [info.name, info.username, info.nickname, meta['name'], meta['first'], meta['last'],
-    info.email ? info.email.slice(0, info.email.lastIndexOf('@')) : null]
+  const values = [
+    info.name,
+    info.username,
+    info.nickname,
+    meta['name'],
+    meta['first'],
+    meta['last'],
+    info.email ? info.email.slice(0, info.email.lastIndexOf('@')) : null,
+  ]
   const fragments = new Set<string>()
   for (const value of values) {
     if (typeof value !== 'string') continue

@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { metadataSchema } from '../input/text.js'
 
-
 /**
  * The normalised user profile. Every profile latchkey returns has this shape, and every
  * profile a script returns is parsed with it (never merged), so a guest cannot smuggle
@@ -11,7 +10,14 @@ import { metadataSchema } from '../input/text.js'
  */
 export const userProfileSchema = z.object({
   user_id: z
-    .union([z.string(), z.number().int().nonnegative().transform((n) => String(n))])
+    .union([
+      z.string(),
+      z
+        .number()
+        .int()
+        .nonnegative()
+        .transform((n) => String(n)),
+    ])
     .pipe(z.string().min(1).max(255)),
   email: z.string().max(320).optional(),
   email_verified: z.boolean().optional(),

@@ -88,7 +88,11 @@ export interface UserStore {
    *
    * Returns the level after taking the slot, or the ms until one frees.
    */
-  takeCounterSlot(connection: string, counter: CounterSpec, at: Date): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
+  takeCounterSlot(
+    connection: string,
+    counter: CounterSpec,
+    at: Date,
+  ): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
   /**
    * After an attempt, in one statement: each counter either gives its slot back or, with
    * `reset`, goes back to zero (a success resets a brute-force pair).
@@ -204,9 +208,7 @@ export type NewStoredUser = Omit<StoredUser, 'logins_count' | 'last_login' | 'la
   last_password_reset?: Date | null
 }
 
-export type InsertUserResult =
-  | { ok: true; user: StoredUser }
-  | { ok: false; conflict: 'user_id' | 'email' | 'username' }
+export type InsertUserResult = { ok: true; user: StoredUser } | { ok: false; conflict: 'user_id' | 'email' | 'username' }
 
 export interface StoredUserPatch {
   at: Date

@@ -10,7 +10,9 @@ import type { IssuedTicket } from '../connection/database-connection.js'
 export function issueOffPath(issue: () => Promise<IssuedTicket | null>, deliver: (ticket: IssuedTicket) => unknown): null {
   setImmediate(() => {
     issue()
-      .then(async (ticket) => { if (ticket) await deliver(ticket) })
+      .then(async (ticket) => {
+        if (ticket) await deliver(ticket)
+      })
       .catch((error: unknown) => {
         const kind = error instanceof Error ? `${error.name}${'code' in error ? ` (${String(error.code)})` : ''}` : typeof error
         process.emitWarning(`latchkey could not issue or deliver a ticket: ${kind}`, 'LatchkeyWarning')

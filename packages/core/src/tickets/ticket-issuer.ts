@@ -13,7 +13,12 @@ export const ticketSettingsSchema = z.strictObject({
   /** Default lifetime of password-reset tickets; default 1 day. */
   resetTtlSeconds: z.number().int().positive().optional(),
   /** The cap on any `ttlSeconds`; default 30 days. */
-  maxTtlSeconds: z.number().int().positive().max(365 * DAY).optional(),
+  maxTtlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(365 * DAY)
+    .optional(),
   /** Tickets per email per purpose per hour; past it, creation returns null. Default 5. */
   perEmailPerHour: z.number().int().min(1).max(1000).optional(),
 })
@@ -61,14 +66,25 @@ export class TicketIssuer {
     this.checkTtl(ttlSeconds)
     const at = this.now()
     const slot = { kind: `ticket_${purpose}`, key: await this.counterKey(subject.emailNormalized) }
-    const taken = await this.store.takeCounterSlot(this.connection, { ...slot, capacity: this.perHour, mode: 'window', resetMs: HOUR_MS }, at)
+    const taken = await this.store.takeCounterSlot(
+      this.connection,
+      { ...slot, capacity: this.perHour, mode: 'window', resetMs: HOUR_MS },
+      at,
+    )
     if (!taken.ok) return null
     const ticket = newTicketToken()
     const expiresAt = new Date(at.getTime() + 1000 * (ttlSeconds ?? this.ttl[purpose]))
     try {
       await this.store.insertTicket({
-        token_hash: ticketTokenHash(ticket), connection: this.connection, purpose, user_id: subject.userId,
-        email_normalized: subject.emailNormalized, legacy_id: subject.legacyId ?? null, created_at: at, expires_at: expiresAt, used_at: null,
+        token_hash: ticketTokenHash(ticket),
+        connection: this.connection,
+        purpose,
+        user_id: subject.userId,
+        email_normalized: subject.emailNormalized,
+        legacy_id: subject.legacyId ?? null,
+        created_at: at,
+        expires_at: expiresAt,
+        used_at: null,
       })
     } catch (error) {
       // No ticket was issued, so its slot goes back.
@@ -81,8 +97,12 @@ export class TicketIssuer {
   /** The ticket if it exists, is this connection's, has this purpose, is unused and unexpired. */
   async live(token: string, purpose: TicketPurpose): Promise<TicketRecord | null> {
     const record = await this.store.findTicket(ticketTokenHash(token))
-    const live = record && record.connection === this.connection && record.purpose === purpose &&
-      record.used_at === null && record.expires_at.getTime() > this.now().getTime()
+    const live =
+      record &&
+      record.connection === this.connection &&
+      record.purpose === purpose &&
+      record.used_at === null &&
+      record.expires_at.getTime() > this.now().getTime()
     return live ? record : null
   }
 }

@@ -26,11 +26,12 @@ export const latchkeyFastify: FastifyPluginAsync<LatchkeyFastifyOptions> = async
         raw: { request, reply },
       })
       reply.code(response.status)
-      response.headers.forEach((value, name) => { if (name !== 'set-cookie') void reply.header(name, value) })
+      response.headers.forEach((value, name) => {
+        if (name !== 'set-cookie') void reply.header(name, value)
+      })
       const cookies = response.headers.getSetCookie()
       if (cookies.length > 0) void reply.header('set-cookie', cookies)
       return reply.send(Buffer.from(await response.arrayBuffer()))
     })
   }
 }
-

@@ -52,7 +52,9 @@ export function toWebRequest(req: IncomingMessage, url: string): Request {
 /** Writes a Web `Response` to a node response, Set-Cookie headers kept apart. */
 export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = {}
-  response.headers.forEach((value, name) => { if (name !== 'set-cookie') headers[name] = value })
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value
+  })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
   const body = Buffer.from(await response.arrayBuffer())

@@ -35,9 +35,11 @@ export function createHandler(options: HandlerOptions): LatchkeyHandler {
   const byPath = new Map<string, RouteName>(
     (Object.entries(ROUTE_PATHS) as [RouteName, string][]).map(([name, path]) => [opts.basePath + path, name]),
   )
-  const report = opts.onError ?? ((error: unknown) => {
-    process.emitWarning(`latchkey http: work after the response failed: ${error instanceof Error ? error.name : 'error'}`)
-  })
+  const report =
+    opts.onError ??
+    ((error: unknown) => {
+      process.emitWarning(`latchkey http: work after the response failed: ${error instanceof Error ? error.name : 'error'}`)
+    })
 
   const handler = async (request: Request, info: RequestInfo = {}): Promise<Response> => {
     const route = byPath.get(new URL(request.url).pathname)
@@ -61,13 +63,17 @@ export function createHandler(options: HandlerOptions): LatchkeyHandler {
     } catch (error) {
       if (error instanceof BodyTooLargeError) return json(413, { error: 'payload_too_large', message: 'The request body is too large.' })
       if (error instanceof MalformedBodyError) return json(400, { error: 'malformed_body', message: 'The body is not a JSON object.' })
-      if (error instanceof UnusableClientIpError) return json(400, { error: 'invalid_client_ip', message: 'The client address is not an IP.' })
+      if (error instanceof UnusableClientIpError)
+        return json(400, { error: 'invalid_client_ip', message: 'The client address is not an IP.' })
       const reply = errorReply(error)
       return kind === 'form' ? formFailure(route, reply, fields) : errorResponse(reply)
     }
     // Started once the response is on its way (a macrotask runs after the adapter writes it).
     const after = outcome.after
-    if (after) setImmediate(() => { after().catch(report) })
+    if (after)
+      setImmediate(() => {
+        after().catch(report)
+      })
     if (kind === 'form') return redirect(opts.forms[route]?.success ?? '/', outcome.headers)
     return json(outcome.status, outcome.body, outcome.headers)
   }

@@ -9,8 +9,15 @@ export interface ErrorReply {
 
 /** The end user's own errors: their message is meant for the person at the form, so it is shown. */
 const END_USER_CODES: ReadonlySet<string> = new Set([
-  'user_exists', 'invalid_password', 'password_leaked', 'invalid_input', 'invalid_user_password',
-  'unauthorized', 'password_change_required', 'too_many_attempts', 'invalid_ticket',
+  'user_exists',
+  'invalid_password',
+  'password_leaked',
+  'invalid_input',
+  'invalid_user_password',
+  'unauthorized',
+  'password_change_required',
+  'too_many_attempts',
+  'invalid_ticket',
 ])
 
 /** Statuses of codes whose class may not carry `httpStatus` yet (issues 12 and 13 add them). */
@@ -18,7 +25,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = { password_change_requi
 
 /** Everything else gets a fixed message by kind: a ScriptError can carry legacy SQL text. */
 const OPAQUE_STATUS: Readonly<Record<string, 502 | 503>> = {
-  store_unavailable: 503, runner_busy: 503, script_error: 502, script_timeout: 502, egress_denied: 502,
+  store_unavailable: 503,
+  runner_busy: 503,
+  script_error: 502,
+  script_timeout: 502,
+  egress_denied: 502,
 }
 const OPAQUE_MESSAGE = {
   500: 'Something went wrong.',
@@ -49,5 +60,5 @@ export function errorReply(error: unknown): ErrorReply {
 /** The status core gives the error's class, by code where the class has none yet. */
 function httpStatusOf(error: LatchkeyError): number {
   const fromClass = (error.constructor as { httpStatus?: unknown }).httpStatus
-  return typeof fromClass === 'number' ? fromClass : STATUS_BY_CODE[error.code] ?? 500
+  return typeof fromClass === 'number' ? fromClass : (STATUS_BY_CODE[error.code] ?? 500)
 }

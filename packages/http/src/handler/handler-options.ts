@@ -40,7 +40,11 @@ export type HeadersInit = ConstructorParameters<typeof Headers>[0]
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`)
 // A browser reads `/\host` as `//host`, another site: neither is a path on this one.
-const pagePath = z.string().min(1).max(2048).refine((p) => p.startsWith('/') && !/^\/[\\/]/.test(p), 'must be a path on this site')
+const pagePath = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((p) => p.startsWith('/') && !/^\/[\\/]/.test(p), 'must be a path on this site')
 const formPages = z.strictObject({ success: pagePath.optional(), failure: pagePath.optional() })
 
 /** Options of {@link createHandler}; validated when the handler is created. */
@@ -48,14 +52,25 @@ export const handlerOptionsSchema = z.strictObject({
   /** The connection every route calls. */
   connection: z.custom<DatabaseConnection>((v) => typeof v === 'object' && v !== null && 'login' in v, 'must be a DatabaseConnection'),
   /** Where the routes live; default `/auth`. */
-  basePath: z.string().max(256).regex(/^(\/[A-Za-z0-9._~\-]+)*$/, 'a path such as /auth, without a trailing slash').default('/auth'),
+  basePath: z
+    .string()
+    .max(256)
+    .regex(/^(\/[A-Za-z0-9._~\-]+)*$/, 'a path such as /auth, without a trailing slash')
+    .default('/auth'),
   /**
    * How many proxies in front of the app to trust: 0 (default) ignores `X-Forwarded-For`;
    * n takes the address n hops back in it, as Express's `trust proxy` = n does.
    */
   trustProxy: z.number().int().min(0).max(32).default(0),
   /** Origins (`https://app.example`) whose pages may post here, besides the handler's own origin. */
-  allowedOrigins: z.array(z.string().url().transform((u) => new URL(u).origin)).default([]),
+  allowedOrigins: z
+    .array(
+      z
+        .string()
+        .url()
+        .transform((u) => new URL(u).origin),
+    )
+    .default([]),
   /** Called after a successful login; the headers it returns (a session cookie) are added to the response. */
   onLogin: fn<(event: LoginEvent) => HeadersInit | void | Promise<HeadersInit | void>>('onLogin').optional(),
   /** Called off the request path, after the response, with each verification or reset mail to send. */
@@ -68,10 +83,16 @@ export const handlerOptionsSchema = z.strictObject({
    */
   forms: z.partialRecord(z.enum(Object.keys(ROUTE_PATHS) as [RouteName, ...RouteName[]]), formPages).default({}),
   /** Password-reset requests allowed per client IP in `perSeconds`; default 5 per 15 minutes. */
-  forgotLimit: z.strictObject({ requests: z.number().int().min(1), perSeconds: z.number().int().min(1) })
+  forgotLimit: z
+    .strictObject({ requests: z.number().int().min(1), perSeconds: z.number().int().min(1) })
     .default({ requests: 5, perSeconds: 900 }),
   /** Largest accepted body in bytes; default 16 KiB. */
-  bodyLimitBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
 })
 
 export type HandlerOptions = z.input<typeof handlerOptionsSchema>

@@ -37,11 +37,14 @@ export function parseRouteBody<R extends RouteName>(route: R, fields: unknown): 
 
 /** zod's issues as latchkey's typed error, with the same path, code and message. */
 export function invalidInputFrom(error: z.ZodError, message?: string): InvalidInputError {
-  return new InvalidInputError(error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-    code: i.code,
-    message: i.message,
-  })), message)
+  return new InvalidInputError(
+    error.issues.map((i) => ({
+      path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      code: i.code,
+      message: i.message,
+    })),
+    message,
+  )
 }
 
 /** A body that is not JSON, or not an object. */

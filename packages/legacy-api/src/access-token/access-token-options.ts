@@ -20,7 +20,10 @@ export const accessTokenOptionsSchema = z.strictObject({
   /** Client ids whose tokens this API accepts (`client_id`, or `azp` when that is the only one present). */
   allowedClients: z.array(token).min(1).max(100),
   /** Scopes a token must carry (space-separated `scope` claim); missing ones give 403. */
-  requiredScopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'an RFC 6749 scope token')).max(50).optional(),
+  requiredScopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'an RFC 6749 scope token'))
+    .max(50)
+    .optional(),
   /** Where the issuer's keys are. Default: `jwks_uri` from the issuer's discovery document. */
   jwksUri: secureUrl.optional(),
   /** Accepted signature algorithms, a subset of {@link ASYMMETRIC_ALGORITHMS}. Default: all of them. */
@@ -29,7 +32,10 @@ export const accessTokenOptionsSchema = z.strictObject({
    * Accepted JOSE `typ` values. Default `['at+jwt']` (RFC 9068); add `'JWT'` for issuers
    * that label access tokens as plain JWTs.
    */
-  tokenTypes: z.array(z.enum(['at+jwt', 'JWT'])).min(1).optional(),
+  tokenTypes: z
+    .array(z.enum(['at+jwt', 'JWT']))
+    .min(1)
+    .optional(),
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5, at most 120. */
   clockToleranceSeconds: z.number().int().min(0).max(120).optional(),
   /** Least time between two fetches of the key set (a token with an unknown `kid` triggers one). Default 30 s. */
@@ -37,6 +43,9 @@ export const accessTokenOptionsSchema = z.strictObject({
   /** How long fetched keys are trusted before a refetch. Default 600 s. */
   jwksCacheMaxAgeSeconds: z.number().int().min(1).max(86_400).optional(),
   /** The `realm` of the `WWW-Authenticate` challenge. Default `legacy-identity-api`. */
-  realm: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'printable ASCII without quotes or backslashes').optional(),
+  realm: z
+    .string()
+    .regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'printable ASCII without quotes or backslashes')
+    .optional(),
 })
 export type AccessTokenOptions = z.input<typeof accessTokenOptionsSchema>

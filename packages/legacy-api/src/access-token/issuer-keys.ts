@@ -28,10 +28,15 @@ export class IssuerKeys {
   private resolve(): Promise<JWTVerifyGetKey> {
     // A failed discovery is retried, but no sooner than the cooldown.
     if (!this.keySet && Date.now() - this.failedAt < this.opts.cooldownMs) {
-      return Promise.reject(new IssuerUnavailableError('the issuer\'s discovery document was unavailable recently'))
+      return Promise.reject(new IssuerUnavailableError("the issuer's discovery document was unavailable recently"))
     }
     this.keySet ??= this.jwksUri().then(
-      (uri) => createRemoteJWKSet(new URL(uri), { cooldownDuration: this.opts.cooldownMs, cacheMaxAge: this.opts.cacheMaxAgeMs, timeoutDuration: 5000 }),
+      (uri) =>
+        createRemoteJWKSet(new URL(uri), {
+          cooldownDuration: this.opts.cooldownMs,
+          cacheMaxAge: this.opts.cacheMaxAgeMs,
+          timeoutDuration: 5000,
+        }),
       (error: unknown) => {
         this.keySet = null
         this.failedAt = Date.now()
@@ -50,7 +55,7 @@ export class IssuerKeys {
       if (!response.ok) throw new Error(`status ${response.status}`)
       document = (await response.json()) as typeof document
     } catch (error) {
-      throw new IssuerUnavailableError('the issuer\'s discovery document could not be fetched', { cause: error })
+      throw new IssuerUnavailableError("the issuer's discovery document could not be fetched", { cause: error })
     }
     if (document.issuer !== this.opts.issuer) throw new IssuerUnavailableError('the discovery document names another issuer')
     if (typeof document.jwks_uri !== 'string' || !isSecureOrLoopback(document.jwks_uri)) {

@@ -12,7 +12,11 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const MAX_TOKEN_LENGTH = 8192
 
 class Refusal {
-  constructor(readonly status: 401 | 403 | 503, readonly error: string, readonly description: string) {}
+  constructor(
+    readonly status: 401 | 403 | 503,
+    readonly error: string,
+    readonly description: string,
+  ) {}
 }
 
 /**
@@ -65,9 +69,11 @@ export function requireAccessToken(options: AccessTokenOptions): Middleware {
       throw refusalFor(error)
     }
     const typ = normaliseTyp(result.protectedHeader.typ)
-    if (typ === null || !tokenTypes.has(typ)) throw new Refusal(401, 'invalid_token', 'The token is not an access token of an accepted type')
+    if (typ === null || !tokenTypes.has(typ))
+      throw new Refusal(401, 'invalid_token', 'The token is not an access token of an accepted type')
     const clientId = clientOf(result.payload)
-    if (clientId === null || !allowedClients.has(clientId)) throw new Refusal(401, 'invalid_token', 'The token was not issued to a client this API accepts')
+    if (clientId === null || !allowedClients.has(clientId))
+      throw new Refusal(401, 'invalid_token', 'The token was not issued to a client this API accepts')
     const scopes = typeof result.payload['scope'] === 'string' ? result.payload['scope'].split(' ').filter(Boolean) : []
     if (requiredScopes.some((s) => !scopes.includes(s))) throw new Refusal(403, 'insufficient_scope', 'The token lacks a required scope')
     return { clientId, scopes, claims: result.payload }
@@ -77,7 +83,12 @@ export function requireAccessToken(options: AccessTokenOptions): Middleware {
     const header = req.headers.authorization
     const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null
     if (!match) {
-      refuse(res, realm, requiredScopes, header === undefined ? null : new Refusal(401, 'invalid_request', 'Send the access token as "Authorization: Bearer <token>"'))
+      refuse(
+        res,
+        realm,
+        requiredScopes,
+        header === undefined ? null : new Refusal(401, 'invalid_request', 'Send the access token as "Authorization: Bearer <token>"'),
+      )
       return
     }
     const token = match[1]!
@@ -90,7 +101,13 @@ export function requireAccessToken(options: AccessTokenOptions): Middleware {
         rememberAccessToken(req, accepted)
         next()
       },
-      (error: unknown) => refuse(res, realm, requiredScopes, error instanceof Refusal ? error : new Refusal(401, 'invalid_token', 'The access token is invalid')),
+      (error: unknown) =>
+        refuse(
+          res,
+          realm,
+          requiredScopes,
+          error instanceof Refusal ? error : new Refusal(401, 'invalid_token', 'The access token is invalid'),
+        ),
     )
   }
 }
@@ -112,21 +129,30 @@ function normaliseTyp(typ: string | undefined): string | null {
 
 function refusalFor(error: unknown): Refusal {
   if (error instanceof joseErrors.JWTExpired) return new Refusal(401, 'invalid_token', 'The access token expired')
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return new Refusal(401, 'invalid_token', `The access token's ${error.claim} claim is not acceptable`)
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid
-    || (error instanceof Error && error.name === 'IssuerUnavailableError')) {
-    return new Refusal(503, 'temporarily_unavailable', 'The issuer\'s keys are unavailable; try again later')
+  if (error instanceof joseErrors.JWTClaimValidationFailed)
+    return new Refusal(401, 'invalid_token', `The access token's ${error.claim} claim is not acceptable`)
+  if (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    (error instanceof Error && error.name === 'IssuerUnavailableError')
+  ) {
+    return new Refusal(503, 'temporarily_unavailable', "The issuer's keys are unavailable; try again later")
   }
   if (error instanceof joseErrors.JOSEError) return new Refusal(401, 'invalid_token', 'The access token is invalid')
   // A network failure fetching the key set surfaces as a plain TypeError from fetch.
-  if (error instanceof TypeError) return new Refusal(503, 'temporarily_unavailable', 'The issuer\'s keys are unavailable; try again later')
+  if (error instanceof TypeError) return new Refusal(503, 'temporarily_unavailable', "The issuer's keys are unavailable; try again later")
   return new Refusal(401, 'invalid_token', 'The access token is invalid')
 }
 
 function refuse(res: ServerResponse, realm: string, scopes: string[], refusal: Refusal | null): void {
   if (refusal === null) {
     // No credentials at all: RFC 6750 §3.1 says the challenge then carries no error code.
-    sendJson(res, 401, { error: 'unauthorized', error_description: 'An access token is required' }, { 'www-authenticate': `Bearer realm="${realm}"` })
+    sendJson(
+      res,
+      401,
+      { error: 'unauthorized', error_description: 'An access token is required' },
+      { 'www-authenticate': `Bearer realm="${realm}"` },
+    )
     return
   }
   const headers: Record<string, string> = {}

@@ -17,7 +17,10 @@ export const ipAllowListOptionsSchema = z.strictObject({
 export type IpAllowListOptions = z.input<typeof ipAllowListOptionsSchema>
 
 /** The allow-list: IPv4 or IPv6 addresses and CIDR ranges. */
-export const cidrListSchema = z.array(z.string().min(1).max(64).refine(isAddressOrRange, 'must be an IP address or a CIDR range')).min(1).max(1000)
+export const cidrListSchema = z
+  .array(z.string().min(1).max(64).refine(isAddressOrRange, 'must be an IP address or a CIDR range'))
+  .min(1)
+  .max(1000)
 
 /**
  * Middleware that answers 403 to any caller whose address is not in `cidrs` (IPv4 and IPv6

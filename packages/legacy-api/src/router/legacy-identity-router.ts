@@ -6,8 +6,12 @@ import type { Middleware } from '../middleware.js'
 import { findSecret, legacyUserSchema, type LegacyUser } from './legacy-user.js'
 import { BodyError, readJsonBody } from './read-json-body.js'
 import {
-  changePasswordBodySchema, getUserBodySchema, legacyIdentityRouterOptionsSchema, verifyPasswordBodySchema,
-  type LegacyIdentityRouterOptions, type LegacyOperation,
+  changePasswordBodySchema,
+  getUserBodySchema,
+  legacyIdentityRouterOptionsSchema,
+  verifyPasswordBodySchema,
+  type LegacyIdentityRouterOptions,
+  type LegacyOperation,
 } from './router-options.js'
 
 /** A failure whose details stay on the server; the client sees `server_error`. */
@@ -43,19 +47,26 @@ export function createLegacyIdentityRouter(options: LegacyIdentityRouterOptions)
 
   const answerUser = (user: LegacyUser | null, operation: LegacyOperation): unknown => {
     const parsed = legacyUserSchema.safeParse(user)
-    if (!parsed.success) throw new ServerFault(`${operation}: the user returned is not a valid profile (${parsed.error.issues[0]?.path.join('.')})`)
+    if (!parsed.success)
+      throw new ServerFault(`${operation}: the user returned is not a valid profile (${parsed.error.issues[0]?.path.join('.')})`)
     const secret = findSecret(parsed.data)
-    if (secret !== null) throw new ServerFault(`${operation}: the user returned carries a password or a hash of one at ${secret}; it was not sent`)
+    if (secret !== null)
+      throw new ServerFault(`${operation}: the user returned carries a password or a hash of one at ${secret}; it was not sent`)
     return { user: parsed.data }
   }
 
-  const routes: Record<string, { operation: LegacyOperation; schema: z.ZodType<{ identifier: string }>; handle: (body: never) => Promise<[number, unknown]> }> = {
+  const routes: Record<
+    string,
+    { operation: LegacyOperation; schema: z.ZodType<{ identifier: string }>; handle: (body: never) => Promise<[number, unknown]> }
+  > = {
     '/verify-password': {
       operation: 'verify_password',
       schema: verifyPasswordBodySchema,
       handle: async (body: z.output<typeof verifyPasswordBodySchema>) => {
         const user = await o.verifyPassword({ identifier: body.identifier, password: body.password })
-        return user ? [200, answerUser(user, 'verify_password')] : [401, { error: 'wrong_credentials', error_description: 'Wrong identifier or password' }]
+        return user
+          ? [200, answerUser(user, 'verify_password')]
+          : [401, { error: 'wrong_credentials', error_description: 'Wrong identifier or password' }]
       },
     },
     '/get-user': {
@@ -94,7 +105,10 @@ export function createLegacyIdentityRouter(options: LegacyIdentityRouterOptions)
     if (o.rateLimit) {
       const decision = await o.rateLimit({ operation: route.operation, identifier: parsed.data.identifier, ip: req.socket.remoteAddress })
       if (decision !== true) {
-        const retry = typeof decision === 'object' && Number.isFinite(decision.retryAfterSeconds) ? Math.max(1, Math.ceil(decision.retryAfterSeconds)) : null
+        const retry =
+          typeof decision === 'object' && Number.isFinite(decision.retryAfterSeconds)
+            ? Math.max(1, Math.ceil(decision.retryAfterSeconds))
+            : null
         return sendJson(res, 429, { error: 'too_many_requests' }, retry === null ? {} : { 'retry-after': String(retry) })
       }
     }
@@ -112,7 +126,9 @@ export function createLegacyIdentityRouter(options: LegacyIdentityRouterOptions)
       try {
         o.onError?.(fault, route.operation)
       } catch (listenerError) {
-        process.emitWarning(`legacy-api onError listener threw: ${listenerError instanceof Error ? listenerError.message : String(listenerError)}`)
+        process.emitWarning(
+          `legacy-api onError listener threw: ${listenerError instanceof Error ? listenerError.message : String(listenerError)}`,
+        )
       }
       sendJson(res, 500, { error: 'server_error' })
     })

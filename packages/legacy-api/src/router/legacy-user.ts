@@ -26,7 +26,12 @@ export type PublicLegacyUser = z.output<typeof legacyUserSchema>
 
 /** Words of a key (`passwordHash`, `password_hash`, `pwd-salt`) that name a credential. */
 const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'hash', 'hashed', 'salt', 'secret', 'credential', 'credentials'])
-const isSecretKey = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).some((w) => SECRET_WORDS.has(w))
+const isSecretKey = (key: string) =>
+  key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some((w) => SECRET_WORDS.has(w))
 const HASH_VALUE = [
   /^\$2[abxy]?\$\d\d\$/, // bcrypt
   /^\$(argon2(id|i|d)|scrypt|pbkdf2[-\w]*|[1256]|[PHS]|sha(256|512)?crypt|y|7)\$/i, // PHC and crypt(3) forms, phpass, Drupal
@@ -36,7 +41,7 @@ const HASH_VALUE = [
 
 /** The first place in `value` that holds a password or a hash of one, or null. */
 export function findSecret(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return HASH_VALUE.some((re) => re.test(value)) ? (path.join('.') || '(value)') : null
+  if (typeof value === 'string') return HASH_VALUE.some((re) => re.test(value)) ? path.join('.') || '(value)' : null
   if (value === null || typeof value !== 'object') return null
   for (const [key, inner] of Object.entries(value)) {
     if (isSecretKey(key) && inner !== null && inner !== undefined && inner !== '') return [...path, key].join('.')

@@ -4,7 +4,11 @@ import type { IncomingMessage } from 'node:http'
 export const MAX_BODY_BYTES = 16 * 1024
 
 export class BodyError extends Error {
-  constructor(readonly status: 400 | 413 | 415, readonly error: string, message: string) {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    readonly error: string,
+    message: string,
+  ) {
     super(message)
     this.name = 'BodyError'
   }
@@ -17,7 +21,10 @@ export class BodyError extends Error {
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const parsed = (req as IncomingMessage & { body?: unknown }).body
   if (parsed !== undefined && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return parsed
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase()
   if (type !== 'application/json') throw new BodyError(415, 'unsupported_media_type', 'Send the body as application/json')
   const chunks: Buffer[] = []
   let size = 0

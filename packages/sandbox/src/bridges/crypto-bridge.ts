@@ -12,7 +12,8 @@ export function cryptoSync(op: string, args: Record<string, unknown>): unknown {
     case 'hmac': {
       const algorithm = digest(args['algorithm'])
       const chunks = (args['chunks'] as string[]).map((c) => Buffer.from(c, 'base64'))
-      if (chunks.reduce((n, c) => n + c.length, 0) > BRIDGE_LIMITS.hashInputBytes) throw new Error(`crypto: at most ${BRIDGE_LIMITS.hashInputBytes} bytes may be hashed`)
+      if (chunks.reduce((n, c) => n + c.length, 0) > BRIDGE_LIMITS.hashInputBytes)
+        throw new Error(`crypto: at most ${BRIDGE_LIMITS.hashInputBytes} bytes may be hashed`)
       const h = op === 'hash' ? createHash(algorithm) : createHmac(algorithm, Buffer.from(String(args['key'] ?? ''), 'base64'))
       for (const c of chunks) h.update(c)
       return h.digest('base64')
@@ -51,7 +52,9 @@ export function pbkdf2Params(args: Record<string, unknown>, maxIterations: numbe
   }
   const blocks = Math.ceil(params.keylen / DIGEST_BYTES[params.digest]!)
   if (params.iterations * blocks > maxIterations) {
-    throw new RangeError(`pbkdf2 iterations times output blocks (${params.keylen} bytes of ${params.digest} is ${blocks}) must be at most ${maxIterations}`)
+    throw new RangeError(
+      `pbkdf2 iterations times output blocks (${params.keylen} bytes of ${params.digest} is ${blocks}) must be at most ${maxIterations}`,
+    )
   }
   return params
 }

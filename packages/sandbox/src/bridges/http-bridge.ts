@@ -41,7 +41,11 @@ export class HttpBridge {
   /** hostname -> the address the policy approved for it, used by the agent's lookup. */
   private readonly pinned = new Map<string, string>()
 
-  constructor(private readonly policy: EgressPolicy, private readonly resources: RunResources, private readonly deadline: number) {}
+  constructor(
+    private readonly policy: EgressPolicy,
+    private readonly resources: RunResources,
+    private readonly deadline: number,
+  ) {}
 
   async send(args: HttpRequestArgs): Promise<HttpResponse> {
     const { Agent: AgentClass, request } = await loadUndici()
@@ -88,7 +92,13 @@ export class HttpBridge {
       for (const [name, value] of Object.entries(response.headers)) {
         for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push([name, String(v)])
       }
-      return { status: response.statusCode, statusText: STATUS_CODES[response.statusCode] ?? '', url: url.toString(), headers, body: Buffer.concat(chunks).toString('base64') }
+      return {
+        status: response.statusCode,
+        statusText: STATUS_CODES[response.statusCode] ?? '',
+        url: url.toString(),
+        headers,
+        body: Buffer.concat(chunks).toString('base64'),
+      }
     }
   }
 
@@ -106,7 +116,8 @@ export class HttpBridge {
             return
           }
           const family = address.includes(':') ? 6 : 4
-          if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }])
+          if ((options as { all?: boolean }).all)
+            (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }])
           else callback(null, address, family)
         },
       },
@@ -124,6 +135,7 @@ function parseUrl(text: string): URL {
   } catch {
     throw new TypeError(`invalid URL: ${text.slice(0, 200)}`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`only http and https URLs are allowed, not ${url.protocol}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`only http and https URLs are allowed, not ${url.protocol}`)
   return url
 }

@@ -43,8 +43,14 @@ export class MysqlBridge extends SqlConnections<mysql.Connection> {
       multipleStatements: false,
       timezone: 'Z',
     })
-    conn.on('error', () => { /* surfaced through the query that fails */ })
-    this.resources.add({ close: async () => { conn.destroy() } })
+    conn.on('error', () => {
+      /* surfaced through the query that fails */
+    })
+    this.resources.add({
+      close: async () => {
+        conn.destroy()
+      },
+    })
     await this.limitStatements(conn)
     return conn
   }

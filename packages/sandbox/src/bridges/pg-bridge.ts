@@ -16,7 +16,12 @@ export class PgBridge extends SqlConnections<pg.Client> {
   async query(id: number, text: string, values: unknown): Promise<unknown> {
     const client = await this.connection(id)
     const result = await client.query({ text, values: Array.isArray(values) ? values : [] })
-    return { rows: cappedRows(result.rows), rowCount: result.rowCount, command: result.command, fields: result.fields.map((f) => ({ name: f.name })) }
+    return {
+      rows: cappedRows(result.rows),
+      rowCount: result.rowCount,
+      command: result.command,
+      fields: result.fields.map((f) => ({ name: f.name })),
+    }
   }
 
   protected async create(config: SafeSqlConfig, address: string): Promise<pg.Client> {
@@ -41,8 +46,14 @@ export class PgBridge extends SqlConnections<pg.Client> {
       statement_timeout: remaining,
       query_timeout: remaining,
     })
-    client.on('error', () => { /* surfaced through the query that fails */ })
-    this.resources.add({ close: async () => { await Promise.race([client.end(), new Promise((r) => setTimeout(r, 200))]) } })
+    client.on('error', () => {
+      /* surfaced through the query that fails */
+    })
+    this.resources.add({
+      close: async () => {
+        await Promise.race([client.end(), new Promise((r) => setTimeout(r, 200))])
+      },
+    })
     await client.connect()
     return client
   }

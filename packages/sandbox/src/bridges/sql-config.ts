@@ -21,7 +21,8 @@ export function safeSqlConfig(input: unknown, defaultPort: number, schemes: read
   const c = input as Record<string, unknown>
   if (typeof c['connectionString'] === 'string') return fromUrl(c['connectionString'], defaultPort, schemes)
   if (typeof c['uri'] === 'string') return fromUrl(c['uri'], defaultPort, schemes)
-  if ('socketPath' in c && c['socketPath'] !== undefined) throw new EgressDenied('socket paths are not allowed; connect over TCP to an allow-listed host')
+  if ('socketPath' in c && c['socketPath'] !== undefined)
+    throw new EgressDenied('socket paths are not allowed; connect over TCP to an allow-listed host')
   return checked({
     host: String(c['host'] ?? 'localhost'),
     port: c['port'] === undefined ? defaultPort : Number(c['port']),
@@ -45,7 +46,8 @@ function fromUrl(text: string, defaultPort: number, schemes: readonly string[]):
   } catch {
     throw new TypeError('invalid connection string')
   }
-  if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new TypeError(`a connection string must start with ${schemes.map((s) => `${s}://`).join(' or ')}`)
+  if (!schemes.includes(url.protocol.replace(/:$/, '')))
+    throw new TypeError(`a connection string must start with ${schemes.map((s) => `${s}://`).join(' or ')}`)
   const params = url.searchParams
   if (params.has('host') || params.has('socketPath') || params.has('socket')) {
     throw new EgressDenied('socket paths are not allowed; connect over TCP to an allow-listed host')

@@ -40,15 +40,22 @@ export class TokenCache {
     if (request.forceRefresh) tokens?.delete(key)
     const cached = tokens?.get(key)
     if (cached && Date.now() < cached.until) {
-      return Promise.resolve({ ok: true, accessToken: cached.accessToken, expiresIn: Math.floor((cached.until + TOKEN_EXPIRY_MARGIN_MS - Date.now()) / 1000) })
+      return Promise.resolve({
+        ok: true,
+        accessToken: cached.accessToken,
+        expiresIn: Math.floor((cached.until + TOKEN_EXPIRY_MARGIN_MS - Date.now()) / 1000),
+      })
     }
     const pending = this.inFlight.get(key)
     if (pending) return pending
     const sentAt = Date.now()
-    const grant = this.request(request, egress).then((result) => {
-      if (result.ok && result.expiresIn !== null) this.store(connection, key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
-      return result
-    }).finally(() => this.inFlight.delete(key))
+    const grant = this.request(request, egress)
+      .then((result) => {
+        if (result.ok && result.expiresIn !== null)
+          this.store(connection, key, { accessToken: result.accessToken, until: sentAt + result.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS })
+        return result
+      })
+      .finally(() => this.inFlight.delete(key))
     this.inFlight.set(key, grant)
     return grant
   }

@@ -10,9 +10,27 @@ import type { TokenRequest } from './token-request.js'
 export const TOKEN_REQUEST_TIMEOUT_MS = 10_000
 
 const successSchema = z.object({
-  access_token: z.string().min(1).max(16 * 1024),
+  access_token: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
   token_type: z.string().regex(/^bearer$/i, 'token_type must be Bearer'),
-  expires_in: z.union([z.number(), z.string().regex(/^\d{1,9}$/).transform(Number)]).pipe(z.number().int().positive().max(10 * 365 * 86_400)).optional(),
+  expires_in: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^\d{1,9}$/)
+        .transform(Number),
+    ])
+    .pipe(
+      z
+        .number()
+        .int()
+        .positive()
+        .max(10 * 365 * 86_400),
+    )
+    .optional(),
 })
 const errorCode = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/
 
@@ -64,7 +82,11 @@ export async function requestToken(request: TokenRequest, egress: readonly strin
   }
   const parsed = successSchema.safeParse(json)
   if (!parsed.success) {
-    return refused('invalid_token_response', `the token endpoint's answer is not a bearer token response (${parsed.error.issues[0]?.path.join('.') || 'body'})`, status)
+    return refused(
+      'invalid_token_response',
+      `the token endpoint's answer is not a bearer token response (${parsed.error.issues[0]?.path.join('.') || 'body'})`,
+      status,
+    )
   }
   return { ok: true, accessToken: parsed.data.access_token, expiresIn: parsed.data.expires_in ?? null }
 }

@@ -10,23 +10,29 @@ function isLoopbackHost(hostname: string): boolean {
   return host === '::1' || /^::ffff:(127\.|7f)/.test(host)
 }
 
-const tokenUrl = z.string().max(2048).transform((text, ctx) => {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'tokenUrl is not a URL' })
-    return z.NEVER
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    ctx.addIssue({ code: 'custom', message: 'tokenUrl must be https (http only on loopback)' })
-  }
-  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'tokenUrl must not carry credentials; pass clientId and clientSecret' })
-  url.hash = ''
-  return url.toString()
-})
+const tokenUrl = z
+  .string()
+  .max(2048)
+  .transform((text, ctx) => {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'tokenUrl is not a URL' })
+      return z.NEVER
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      ctx.addIssue({ code: 'custom', message: 'tokenUrl must be https (http only on loopback)' })
+    }
+    if (url.username || url.password)
+      ctx.addIssue({ code: 'custom', message: 'tokenUrl must not carry credentials; pass clientId and clientSecret' })
+    url.hash = ''
+    return url.toString()
+  })
 
-const scopeToken = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/, 'scope tokens are printable ASCII without spaces, quotes or backslashes')
+const scopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/, 'scope tokens are printable ASCII without spaces, quotes or backslashes')
 
 /** What a script passes to `getAccessToken` (SPEC §5), checked on the host. */
 export const tokenRequestSchema = z.strictObject({
@@ -35,7 +41,9 @@ export const tokenRequestSchema = z.strictObject({
   clientSecret: z.string().min(1).max(1024),
   audience: z.string().min(1).max(2048),
   /** Space-separated, or a list; compared as a sorted set. */
-  scope: z.union([z.string().max(4096), z.array(scopeToken).max(64)]).optional()
+  scope: z
+    .union([z.string().max(4096), z.array(scopeToken).max(64)])
+    .optional()
     .transform((s, ctx) => {
       const list = typeof s === 'string' ? s.split(' ').filter(Boolean) : (s ?? [])
       for (const t of list) if (!scopeToken.safeParse(t).success) ctx.addIssue({ code: 'custom', message: `invalid scope token` })
@@ -55,6 +63,14 @@ export type TokenRequest = z.output<typeof tokenRequestSchema>
  */
 export function tokenCacheKey(scope: string, request: TokenRequest): string {
   const secret = createHash('sha256').update(request.clientSecret).digest('hex')
-  const parts = [scope, request.tokenUrl, request.clientId, request.audience, request.audienceParam ?? 'resource', request.scope.join(' '), secret]
+  const parts = [
+    scope,
+    request.tokenUrl,
+    request.clientId,
+    request.audience,
+    request.audienceParam ?? 'resource',
+    request.scope.join(' '),
+    secret,
+  ]
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex')
 }

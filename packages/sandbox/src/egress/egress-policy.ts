@@ -36,8 +36,12 @@ export class EgressPolicy {
     for (const address of candidates) {
       if (this.allows(host, literal, address, port)) return address
     }
-    throw new EgressDenied(`${literal ? 'address' : 'host'} ${formatHost(host)}:${port} is not on this connection's egress allow-list` +
-      (literal === null && candidates.some(isSpecial) ? ' (it resolves to a loopback, link-local or metadata address, which must be listed as an IP literal)' : ''))
+    throw new EgressDenied(
+      `${literal ? 'address' : 'host'} ${formatHost(host)}:${port} is not on this connection's egress allow-list` +
+        (literal === null && candidates.some(isSpecial)
+          ? ' (it resolves to a loopback, link-local or metadata address, which must be listed as an IP literal)'
+          : ''),
+    )
   }
 
   private allows(host: string, literal: string | null, address: string, port: number): boolean {
@@ -115,7 +119,11 @@ function parseEntry(entry: string): { host: string; ip: string | null; port: num
 }
 
 function normalizeHost(hostname: string): string {
-  return hostname.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  return hostname
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
 }
 
 function formatHost(host: string): string {

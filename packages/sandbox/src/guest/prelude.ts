@@ -67,7 +67,10 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
       return String(value)
     }
   }
-  const say = (level: string) => (...args: unknown[]) => host.log(level, args.map(show).join(' '))
+  const say =
+    (level: string) =>
+    (...args: unknown[]) =>
+      host.log(level, args.map(show).join(' '))
   const console = { log: say('log'), info: say('info'), warn: say('warn'), error: say('error'), debug: say('debug') }
 
   // ---- host calls ---------------------------------------------------------------------
@@ -84,7 +87,9 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
     host.call(module, op, JSON.stringify(args)).then((json) => JSON.parse(json))
   // What a callback run from an async context throws ends the run, as in Node; `start`
   // points this at the run's ending.
-  let uncaught = (error: unknown): void => { throw error }
+  let uncaught = (error: unknown): void => {
+    throw error
+  }
   const invoke = (fn: unknown, ...args: unknown[]): void => {
     if (typeof fn !== 'function') return
     try {
@@ -97,7 +102,10 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   /** Node-style: a callback if given, else a promise. */
   const settle = (promise: Promise<any>, callback: unknown): Promise<any> | undefined => {
     if (typeof callback !== 'function') return promise
-    promise.then((value) => invoke(callback, null, value), (error) => invoke(callback, error))
+    promise.then(
+      (value) => invoke(callback, null, value),
+      (error) => invoke(callback, error),
+    )
     return undefined
   }
 
@@ -123,10 +131,16 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   let BufferClass: any = null
   const getBuffer = () => (BufferClass ??= (host.load('buffer') as () => unknown)())
   const lib = {
-    sync, call, settle, invoke, timer: (ms: number) => host.timer(ms),
+    sync,
+    call,
+    settle,
+    invoke,
+    timer: (ms: number) => host.timer(ms),
     toB64: (data: unknown, encoding?: string): string =>
       (typeof data === 'string' ? getBuffer().from(data, encoding) : getBuffer().from(data)).toString('base64'),
-    get Buffer() { return getBuffer() },
+    get Buffer() {
+      return getBuffer()
+    },
   }
   const loaded: Record<string, any> = {}
   const loadModule = (name: string) => (loaded[name] ??= host.load(name)(lib))
@@ -146,12 +160,31 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
   }
 
   for (const [name, value] of Object.entries({
-    console, setTimeout, clearTimeout, require, WrongUsernameOrPasswordError, ValidationError, UnauthorizedError,
-  })) Object.defineProperty(g, name, { value, writable: true, configurable: true })
-  const defineFetch = (value: unknown) => Object.defineProperty(g, 'fetch', { value, writable: true, configurable: true, enumerable: false })
-  Object.defineProperty(g, 'fetch', { configurable: true, enumerable: false, get: () => defineFetch(loadModule('http').fetch) && loadModule('http').fetch, set: defineFetch })
-  const defineBuffer = (value: unknown) => Object.defineProperty(g, 'Buffer', { value, writable: true, configurable: true, enumerable: false })
-  Object.defineProperty(g, 'Buffer', { configurable: true, enumerable: false, get: () => defineBuffer(getBuffer()) && getBuffer(), set: defineBuffer })
+    console,
+    setTimeout,
+    clearTimeout,
+    require,
+    WrongUsernameOrPasswordError,
+    ValidationError,
+    UnauthorizedError,
+  }))
+    Object.defineProperty(g, name, { value, writable: true, configurable: true })
+  const defineFetch = (value: unknown) =>
+    Object.defineProperty(g, 'fetch', { value, writable: true, configurable: true, enumerable: false })
+  Object.defineProperty(g, 'fetch', {
+    configurable: true,
+    enumerable: false,
+    get: () => defineFetch(loadModule('http').fetch) && loadModule('http').fetch,
+    set: defineFetch,
+  })
+  const defineBuffer = (value: unknown) =>
+    Object.defineProperty(g, 'Buffer', { value, writable: true, configurable: true, enumerable: false })
+  Object.defineProperty(g, 'Buffer', {
+    configurable: true,
+    enumerable: false,
+    get: () => defineBuffer(getBuffer()) && getBuffer(),
+    set: defineBuffer,
+  })
 
   let before = new Set<string>()
   /** Called once per run, before the script's own code: its configuration and global. */
@@ -169,7 +202,8 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
         // Whole, not cut: the host scrubs secrets first and cuts afterwards.
         const cap = (value: unknown) => String(value).slice(0, limits.errorChars)
         return JSON.stringify({
-          kind: e.name === 'WrongUsernameOrPasswordError' || e.name === 'ValidationError' || e.name === 'UnauthorizedError' ? e.name : 'Error',
+          kind:
+            e.name === 'WrongUsernameOrPasswordError' || e.name === 'ValidationError' || e.name === 'UnauthorizedError' ? e.name : 'Error',
           name: cap(e.name),
           message: cap(e.message),
           code: e.code === undefined ? undefined : cap(e.code),
@@ -220,8 +254,18 @@ function guestPrelude(host: GuestHost, limits: GuestLimits) {
       const result = g[name](...JSON.parse(argsJson), callback)
       if (result && typeof result.then === 'function') {
         result.then(
-          (value: unknown) => { if (!settled) { settled = true; finish(value) } },
-          (error: unknown) => { if (!settled) { settled = true; host.done('error', describe(error)) } },
+          (value: unknown) => {
+            if (!settled) {
+              settled = true
+              finish(value)
+            }
+          },
+          (error: unknown) => {
+            if (!settled) {
+              settled = true
+              host.done('error', describe(error))
+            }
+          },
         )
       }
     } catch (error) {

@@ -9,8 +9,17 @@ import { PRELUDE_SOURCE, type GuestLimits } from './prelude.js'
 class GuestOutOfMemory extends Error {}
 
 const STANDARD_ERROR_NAMES = new Set([
-  'Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'InternalError', 'AggregateError',
-  'NonError', 'EgressDeniedError',
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'EvalError',
+  'URIError',
+  'InternalError',
+  'AggregateError',
+  'NonError',
+  'EgressDeniedError',
 ])
 
 /** "The login script", or "The script" for an unnamed one. */
@@ -52,13 +61,18 @@ export class ScriptRun {
   private finished = false
   private tornDown = false
   private resolveOutcome!: (outcome: RunOutcome) => void
-  private readonly outcome = new Promise<RunOutcome>((resolve) => { this.resolveOutcome = resolve })
+  private readonly outcome = new Promise<RunOutcome>((resolve) => {
+    this.resolveOutcome = resolve
+  })
 
   /**
    * Creates the runtime and context and evaluates the prelude: the costly, script-free
    * part, which a worker does ahead of time so a run finds its sandbox ready.
    */
-  constructor(private readonly module: QuickJSWASMModule, private readonly services: HostServices) {
+  constructor(
+    private readonly module: QuickJSWASMModule,
+    private readonly services: HostServices,
+  ) {
     const rt = (this.rt = this.module.newRuntime())
     rt.setMaxStackSize(RUN_LIMITS.stackBytes)
     rt.setInterruptHandler(() => this.jobValue !== null && Date.now() > this.jobValue.deadline)
@@ -70,7 +84,9 @@ export class ScriptRun {
       ctx.setProp(host, name, handle)
       handle.dispose()
     }
-    fn('log', (level, text) => { this.log(this.text(level, 16) ?? 'log', this.text(text, RUN_LIMITS.logBytes) ?? '[a log line too long to capture]') })
+    fn('log', (level, text) => {
+      this.log(this.text(level, 16) ?? 'log', this.text(text, RUN_LIMITS.logBytes) ?? '[a log line too long to capture]')
+    })
     fn('call', (module, op, args) => this.hostCall(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes)))
     fn('sync', (module, op, args) => {
       const reply = this.hostSync(this.text(module, 64), this.text(op, 64), this.text(args, RUN_LIMITS.resultBytes))
@@ -83,14 +99,21 @@ export class ScriptRun {
       }
     })
     fn('timer', (ms) => this.timer(ctx.typeof(ms) === 'number' ? ctx.getNumber(ms) : 0))
-    fn('done', (kind, json) => { this.guestDone(this.text(kind, 8), json) })
+    fn('done', (kind, json) => {
+      this.guestDone(this.text(kind, 8), json)
+    })
     fn('load', (name) => {
       const source = GUEST_MODULE_SOURCES[this.text(name, 64) ?? '']
       if (!source) throw new Error('no such module')
       return ctx.unwrapResult(ctx.evalCode(source, 'latchkey-module.js'))
     })
 
-    const limits: GuestLimits = { timers: RUN_LIMITS.timers, timerDelayMs: RUN_LIMITS.timerDelayMs, modules: this.services.modules, errorChars: RUN_LIMITS.guestErrorChars }
+    const limits: GuestLimits = {
+      timers: RUN_LIMITS.timers,
+      timerDelayMs: RUN_LIMITS.timerDelayMs,
+      modules: this.services.modules,
+      errorChars: RUN_LIMITS.guestErrorChars,
+    }
     const prelude = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'latchkey-prelude.js'))
     const limitsValue = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(limits)})`))
     const entry = ctx.callFunction(prelude, ctx.undefined, host, limitsValue)
@@ -171,12 +194,16 @@ export class ScriptRun {
    */
   private guestString(text: string, what: string): QuickJSHandle {
     const ctx = this.ctx!
-    const module = (ctx as unknown as { module: { _malloc(n: number): number; _free(p: number): void; lengthBytesUTF8(s: string): number } }).module
+    const module = (
+      ctx as unknown as { module: { _malloc(n: number): number; _free(p: number): void; lengthBytesUTF8(s: string): number } }
+    ).module
     const needed = module.lengthBytesUTF8(text) + 1 + 2 * text.length + 1024
     const probe = module._malloc(needed)
     if (probe === 0) {
       const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`
-      throw new GuestOutOfMemory(`${scriptLabel(this.job.scriptName)} ran out of memory: the ${what} (${mb(text.length)}) does not fit in its free memory.`)
+      throw new GuestOutOfMemory(
+        `${scriptLabel(this.job.scriptName)} ran out of memory: the ${what} (${mb(text.length)}) does not fit in its free memory.`,
+      )
     }
     module._free(probe)
     return ctx.newString(text)
@@ -214,7 +241,11 @@ export class ScriptRun {
       return JSON.stringify({ ok: true, value: this.services.sync(module, op, JSON.parse(argsJson) as Record<string, unknown>, this) })
     } catch (error) {
       // Into the guest, which knows its own secrets: scrubbed on the way out, not here.
-      return JSON.stringify({ ok: false, message: error instanceof Error ? error.message : String(error), name: error instanceof Error ? error.name : 'Error' })
+      return JSON.stringify({
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+        name: error instanceof Error ? error.name : 'Error',
+      })
     }
   }
 
@@ -235,7 +266,14 @@ export class ScriptRun {
     }
     this.services.call(module, op, args, this).then(
       (value) => this.settle(deferred, true, JSON.stringify(value ?? null), 'Error', label),
-      (error: unknown) => this.settle(deferred, false, error instanceof Error ? error.message : String(error), error instanceof Error ? error.name : 'Error', label),
+      (error: unknown) =>
+        this.settle(
+          deferred,
+          false,
+          error instanceof Error ? error.message : String(error),
+          error instanceof Error ? error.name : 'Error',
+          label,
+        ),
     )
     return deferred.handle
   }
@@ -261,7 +299,9 @@ export class ScriptRun {
     if (this.finished || !ctx || !ctx.alive || !deferred.alive) return
     let value: QuickJSHandle
     try {
-      value = ok ? this.guestString(text, `result of ${label}`) : ctx.newError({ name: errorName, message: text.slice(0, RUN_LIMITS.errorMessageChars) })
+      value = ok
+        ? this.guestString(text, `result of ${label}`)
+        : ctx.newError({ name: errorName, message: text.slice(0, RUN_LIMITS.errorMessageChars) })
     } catch (error) {
       if (!(error instanceof GuestOutOfMemory)) throw error
       this.finish({ kind: 'sandbox_error', message: error.message, retryable: false, logs: this.logs })
@@ -295,13 +335,26 @@ export class ScriptRun {
     }
     const text = this.text(json, RUN_LIMITS.resultBytes)
     if (text === null) {
-      this.finish({ kind: 'script_error', error: { kind: 'Error', name: 'ResultTooLarge', message: `The script's result is not a string of at most ${RUN_LIMITS.resultBytes} bytes of JSON` }, logs: this.logs })
+      this.finish({
+        kind: 'script_error',
+        error: {
+          kind: 'Error',
+          name: 'ResultTooLarge',
+          message: `The script's result is not a string of at most ${RUN_LIMITS.resultBytes} bytes of JSON`,
+        },
+        logs: this.logs,
+      })
       return
     }
     if (kind === 'ok') {
       const parsed = JSON.parse(text) as { value?: unknown; global?: unknown }
       const globalJson = JSON.stringify(parsed.global ?? {})
-      this.finish({ kind: 'ok', valueJson: parsed.value === undefined ? undefined : JSON.stringify(parsed.value), globalJson, logs: this.logs })
+      this.finish({
+        kind: 'ok',
+        valueJson: parsed.value === undefined ? undefined : JSON.stringify(parsed.value),
+        globalJson,
+        logs: this.logs,
+      })
       return
     }
     const error = JSON.parse(text) as GuestError & { stack?: string }
@@ -361,17 +414,31 @@ export class ScriptRun {
   private timeOut(doing?: string): void {
     if (this.finished) return
     const waiting = [...new Set(this.awaiting.values())]
-    const why = doing ?? (waiting.length > 0
-      ? `while awaiting ${waiting.join(', ')}`
-      : this.rt?.hasPendingJob() ? 'while running promise jobs' : 'without calling its callback')
-    this.finish({ kind: 'timeout', message: `${scriptLabel(this.job.scriptName)} timed out after ${this.job.timeoutMs} ms ${why}.`, logs: this.logs })
+    const why =
+      doing ??
+      (waiting.length > 0
+        ? `while awaiting ${waiting.join(', ')}`
+        : this.rt?.hasPendingJob()
+          ? 'while running promise jobs'
+          : 'without calling its callback')
+    this.finish({
+      kind: 'timeout',
+      message: `${scriptLabel(this.job.scriptName)} timed out after ${this.job.timeoutMs} ms ${why}.`,
+      logs: this.logs,
+    })
   }
 
   private crashed(error: unknown): RunOutcome {
     const message = error instanceof Error ? error.message : String(error)
     // An Emscripten abort or a WASM trap leaves the module unusable.
-    this.poisoned = this.poisoned || /abort|unreachable|RuntimeError|memory access/i.test(message) || error instanceof WebAssembly.RuntimeError
-    return { kind: 'sandbox_error', message: `The sandbox failed while running ${scriptLabel(this.job.scriptName).toLowerCase()}: ${this.redactor.scrubAndCut(message, RUN_LIMITS.errorMessageChars)}`, retryable: this.poisoned, logs: this.logs }
+    this.poisoned =
+      this.poisoned || /abort|unreachable|RuntimeError|memory access/i.test(message) || error instanceof WebAssembly.RuntimeError
+    return {
+      kind: 'sandbox_error',
+      message: `The sandbox failed while running ${scriptLabel(this.job.scriptName).toLowerCase()}: ${this.redactor.scrubAndCut(message, RUN_LIMITS.errorMessageChars)}`,
+      retryable: this.poisoned,
+      logs: this.logs,
+    }
   }
 
   private finish(outcome: RunOutcome): void {
@@ -381,10 +448,13 @@ export class ScriptRun {
   }
 
   private schedule(fn: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      fn()
-    }, Math.max(0, ms))
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer)
+        fn()
+      },
+      Math.max(0, ms),
+    )
     this.timers.add(timer)
   }
 

@@ -43,7 +43,10 @@ const stock: Slot[] = []
 let preparing: Promise<void> | null = null
 
 async function newSlot(): Promise<Slot> {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)) })
+  const memory = new WebAssembly.Memory({
+    initial: INITIAL_PAGES,
+    maximum: Math.max(INITIAL_PAGES, Math.floor(config.memoryLimitBytes / PAGE)),
+  })
   const module = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmModule: config.wasmModule, wasmMemory: memory }))
   return { memory, sandbox: new ScriptRun(module, services) }
 }
@@ -54,7 +57,12 @@ function replenish(): void {
   preparing = new Promise<void>((resolve) => setImmediate(resolve))
     .then(newSlot)
     // A slot that cannot be built now is built on demand by the next run, which reports why.
-    .then((slot) => { stock.push(slot) }, () => undefined)
+    .then(
+      (slot) => {
+        stock.push(slot)
+      },
+      () => undefined,
+    )
     .finally(() => {
       preparing = null
       replenish()
@@ -98,7 +106,12 @@ function networkOf(run: ScriptRun): RunNetwork {
     const policy = new EgressPolicy(run.job.egress)
     const resources = new RunResources()
     const { deadline } = run.job
-    network = { resources, http: new HttpBridge(policy, resources, deadline), mysql: new MysqlBridge(policy, resources, deadline), pg: new PgBridge(policy, resources, deadline) }
+    network = {
+      resources,
+      http: new HttpBridge(policy, resources, deadline),
+      mysql: new MysqlBridge(policy, resources, deadline),
+      pg: new PgBridge(policy, resources, deadline),
+    }
     networks.set(run, network)
   }
   return network
@@ -160,7 +173,16 @@ async function run(id: number, job: RunJob): Promise<void> {
     post({ type: 'done', id, outcome })
     await slot.sandbox.tearDown()
   } catch (error) {
-    post({ type: 'done', id, outcome: { kind: 'sandbox_error', message: `The sandbox could not run the script: ${error instanceof Error ? error.message : String(error)}`, retryable: true, logs: [] } })
+    post({
+      type: 'done',
+      id,
+      outcome: {
+        kind: 'sandbox_error',
+        message: `The sandbox could not run the script: ${error instanceof Error ? error.message : String(error)}`,
+        retryable: true,
+        logs: [],
+      },
+    })
   }
 }
 

@@ -76,7 +76,14 @@ function scriptJob(module: string, op: string, a: Record<string, unknown>): Scri
   }
   if (module === 'crypto' && op === 'pbkdf2') {
     const p = pbkdf2Params(a, BRIDGE_LIMITS.pbkdf2MaxIterations)
-    return { op: 'pbkdf2', password: p.password.toString('base64'), salt: p.salt.toString('base64'), iterations: p.iterations, keylen: p.keylen, digest: p.digest }
+    return {
+      op: 'pbkdf2',
+      password: p.password.toString('base64'),
+      salt: p.salt.toString('base64'),
+      iterations: p.iterations,
+      keylen: p.keylen,
+      digest: p.digest,
+    }
   }
   throw new Error(`no host module ${module}.${op}`)
 }

@@ -91,7 +91,11 @@ export class SandboxPool {
   submit(job: RunJob, placement: RunPlacement): Promise<RunOutcome> {
     if (this.closed) return Promise.resolve({ kind: 'sandbox_error', message: 'The script runner is closed.', retryable: false, logs: [] })
     if (this.queue.length >= this.maxQueued) {
-      return Promise.resolve({ kind: 'busy', message: `The script runner is busy: ${this.maxQueued} runs are already waiting. Try again shortly.`, logs: [] })
+      return Promise.resolve({
+        kind: 'busy',
+        message: `The script runner is busy: ${this.maxQueued} runs are already waiting. Try again shortly.`,
+        logs: [],
+      })
     }
     return new Promise((resolve) => {
       this.enqueue({ job, placement, resolve, expiry: null, rerun: false }, false)
@@ -117,12 +121,19 @@ export class SandboxPool {
   /** Queues a run (at the front when it is moved from a lost worker), timing it out at its deadline. */
   private enqueue(pending: Pending, front: boolean): void {
     const wait = pending.job.deadline - Date.now()
-    pending.expiry = setTimeout(() => {
-      const index = this.queue.indexOf(pending)
-      if (index === -1) return
-      this.queue.splice(index, 1)
-      pending.resolve({ kind: 'timeout', message: `${scriptLabel(pending.job.scriptName)} timed out after ${pending.job.timeoutMs} ms while waiting for a sandbox worker.`, logs: [] })
-    }, Math.max(0, wait))
+    pending.expiry = setTimeout(
+      () => {
+        const index = this.queue.indexOf(pending)
+        if (index === -1) return
+        this.queue.splice(index, 1)
+        pending.resolve({
+          kind: 'timeout',
+          message: `${scriptLabel(pending.job.scriptName)} timed out after ${pending.job.timeoutMs} ms while waiting for a sandbox worker.`,
+          logs: [],
+        })
+      },
+      Math.max(0, wait),
+    )
     if (front) this.queue.unshift(pending)
     else this.queue.push(pending)
   }
@@ -150,31 +161,39 @@ export class SandboxPool {
    * longest, which has had the most time to prepare its next sandbox.
    */
   private pick(live: SandboxWorker[], lane: string): SandboxWorker | undefined {
-    const mixes = (w: SandboxWorker) => [...w.active.values()].some((a) => a.placement.lane !== lane) ? 1 : 0
-    return live.filter((w) => w.active.size < this.concurrency)
+    const mixes = (w: SandboxWorker) => ([...w.active.values()].some((a) => a.placement.lane !== lane) ? 1 : 0)
+    return live
+      .filter((w) => w.active.size < this.concurrency)
       .sort((a, b) => mixes(a) - mixes(b) || a.active.size - b.active.size || a.lastUsed - b.lastUsed)[0]
   }
 
   private start(worker: SandboxWorker, pending: Pending): void {
     const id = this.nextId++
     worker.lastUsed = this.nextId
-    const hardKill = setTimeout(() => {
-      const active = worker.active.get(id)
-      if (!active) return
-      // A worker that never began the run (still starting, or its thread held by another
-      // run) is not to blame for it: the run times out, and the worker is told to skip it.
-      if (!active.started) {
-        worker.active.delete(id)
-        this.hostWork.end(id)
-        this.send(worker, { type: 'cancel', id })
-        this.updateRef(worker)
-        active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms while waiting for a sandbox worker.`, logs: [] })
-        void this.dispatch()
-        return
-      }
-      this.stats.killed += 1
-      void this.kill(worker, id)
-    }, Math.max(0, pending.job.deadline - Date.now()) + RUN_LIMITS.hardKillGraceMs)
+    const hardKill = setTimeout(
+      () => {
+        const active = worker.active.get(id)
+        if (!active) return
+        // A worker that never began the run (still starting, or its thread held by another
+        // run) is not to blame for it: the run times out, and the worker is told to skip it.
+        if (!active.started) {
+          worker.active.delete(id)
+          this.hostWork.end(id)
+          this.send(worker, { type: 'cancel', id })
+          this.updateRef(worker)
+          active.resolve({
+            kind: 'timeout',
+            message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms while waiting for a sandbox worker.`,
+            logs: [],
+          })
+          void this.dispatch()
+          return
+        }
+        this.stats.killed += 1
+        void this.kill(worker, id)
+      },
+      Math.max(0, pending.job.deadline - Date.now()) + RUN_LIMITS.hardKillGraceMs,
+    )
     worker.active.set(id, { ...pending, expiry: null, hardKill, started: false })
     this.send(worker, { type: 'run', id, job: pending.job })
   }
@@ -219,17 +238,21 @@ export class SandboxPool {
         this.send(entry, { type: 'host-result', id: message.id, ok: false, message: 'the run has ended' })
         return
       }
-      const work = message.module === 'client-credentials' && message.op === 'token'
-        ? clientCredentialsToken(message.args, this.tokens)
-        : this.hostWork.call(message.runId, message.module, message.op, message.args)
+      const work =
+        message.module === 'client-credentials' && message.op === 'token'
+          ? clientCredentialsToken(message.args, this.tokens)
+          : this.hostWork.call(message.runId, message.module, message.op, message.args)
       work.then(
         (value) => this.send(entry, { type: 'host-result', id: message.id, ok: true, value }),
-        (error: unknown) => this.send(entry, {
-          type: 'host-result', id: message.id, ok: false,
-          message: error instanceof Error ? error.message : String(error),
-          // The name lets an egress denial on the main thread surface as EgressDeniedError.
-          ...(error instanceof Error ? { name: error.name } : {}),
-        }),
+        (error: unknown) =>
+          this.send(entry, {
+            type: 'host-result',
+            id: message.id,
+            ok: false,
+            message: error instanceof Error ? error.message : String(error),
+            // The name lets an egress denial on the main thread surface as EgressDeniedError.
+            ...(error instanceof Error ? { name: error.name } : {}),
+          }),
       )
     }
   }
@@ -262,7 +285,11 @@ export class SandboxPool {
       clearTimeout(active.hardKill)
       this.hostWork.end(id)
       if (id === culprit) {
-        active.resolve({ kind: 'timeout', message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms and did not stop; its sandbox worker was terminated.`, logs: [] })
+        active.resolve({
+          kind: 'timeout',
+          message: `${scriptLabel(active.job.scriptName)} timed out after ${active.job.timeoutMs} ms and did not stop; its sandbox worker was terminated.`,
+          logs: [],
+        })
         continue
       }
       if (culprit === null) {
@@ -279,7 +306,12 @@ export class SandboxPool {
       } else {
         counts.failed += 1
         const why = guilty ? 'was lost to another run that did not stop' : 'failed'
-        active.resolve({ kind: 'sandbox_error', message: `${scriptLabel(active.job.scriptName)} could not finish: its sandbox worker ${why}. It may be retried.`, retryable: true, logs: [] })
+        active.resolve({
+          kind: 'sandbox_error',
+          message: `${scriptLabel(active.job.scriptName)} could not finish: its sandbox worker ${why}. It may be retried.`,
+          retryable: true,
+          logs: [],
+        })
       }
     }
     entry.active.clear()

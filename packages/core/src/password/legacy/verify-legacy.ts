@@ -6,7 +6,12 @@ import { MINIMUM_BYTES, type LegacyHash, type PasswordEncoding } from './legacy-
 import { parsePhpass, phpassCompute } from './phpass.js'
 
 const pbkdf2Async = promisify(pbkdf2)
-const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>
+const scryptAsync = promisify(scrypt) as (
+  password: Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>
 
 /**
  * Verifies a password, exactly as typed, against an imported legacy hash. Runs on the
@@ -36,12 +41,23 @@ async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
     }
     case 'pbkdf2': {
       const expected = Buffer.from(legacy.hash, 'base64')
-      const derived = await pbkdf2Async(encode(password, legacy.passwordEncoding), Buffer.from(legacy.salt, 'base64'), legacy.iterations, expected.length, legacy.digest)
+      const derived = await pbkdf2Async(
+        encode(password, legacy.passwordEncoding),
+        Buffer.from(legacy.salt, 'base64'),
+        legacy.iterations,
+        expected.length,
+        legacy.digest,
+      )
       return same(derived, legacy.hash)
     }
     case 'scrypt': {
       const expected = Buffer.from(legacy.hash, 'base64')
-      const derived = await scryptAsync(encode(password, legacy.passwordEncoding), Buffer.from(legacy.salt, 'base64'), expected.length, scryptOptions(legacy.N, legacy.r, legacy.p))
+      const derived = await scryptAsync(
+        encode(password, legacy.passwordEncoding),
+        Buffer.from(legacy.salt, 'base64'),
+        expected.length,
+        scryptOptions(legacy.N, legacy.r, legacy.p),
+      )
       return same(derived, legacy.hash)
     }
     case 'argon2': {
@@ -49,7 +65,13 @@ async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
       if (!a || a.version !== 19) return false
       const argon2 = { id: argon2id, i: argon2i, d: argon2d }[a.type]
       const derived = await argon2({
-        password, salt: a.salt, iterations: a.passes, parallelism: a.parallelism, memorySize: a.memoryKiB, hashLength: a.hash.length, outputType: 'binary',
+        password,
+        salt: a.salt,
+        iterations: a.passes,
+        parallelism: a.parallelism,
+        memorySize: a.memoryKiB,
+        hashLength: a.hash.length,
+        outputType: 'binary',
       })
       return same(Buffer.from(derived), a.hash.toString('base64'))
     }

@@ -15,13 +15,20 @@ function bcryptModule(lib: GuestLib) {
     compare: (password: unknown, hash: unknown, callback?: unknown) =>
       settle(call('bcrypt', 'compare', { password: String(password), hash: String(hash) }), callback),
     genSalt(rounds?: unknown, callback?: unknown) {
-      if (typeof rounds === 'function') { callback = rounds; rounds = 10 }
+      if (typeof rounds === 'function') {
+        callback = rounds
+        rounds = 10
+      }
       const cost = Number(rounds ?? 10)
       return settle(Promise.resolve(`$2b$${cost < 10 ? '0' : ''}${cost}$`), callback)
     },
     getRounds: (hash: string) => bcryptCost(hash),
-    hashSync() { throw new Error('bcrypt.hashSync would block the sandbox: use bcrypt.hash with a callback, or await it') },
-    compareSync() { throw new Error('bcrypt.compareSync would block the sandbox: use bcrypt.compare with a callback, or await it') },
+    hashSync() {
+      throw new Error('bcrypt.hashSync would block the sandbox: use bcrypt.hash with a callback, or await it')
+    },
+    compareSync() {
+      throw new Error('bcrypt.compareSync would block the sandbox: use bcrypt.compare with a callback, or await it')
+    },
   }
 
   return bcrypt

@@ -25,14 +25,21 @@ function bufferModule() {
   }
   function utf8Decode(b: Uint8Array): string {
     let out = ''
-    for (let i = 0; i < b.length;) {
+    for (let i = 0; i < b.length; ) {
       const c = b[i]!
       let cp = 0xfffd
       let n = 1
       if (c < 0x80) cp = c
-      else if (c >= 0xc0 && c < 0xe0 && i + 1 < b.length) { cp = ((c & 31) << 6) | (b[i + 1]! & 63); n = 2 }
-      else if (c >= 0xe0 && c < 0xf0 && i + 2 < b.length) { cp = ((c & 15) << 12) | ((b[i + 1]! & 63) << 6) | (b[i + 2]! & 63); n = 3 }
-      else if (c >= 0xf0 && i + 3 < b.length) { cp = ((c & 7) << 18) | ((b[i + 1]! & 63) << 12) | ((b[i + 2]! & 63) << 6) | (b[i + 3]! & 63); n = 4 }
+      else if (c >= 0xc0 && c < 0xe0 && i + 1 < b.length) {
+        cp = ((c & 31) << 6) | (b[i + 1]! & 63)
+        n = 2
+      } else if (c >= 0xe0 && c < 0xf0 && i + 2 < b.length) {
+        cp = ((c & 15) << 12) | ((b[i + 1]! & 63) << 6) | (b[i + 2]! & 63)
+        n = 3
+      } else if (c >= 0xf0 && i + 3 < b.length) {
+        cp = ((c & 7) << 18) | ((b[i + 1]! & 63) << 12) | ((b[i + 2]! & 63) << 6) | (b[i + 3]! & 63)
+        n = 4
+      }
       out += String.fromCodePoint(cp)
       i += n
     }
@@ -42,7 +49,11 @@ function bufferModule() {
     let out = ''
     for (let i = 0; i < b.length; i += 3) {
       const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0)
-      out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < b.length ? B64[n & 63]! : '=')
+      out +=
+        B64[(n >> 18) & 63]! +
+        B64[(n >> 12) & 63]! +
+        (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') +
+        (i + 2 < b.length ? B64[n & 63]! : '=')
     }
     return url ? out.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : out
   }
@@ -69,7 +80,12 @@ function bufferModule() {
       if (typeof value === 'string') return Buffer.fromBytes(encode(value, encoding))
       if (value instanceof ArrayBuffer) return new Buffer(value)
       if (Array.isArray(value) || value instanceof Uint8Array) return Buffer.fromBytes(value as ArrayLike<number>)
-      if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+      if (
+        value &&
+        typeof value === 'object' &&
+        (value as { type?: unknown }).type === 'Buffer' &&
+        Array.isArray((value as { data?: unknown }).data)
+      ) {
         return Buffer.fromBytes((value as { data: number[] }).data)
       }
       throw new TypeError('Buffer.from expects a string, an array, an ArrayBuffer or a Uint8Array')
@@ -118,7 +134,9 @@ function bufferModule() {
   }
   function encode(s: string, encoding = 'utf8'): number[] {
     switch (encoding.toLowerCase()) {
-      case 'utf8': case 'utf-8': return utf8Encode(s)
+      case 'utf8':
+      case 'utf-8':
+        return utf8Encode(s)
       case 'hex': {
         const out: number[] = []
         for (let i = 0; i + 1 < s.length; i += 2) {
@@ -128,9 +146,17 @@ function bufferModule() {
         }
         return out
       }
-      case 'base64': case 'base64url': return base64Decode(s)
-      case 'latin1': case 'binary': case 'ascii': return Array.from(s, (c) => c.charCodeAt(0) & 0xff)
-      case 'utf16le': case 'utf-16le': case 'ucs2': case 'ucs-2': {
+      case 'base64':
+      case 'base64url':
+        return base64Decode(s)
+      case 'latin1':
+      case 'binary':
+      case 'ascii':
+        return Array.from(s, (c) => c.charCodeAt(0) & 0xff)
+      case 'utf16le':
+      case 'utf-16le':
+      case 'ucs2':
+      case 'ucs-2': {
         const out: number[] = []
         for (let i = 0; i < s.length; i++) {
           const c = s.charCodeAt(i)
@@ -138,23 +164,36 @@ function bufferModule() {
         }
         return out
       }
-      default: throw new TypeError(`Unknown encoding: ${encoding}`)
+      default:
+        throw new TypeError(`Unknown encoding: ${encoding}`)
     }
   }
   function decode(b: Uint8Array, encoding = 'utf8'): string {
     switch (encoding.toLowerCase()) {
-      case 'utf8': case 'utf-8': return utf8Decode(b)
-      case 'hex': return Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('')
-      case 'base64': return base64Encode(b)
-      case 'base64url': return base64Encode(b, true)
-      case 'latin1': case 'binary': return Array.from(b, (x) => String.fromCharCode(x)).join('')
-      case 'ascii': return Array.from(b, (x) => String.fromCharCode(x & 0x7f)).join('')
-      case 'utf16le': case 'utf-16le': case 'ucs2': case 'ucs-2': {
+      case 'utf8':
+      case 'utf-8':
+        return utf8Decode(b)
+      case 'hex':
+        return Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('')
+      case 'base64':
+        return base64Encode(b)
+      case 'base64url':
+        return base64Encode(b, true)
+      case 'latin1':
+      case 'binary':
+        return Array.from(b, (x) => String.fromCharCode(x)).join('')
+      case 'ascii':
+        return Array.from(b, (x) => String.fromCharCode(x & 0x7f)).join('')
+      case 'utf16le':
+      case 'utf-16le':
+      case 'ucs2':
+      case 'ucs-2': {
         let out = ''
         for (let i = 0; i + 1 < b.length; i += 2) out += String.fromCharCode(b[i]! | (b[i + 1]! << 8))
         return out
       }
-      default: throw new TypeError(`Unknown encoding: ${encoding}`)
+      default:
+        throw new TypeError(`Unknown encoding: ${encoding}`)
     }
   }
   return Buffer

@@ -21,21 +21,35 @@ function cryptoModule(lib: GuestLib) {
       },
     }
   }
-  const pbkdf2Args = (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) =>
-    ({ password: toB64(password), salt: toB64(salt), iterations, keylen, digest: digest ?? 'sha1' })
+  const pbkdf2Args = (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) => ({
+    password: toB64(password),
+    salt: toB64(salt),
+    iterations,
+    keylen,
+    digest: digest ?? 'sha1',
+  })
 
   const crypto = {
     createHash: (algorithm: string) => hashLike('hash', algorithm),
     createHmac: (algorithm: string, key: unknown) => hashLike('hmac', algorithm, key),
     pbkdf2(password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown, callback?: unknown) {
-      if (typeof digest === 'function') { callback = digest; digest = 'sha1' }
-      return settle(call('crypto', 'pbkdf2', pbkdf2Args(password, salt, iterations, keylen, digest)).then((b64) => Buffer.from(b64, 'base64')), callback)
+      if (typeof digest === 'function') {
+        callback = digest
+        digest = 'sha1'
+      }
+      return settle(
+        call('crypto', 'pbkdf2', pbkdf2Args(password, salt, iterations, keylen, digest)).then((b64) => Buffer.from(b64, 'base64')),
+        callback,
+      )
     },
     pbkdf2Sync: (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) =>
       Buffer.from(sync('crypto', 'pbkdf2Sync', pbkdf2Args(password, salt, iterations, keylen, digest)), 'base64'),
     randomBytes(size: unknown, callback?: unknown) {
       const bytes = Buffer.from(sync('crypto', 'randomBytes', { size }), 'base64')
-      if (typeof callback === 'function') { lib.timer(0).then(() => lib.invoke(callback, null, bytes)); return undefined }
+      if (typeof callback === 'function') {
+        lib.timer(0).then(() => lib.invoke(callback, null, bytes))
+        return undefined
+      }
       return bytes
     },
     randomUUID: () => sync('crypto', 'randomUUID', {}) as string,
