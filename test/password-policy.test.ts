@@ -143,13 +143,31 @@ describe('options', () => {
     })
     expect(warnings.map((w) => w.message)).toEqual([])
     expect(new PasswordPolicy({ minLength: 8, dictionary: true }).blocklistSize).toBeGreaterThanOrEqual(MIN_BLOCKLIST_ENTRIES)
-    const long = await collectWarnings(() => new PasswordPolicy({ level: 'nist' }))
+    // Even the longest built-in lists run out: few leaked passwords have 20+ characters.
+    const long = await collectWarnings(() => new PasswordPolicy({ minLength: 20 }))
     expect(long).toHaveLength(1)
     expect(long[0]).toMatchObject({ code: 'LATCHKEY_SMALL_BLOCKLIST' })
-    expect(long[0]!.message).toMatch(/only \d+ entries of 15\+ characters/)
-    const large = Array.from({ length: MIN_BLOCKLIST_ENTRIES }, (_, i) => `leaked-passphrase-${i}`)
-    expect(await collectWarnings(() => new PasswordPolicy({ level: 'nist', dictionary: { list: large } }))).toEqual([])
-    expect(await collectWarnings(() => new PasswordPolicy({ level: 'nist', dictionary: false }))).toEqual([])
+    expect(long[0]!.message).toMatch(/only \d+ entries of 20\+ characters/)
+    const large = Array.from({ length: MIN_BLOCKLIST_ENTRIES }, (_, i) => `leaked-passphrase-for-twenty-${i}`)
+    expect(await collectWarnings(() => new PasswordPolicy({ minLength: 20, dictionary: { list: large } }))).toEqual([])
+    expect(await collectWarnings(() => new PasswordPolicy({ minLength: 20, dictionary: false }))).toEqual([])
+  })
+
+  it('for longer minimums the built-in list adds the leaked top million filtered by length, so nist and excellent do not warn', async () => {
+    const warnings = await collectWarnings(() => {
+      for (const level of ['excellent', 'nist'] as const) {
+        const policy = new PasswordPolicy({ level })
+        expect(policy.blocklistSize, level).toBeGreaterThanOrEqual(MIN_BLOCKLIST_ENTRIES)
+      }
+      expect(new PasswordPolicy({ minLength: 12 }).blocklistSize).toBeGreaterThanOrEqual(MIN_BLOCKLIST_ENTRIES)
+    })
+    expect(warnings).toEqual([])
+    const nist = new PasswordPolicy({ level: 'nist' })
+    // Leaked passwords of 15+ characters that the 49,000-entry common list does not hold.
+    for (const leaked of ['123456789123456789', 'qwertyuiopasdfg', 'QWERTYUIOP123456789']) {
+      expect(failing(nist, leaked), leaked).toEqual(['dictionary'])
+    }
+    expect(failing(nist, 'Tr0ub4dor-horse-42-battery')).toEqual([])
   })
 
   it('noPersonalInfo refuses fragments of 3+ characters from the profile', () => {
