@@ -15,7 +15,7 @@ import {
 } from '@latchkey/core'
 import { hashPoolStats } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
-import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { DIALECTS, EMBEDDED, openTestStore, uniqueName } from './support/dialects.js'
 import { TEST_COST } from './support/test-cost.js'
 
 const ctx = { ip: '198.51.100.40' }
@@ -505,8 +505,8 @@ for (const dialect of DIALECTS) {
       await expect(connection.login({ identifier: 'a@example.com', password: 'changed-after-import-1' }, ctx)).resolves.toBeTruthy()
     })
 
-    it(`imports ${dialect === 'sqlite' ? '100,000' : '5,000'} pre-hashed users, counted, with a sample of logins`, async () => {
-      const n = dialect === 'sqlite' ? 100_000 : 5_000
+    it(`imports ${EMBEDDED[dialect] ? '100,000' : '5,000'} pre-hashed users, counted, with a sample of logins`, async () => {
+      const n = EMBEDDED[dialect] ? 100_000 : 5_000
       const connection = new BuiltinConnection({ name: uniqueName('bulk'), store, ...TEST_COST })
       const hash = bcrypt.hashSync('bulk-password', 4)
       function* records() {

@@ -18,6 +18,9 @@ export const DIALECTS: DialectName[] = (
   .map((d) => d.trim())
   .filter(Boolean) as DialectName[]
 
+/** Whether a dialect's database is a file of this process rather than a server the tests share. */
+export const EMBEDDED: Readonly<Record<DialectName, boolean>> = { sqlite: true, postgres: false, mysql: false }
+
 /** A URL for a fresh store of `dialect`: a new SQLite file, or the shared test server. */
 export function storeUrl(dialect: DialectName): string {
   switch (dialect) {
@@ -51,7 +54,7 @@ function requiredEnv(name: string): string {
  */
 export async function freshDatabaseUrl(dialect: DialectName): Promise<string> {
   const base = storeUrl(dialect)
-  if (dialect === 'sqlite') return base
+  if (EMBEDDED[dialect]) return base
   const name = `latchkey_${randomBytes(5).toString('hex')}`
   const admin = await openStore(base, { migrate: false })
   await sql.raw(`create database ${name}`).execute(admin.db)

@@ -19,7 +19,9 @@ import type {
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
-import { isDeadlock, translateStoreError, uniqueViolation } from './dialects/store-errors.js'
+import type { StoreDialect } from './dialects/store-dialect.js'
+import { storeDialects } from './dialects/store-dialects.js'
+import { translateStoreError } from './dialects/store-errors.js'
 import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
 
 /** Thrown inside a transaction to roll it back and report an outcome instead of an error. */
@@ -31,9 +33,11 @@ class Rollback<T> {
  * {@link UserStore} on Kysely. One implementation serves SQLite, PostgreSQL and
  * MySQL/MariaDB; the SQL is portable and every concurrency guarantee rests on a unique
  * constraint or a conditional UPDATE, never on a read-then-write in the application.
+ * What differs between the databases is asked of the dialect (`dialects/<name>/`).
  */
 export class KyselyUserStore implements UserStore {
   private readonly prepared: PreparedQueries
+  private readonly storeDialect: StoreDialect
 
   constructor(
     readonly db: Kysely<LatchkeyDatabase>,
@@ -42,6 +46,7 @@ export class KyselyUserStore implements UserStore {
     direct?: DirectExecutor,
   ) {
     this.prepared = new PreparedQueries(db, direct)
+    this.storeDialect = storeDialects[dialect]
   }
 
   findUser(connection: string, by: UserLookup): Promise<StoredUser | null> {
@@ -83,7 +88,7 @@ export class KyselyUserStore implements UserStore {
           }
         })
       } catch (error) {
-        const clash = uniqueViolation(this.dialect, error)
+        const clash = this.storeDialect.uniqueViolation(error)
         if (clash) return { ok: false, conflict: clash === 'primary' ? 'user_id' : clash }
         throw error
       }
@@ -180,7 +185,9 @@ export class KyselyUserStore implements UserStore {
    */
   private async insertFresh(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
     const connection = users[0]!.connection
-    const done = this.dialect === 'postgres' ? await this.insertSkippingClashes(users) : await this.insertBatched(users)
+    const done = this.storeDialect.insertSkippingClashes
+      ? new Set(await this.storeDialect.insertSkippingClashes(this.db, users.map(toRow)))
+      : await this.insertBatched(users)
     const losers = users.filter((u) => !done.has(u.user_id))
     const existing = await this.storedClashes(this.db, connection, losers)
     const ids = new Set(existing.map((r) => r.user_id))
@@ -218,19 +225,8 @@ export class KyselyUserStore implements UserStore {
     return found.flat()
   }
 
-  /** PostgreSQL aborts a transaction on the first error, so clashes are skipped in one statement. */
-  private async insertSkippingClashes(users: NewStoredUser[]): Promise<Set<string>> {
-    const inserted = await this.db
-      .insertInto('latchkey_users')
-      .values(users.map(toRow))
-      .onConflict((oc) => oc.doNothing())
-      .returning('user_id')
-      .execute()
-    return new Set(inserted.map((r) => r.user_id))
-  }
-
   /**
-   * SQLite and MySQL, in one transaction: users that clash with a stored one are left out
+   * Where a failed statement leaves the transaction usable, in one transaction: users that clash with a stored one are left out
    * by one lookup, the rest go in as multi-row INSERTs. Only if one of those still clashes
    * (a writer raced this batch) is each row tried on its own; SQLite and InnoDB undo just
    * the failed statement and keep the transaction, so the rows before it stay written.
@@ -253,7 +249,7 @@ export class KyselyUserStore implements UserStore {
           await trx.executeQuery(multiRowInsert(chunk.map(toRow)))
           for (const u of chunk) done.add(u.user_id)
         } catch (error) {
-          if (!uniqueViolation(this.dialect, error)) throw error
+          if (!this.storeDialect.uniqueViolation(error)) throw error
           for (const user of chunk) if (await this.insertOne(trx, user)) done.add(user.user_id)
         }
       }
@@ -267,7 +263,7 @@ export class KyselyUserStore implements UserStore {
       await trx.executeQuery(multiRowInsert([toRow(user)]))
       return true
     } catch (error) {
-      if (!uniqueViolation(this.dialect, error)) throw error
+      if (!this.storeDialect.uniqueViolation(error)) throw error
       return false
     }
   }
@@ -290,7 +286,7 @@ export class KyselyUserStore implements UserStore {
         })
       } catch (error) {
         // Its email or username belongs to yet another user: that is a clash, not a fault.
-        if (uniqueViolation(this.dialect, error)) return false
+        if (this.storeDialect.uniqueViolation(error)) return false
         throw error
       }
     })
@@ -390,7 +386,7 @@ export class KyselyUserStore implements UserStore {
           return 'ok' as const
         })
       } catch (error) {
-        if (uniqueViolation(this.dialect, error)) return 'conflict'
+        if (this.storeDialect.uniqueViolation(error)) return 'conflict'
         throw error
       }
     })
@@ -501,76 +497,7 @@ export class KyselyUserStore implements UserStore {
           : sql<number>`case when latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} > 0
             then latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} else 0 end`
       const values = [connection, counter.kind, counter.key, 1, now, now - counter.resetMs, counter.capacity, counter.resetMs]
-      let taken: number | null
-      if (this.dialect === 'mysql') {
-        // MySQL has no RETURNING. One conditional UPDATE takes the slot (the row lock
-        // serialises racers and the WHERE re-checks the level), and LAST_INSERT_ID(expr)
-        // hands the new level back in the same round trip.
-        const update = () =>
-          this.prepared.execute(
-            `take-${counter.mode}`,
-            (slot) =>
-              this.db
-                .updateTable('latchkey_counters')
-                .set({ value: sql`last_insert_id(${level(slot)} + 1)`, updated_at: slot(4) as never })
-                .where('connection', '=', slot(0))
-                .where('kind', '=', slot(1))
-                .where('counter_key', '=', slot(2))
-                .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`),
-            values,
-          )
-        let result = await update()
-        if (result.affected === 0) {
-          // Refused, or no row yet: a first slot is a row with value 1. A no-op upsert,
-          // not INSERT IGNORE, which would also swallow real errors. mysql2 counts matched
-          // rows, so LAST_INSERT_ID tells a fresh row (1) from an existing one (0).
-          const inserted = await this.prepared.execute(
-            'take-insert',
-            (slot) =>
-              this.db
-                .insertInto('latchkey_counters')
-                .values({
-                  connection: slot(0),
-                  kind: slot(1),
-                  counter_key: slot(2),
-                  value: sql`last_insert_id(${slot(3)})`,
-                  updated_at: slot(4) as never,
-                  blocked_until: null,
-                })
-                .onDuplicateKeyUpdate({ value: sql`last_insert_id(0) + value` }),
-            values,
-          )
-          // A row that existed (or that another racer created in between) is tried once more.
-          result = inserted.insertId === 1 ? inserted : await update()
-        }
-        taken = result.affected > 0 ? Number(result.insertId) : null
-      } else {
-        // One upsert takes the slot: the conflict's row lock serialises racers, and the
-        // DO UPDATE … WHERE re-checks the level each one sees. No row back means refused.
-        const { rows } = await this.prepared.execute<{ value: number }>(
-          `take-${counter.mode}`,
-          (slot) =>
-            this.db
-              .insertInto('latchkey_counters')
-              .values({
-                connection: slot(0),
-                kind: slot(1),
-                counter_key: slot(2),
-                value: slot(3) as never,
-                updated_at: slot(4) as never,
-                blocked_until: null,
-              })
-              .onConflict((oc) =>
-                oc
-                  .columns(['connection', 'kind', 'counter_key'])
-                  .doUpdateSet({ value: sql`${level(slot)} + 1`, updated_at: slot(4) as never })
-                  .where(sql<boolean>`${level(slot)} + 1 <= ${slot(6)}`),
-              )
-              .returning('value'),
-          values,
-        )
-        taken = rows[0] ? Number(rows[0].value) : null
-      }
+      const taken = await this.storeDialect.takeCounterSlot(this.db, this.prepared, { mode: counter.mode, level, values })
       if (taken !== null) return { ok: true as const, level: taken }
       const row = await this.counterRow(connection, counter)
       const since = now - row.updated_at
@@ -678,17 +605,13 @@ export class KyselyUserStore implements UserStore {
           for (const id of migration.legacyIdentifiers) {
             // An identifier already kept (an old email of another imported user) stays with its first owner.
             const row = { connection: user.connection, kind: id.kind, value: id.value, user_id: user.user_id, at }
-            const insert = trx.insertInto('latchkey_legacy_identifiers').values(row)
-            await (this.dialect === 'mysql'
-              ? insert.onDuplicateKeyUpdate({ at: sql`at` })
-              : insert.onConflict((oc) => oc.doNothing())
-            ).execute()
+            await this.storeDialect.upsert(trx, 'latchkey_legacy_identifiers', row, ['connection', 'kind', 'value'], 'keep').execute()
           }
           return null
         })
         if (refused === 'tombstone') return { ok: false as const, conflict: 'tombstone' as const }
       } catch (error) {
-        const clash = uniqueViolation(this.dialect, error)
+        const clash = this.storeDialect.uniqueViolation(error)
         if (clash) return { ok: false as const, conflict: clash === 'primary' ? ('user_id' as const) : clash }
         throw error
       }
@@ -739,11 +662,7 @@ export class KyselyUserStore implements UserStore {
           .where('user_id', '=', userId)
           .executeTakeFirst()
         const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
-        const insert = trx.insertInto('latchkey_tombstones').values(row)
-        await (this.dialect === 'mysql'
-          ? insert.onDuplicateKeyUpdate({ deleted_at: row.deleted_at })
-          : insert.onConflict((oc) => oc.columns(['connection', 'user_id']).doUpdateSet({ deleted_at: row.deleted_at }))
-        ).execute()
+        await this.storeDialect.upsert(trx, 'latchkey_tombstones', row, ['connection', 'user_id'], { deleted_at: row.deleted_at }).execute()
         return result.numDeletedRows > 0n
       }),
     )
@@ -752,11 +671,9 @@ export class KyselyUserStore implements UserStore {
   recordMigrationConflict(connection: string, conflict: { legacyId: string; reason: string; at: Date }): Promise<void> {
     return this.guard(async () => {
       const row = { connection, legacy_id: conflict.legacyId, reason: conflict.reason, at: conflict.at.getTime() }
-      const insert = this.db.insertInto('latchkey_migration_conflicts').values(row)
-      await (this.dialect === 'mysql'
-        ? insert.onDuplicateKeyUpdate({ at: row.at })
-        : insert.onConflict((oc) => oc.columns(['connection', 'legacy_id', 'reason']).doUpdateSet({ at: row.at }))
-      ).execute()
+      await this.storeDialect
+        .upsert(this.db, 'latchkey_migration_conflicts', row, ['connection', 'legacy_id', 'reason'], { at: row.at })
+        .execute()
     })
   }
 
@@ -769,7 +686,7 @@ export class KyselyUserStore implements UserStore {
         .groupBy('flow')
         .execute()
       // Whole days since the epoch: integer division on every dialect.
-      const dayOf = this.dialect === 'mysql' ? sql<number>`at div 86400000` : sql<number>`at / 86400000`
+      const dayOf = this.storeDialect.epochDay('at')
       const days = await this.db
         .selectFrom('latchkey_migration_log')
         .select((eb) => [dayOf.as('day'), eb.fn.countAll().as('n')])
@@ -839,7 +756,7 @@ export class KyselyUserStore implements UserStore {
         return value
       } catch (error) {
         // Another process created it first: every process must use that one value.
-        if (!uniqueViolation(this.dialect, error)) throw error
+        if (!this.storeDialect.uniqueViolation(error)) throw error
         const winner = await read()
         if (!winner) throw new Error(`latchkey: setting ${key} clashed on insert but cannot be read`, { cause: error })
         return winner.value
@@ -861,7 +778,7 @@ export class KyselyUserStore implements UserStore {
       return await this.db.transaction().execute(work)
     } catch (error) {
       if (error instanceof Rollback) return error.outcome as R
-      if (deadlockRetries > 0 && isDeadlock(this.dialect, error)) return this.transact(work, deadlockRetries - 1)
+      if (deadlockRetries > 0 && this.storeDialect.isDeadlock(error)) return this.transact(work, deadlockRetries - 1)
       throw error
     }
   }
@@ -870,7 +787,7 @@ export class KyselyUserStore implements UserStore {
     try {
       return await work()
     } catch (error) {
-      return translateStoreError(this.dialect, error)
+      return translateStoreError(this.storeDialect, error)
     }
   }
 }

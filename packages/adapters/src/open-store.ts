@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely'
 import { z } from 'zod'
-import { InvalidInputError, LatchkeyError, StoreUnavailableError, type UserStore } from '@latchkey/core'
+import { LatchkeyError, StoreUnavailableError, type UserStore } from '@latchkey/core'
 import { parseInput } from '@latchkey/core/internal'
 import type { LatchkeyDatabase } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
-import { mysqlKysely } from './dialects/mysql.js'
-import { postgresKysely } from './dialects/postgres.js'
-import { sqliteKysely, type SqliteOptions } from './dialects/sqlite.js'
+import { badStoreUrl } from './dialects/bad-store-url.js'
+import type { SqliteOptions } from './dialects/sqlite/sqlite-pool.js'
+import type { StoreDialect } from './dialects/store-dialect.js'
+import { dialectOfUrl, storeDialects } from './dialects/store-dialects.js'
 import { unavailableError } from './dialects/store-errors.js'
 import { KyselyUserStore } from './kysely-user-store.js'
 import { migrateToLatest } from './migrations/migrate.js'
@@ -65,15 +66,16 @@ export async function openStore(
 ): Promise<OpenedStore> {
   const where = parseInput(openStoreTargetSchema, target)
   const options = parseInput(openStoreOptionsSchema, opts)
-  const dialect = typeof where === 'string' ? dialectOf(where) : where.dialect
+  const storeDialect = typeof where === 'string' ? dialectOf(where) : storeDialects[where.dialect]
+  const dialect = storeDialect.name
   let opened: { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor | undefined; owned: boolean }
   try {
     opened =
       typeof where === 'string'
-        ? { ...fromUrl(where, dialect, options), owned: true }
+        ? { ...storeDialect.open(where, options), owned: true }
         : { db: where.kysely as Kysely<LatchkeyDatabase>, owned: false }
   } catch (error) {
-    throw openFailure(dialect, error)
+    throw openFailure(storeDialect, error)
   }
   const { db, direct, owned } = opened
   const store = new KyselyUserStore(
@@ -91,7 +93,7 @@ export async function openStore(
       await store.close().catch(() => {
         /* the migration's failure is the one to report */
       })
-      throw openFailure(dialect, error)
+      throw openFailure(storeDialect, error)
     }
   }
   return store
@@ -102,33 +104,17 @@ export async function openStore(
  * (with the driver's code), anything else too, since the store cannot be used. A URL may
  * hold a password, so only SQLite's driver message (which names a file path) is repeated.
  */
-function openFailure(dialect: DialectName, error: unknown): LatchkeyError {
+function openFailure(dialect: StoreDialect, error: unknown): LatchkeyError {
   if (error instanceof LatchkeyError) return error
-  const unavailable = unavailableError(dialect, error)
+  const unavailable = unavailableError(dialect.name, error)
   if (unavailable) return unavailable
   const code = typeof error === 'object' && error !== null && 'code' in error ? ` (${String(error.code)})` : ''
-  const detail = dialect === 'sqlite' && error instanceof Error ? `: ${error.message}` : code
-  return new StoreUnavailableError(`The ${dialect} user store could not be opened${detail}.`, { cause: error })
+  const detail = dialect.openMessageIsSafe && error instanceof Error ? `: ${error.message}` : code
+  return new StoreUnavailableError(`The ${dialect.name} user store could not be opened${detail}.`, { cause: error })
 }
 
-function dialectOf(url: string): DialectName {
-  if (url.startsWith('sqlite:')) return 'sqlite'
-  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres'
-  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql'
-  throw badUrl("expected 'sqlite:…', 'postgres://…' or 'mysql://…'")
-}
-
-function fromUrl(url: string, dialect: DialectName, opts: OpenStoreOptions): { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor } {
-  if (dialect === 'sqlite') {
-    const path = url.slice('sqlite:'.length).replace(/^\/\//, '')
-    if (path === '') throw badUrl('a SQLite URL needs a path, or :memory:')
-    return { db: sqliteKysely(path, opts.sqlite) }
-  }
-  if (dialect === 'postgres') return postgresKysely(url, opts)
-  return mysqlKysely(url.replace(/^mariadb:/, 'mysql:'), opts)
-}
-
-// The URL may hold a password, so the message never repeats it.
-function badUrl(why: string): InvalidInputError {
-  return new InvalidInputError([{ path: ['url'], code: 'invalid_value', message: why }])
+function dialectOf(url: string): StoreDialect {
+  const dialect = dialectOfUrl(url)
+  if (!dialect) throw badStoreUrl("expected 'sqlite:…', 'postgres://…' or 'mysql://…'")
+  return dialect
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { storeDialects } from './dialects/store-dialects.js'
 import { translateStoreError } from './dialects/store-errors.js'
 import type { DialectName } from './dialects/dialect-name.js'
 import { listMigrations, migrateToLatest, type SchemaMigration } from './migrations/migrate.js'
@@ -17,7 +18,7 @@ export async function schemaMigrations(store: OpenedStore): Promise<SchemaMigrat
   try {
     return await listMigrations(store.db as Kysely<unknown>, store.dialect as DialectName)
   } catch (error) {
-    translateStoreError(store.dialect as DialectName, error)
+    translateStoreError(storeDialects[store.dialect as DialectName], error)
   }
 }
 
@@ -33,6 +34,6 @@ export async function migrateSchema(store: OpenedStore): Promise<string[]> {
     const results = await migrateToLatest(store.db as Kysely<unknown>, store.dialect as DialectName)
     return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
   } catch (error) {
-    translateStoreError(store.dialect as DialectName, error)
+    translateStoreError(storeDialects[store.dialect as DialectName], error)
   }
 }

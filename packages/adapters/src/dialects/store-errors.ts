@@ -1,8 +1,9 @@
 import { StoreUnavailableError } from '@latchkey/core'
 import type { DialectName } from './dialect-name.js'
+import type { StoreDialect, UniqueClash } from './store-dialect.js'
 
 /** The unique constraints of latchkey_users, by name (PostgreSQL, MySQL/MariaDB) and by column (SQLite). */
-const USER_CONSTRAINTS: Record<string, 'email' | 'username' | 'primary'> = {
+const USER_CONSTRAINTS: Record<string, UniqueClash> = {
   latchkey_users_pk: 'primary',
   PRIMARY: 'primary',
   latchkey_users_email_uq: 'email',
@@ -13,31 +14,11 @@ const USER_CONSTRAINTS: Record<string, 'email' | 'username' | 'primary'> = {
 }
 
 /**
- * Which unique constraint a failed insert or update hit, or null if it was no unique clash.
- * Decided by the constraint's name (PostgreSQL's `constraint`, the key MySQL/MariaDB name
- * at the end of their message) or, on SQLite, which names no constraint, by its columns;
- * never by searching text that may hold the clashing value itself (a username `email`).
+ * The key of latchkey_users that one of these constraint names (or, on SQLite, column
+ * names) stands for; a clash on any other table's key is 'primary' all the same.
  */
-export function uniqueViolation(dialect: DialectName, error: unknown): 'email' | 'username' | 'primary' | null {
-  if (typeof error !== 'object' || error === null) return null
-  const e = error as { code?: unknown; errno?: unknown; message?: unknown; constraint?: unknown }
-  const message = typeof e.message === 'string' ? e.message : ''
-  let names: string[] = []
-  if (dialect === 'sqlite') {
-    if (e.code !== 'SQLITE_CONSTRAINT_UNIQUE' && e.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null
-    // "UNIQUE constraint failed: latchkey_users.connection, latchkey_users.email_normalized"
-    names = (/constraint failed: (.*)$/.exec(message)?.[1] ?? '').split(', ').filter((c) => !c.endsWith('.connection'))
-  } else if (dialect === 'postgres') {
-    if (e.code !== '23505') return null
-    names = typeof e.constraint === 'string' ? [e.constraint] : []
-  } else {
-    if (e.errno !== 1062) return null
-    // MariaDB: "… for key 'latchkey_users_email_uq'"; MySQL 8: "… for key 'latchkey_users.latchkey_users_email_uq'".
-    const key = /for key '([^']*)'$/.exec(message)?.[1] ?? ''
-    names = [key.slice(key.lastIndexOf('.') + 1)]
-  }
+export function userConstraint(names: string[]): UniqueClash {
   for (const name of names) if (USER_CONSTRAINTS[name]) return USER_CONSTRAINTS[name]
-  // Another table's key (a setting, a ticket): a clash all the same.
   return 'primary'
 }
 
@@ -95,29 +76,16 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
   return NETWORK_MESSAGES.some((m) => message.includes(m))
 }
 
-/**
- * Whether the database rolled a transaction back to break a deadlock or a serialization
- * conflict (PostgreSQL 40P01, 40001; MySQL/MariaDB ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT).
- * Nothing was written, and running it again is safe.
- */
-export function isDeadlock(dialect: DialectName, error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false
-  const e = error as { code?: unknown; errno?: unknown }
-  if (dialect === 'postgres') return e.code === '40P01' || e.code === '40001'
-  if (dialect === 'mysql') return e.errno === 1213 || e.errno === 1205
-  return false
-}
-
 /** Rethrows connection-level failures and deadlocks as StoreUnavailableError, the rest unchanged. */
-export function translateStoreError(dialect: DialectName, error: unknown): never {
-  if (isDeadlock(dialect, error)) {
+export function translateStoreError(dialect: Pick<StoreDialect, 'name' | 'isDeadlock'>, error: unknown): never {
+  if (dialect.isDeadlock(error)) {
     const code = (error as { code?: unknown }).code
     throw new StoreUnavailableError(
-      `The ${dialect} user store rolled a transaction back to break a deadlock (${String(code)}); nothing was written, try again.`,
+      `The ${dialect.name} user store rolled a transaction back to break a deadlock (${String(code)}); nothing was written, try again.`,
       { cause: error },
     )
   }
-  throw unavailableError(dialect, error) ?? error
+  throw unavailableError(dialect.name, error) ?? error
 }
 
 /** A connection-level failure as StoreUnavailableError, naming the driver's code; null for any other error. */

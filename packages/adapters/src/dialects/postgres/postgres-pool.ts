@@ -1,14 +1,8 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
-import type { LatchkeyDatabase } from '../database.js'
-import type { DirectExecutor } from '../prepared-queries.js'
-
-export interface PoolOptions {
-  /** Connections in the pool. Default 10. */
-  poolSize?: number | undefined
-  /** How long to wait for a connection before StoreUnavailableError, in ms. Default 5000. */
-  connectTimeoutMs?: number | undefined
-}
+import type { LatchkeyDatabase } from '../../database.js'
+import type { DirectExecutor } from '../../prepared-queries.js'
+import type { PoolOptions } from '../pool-options.js'
 
 export function postgresKysely(url: string, opts: PoolOptions = {}): { db: Kysely<LatchkeyDatabase>; direct: DirectExecutor } {
   const pool = new pg.Pool({

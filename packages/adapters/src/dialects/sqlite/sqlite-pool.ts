@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
-import type { LatchkeyDatabase } from '../database.js'
+import type { LatchkeyDatabase } from '../../database.js'
 
 export interface SqliteOptions {
   /**

@@ -1,8 +1,8 @@
 import { createPool } from 'mysql2'
 import { Kysely, MysqlDialect } from 'kysely'
-import type { LatchkeyDatabase } from '../database.js'
-import type { PoolOptions } from './postgres.js'
-import type { DirectExecutor } from '../prepared-queries.js'
+import type { LatchkeyDatabase } from '../../database.js'
+import type { DirectExecutor } from '../../prepared-queries.js'
+import type { PoolOptions } from '../pool-options.js'
 
 export function mysqlKysely(url: string, opts: PoolOptions = {}): { db: Kysely<LatchkeyDatabase>; direct: DirectExecutor } {
   const pool = createPool({

@@ -1,0 +1,72 @@
+import type { Kysely, RawBuilder } from 'kysely'
+import type { LatchkeyDatabase, UsersTable } from '../database.js'
+import type { DirectExecutor, PreparedQueries } from '../prepared-queries.js'
+import type { DialectName } from './dialect-name.js'
+import type { PoolOptions } from './pool-options.js'
+import type { SqliteOptions } from './sqlite/sqlite-pool.js'
+
+/** Which unique key of latchkey_users a write clashed on ('primary' also stands for any other table's key). */
+export type UniqueClash = 'email' | 'username' | 'primary'
+
+/** What a dialect's `open` is given: the pool options, and SQLite's own. */
+export type DialectOpenOptions = PoolOptions & { sqlite?: SqliteOptions | undefined }
+
+/** A table and the columns of its primary key, for {@link StoreDialect.upsert}. */
+type Keyed<T extends keyof LatchkeyDatabase> = readonly (keyof LatchkeyDatabase[T] & string)[]
+
+/**
+ * One attack-protection counter slot to take, as the shared store code builds it. Its
+ * `values`, by slot: 0 connection, 1 kind, 2 key, 3 the first level (1), 4 now,
+ * 5 the window's start, 6 capacity, 7 resetMs. `level(slot)` is the counter's level now.
+ */
+export interface CounterSlotQuery {
+  mode: 'window' | 'leak'
+  level: (slot: (i: number) => string) => RawBuilder<number>
+  values: unknown[]
+}
+
+/**
+ * Everything that differs between the databases latchkey's store runs on, in the manner
+ * of Kysely's `DialectAdapter`: each dialect folder implements it once, and the shared
+ * store code (KyselyUserStore, openStore) asks it instead of branching on a name.
+ */
+export interface StoreDialect {
+  readonly name: DialectName
+  /** Whether a store URL names a database of this dialect. */
+  matchesUrl(url: string): boolean
+  /** Opens the database a URL names: Kysely, and a driver-level executor of prepared statements where there is one. */
+  open(url: string, opts: DialectOpenOptions): { db: Kysely<LatchkeyDatabase>; direct?: DirectExecutor }
+  /** Whether the driver's message of a failed open may be repeated: only where a URL holds no password (a file path). */
+  readonly openMessageIsSafe: boolean
+
+  /** Which unique constraint a failed insert or update hit, or null if it was no unique clash. */
+  uniqueViolation(error: unknown): UniqueClash | null
+  /** Whether the database rolled a transaction back to break a deadlock: nothing was written, running it again is safe. */
+  isDeadlock(error: unknown): boolean
+
+  /**
+   * An INSERT that, when the row's key exists, updates `set` instead, or with `set`
+   * `'keep'` leaves the stored row as it is (and never fails on the clash).
+   */
+  upsert<T extends keyof LatchkeyDatabase>(
+    db: Kysely<LatchkeyDatabase>,
+    table: T,
+    row: LatchkeyDatabase[T],
+    key: Keyed<T>,
+    set: Partial<LatchkeyDatabase[T]> | 'keep',
+  ): { execute(): Promise<unknown> }
+  /** Whole days since the epoch of a BIGINT millisecond column, as an integer. */
+  epochDay(column: string): RawBuilder<number>
+  /**
+   * Takes one counter slot if the level allows, atomically (no read-then-write), and
+   * returns the level after it, or null when refused.
+   */
+  takeCounterSlot(db: Kysely<LatchkeyDatabase>, prepared: PreparedQueries, query: CounterSlotQuery): Promise<number | null>
+  /**
+   * Where a failed statement aborts its whole transaction (PostgreSQL), bulk insert skips
+   * clashing rows in one statement and reports the user_ids it inserted. Absent: the
+   * shared code inserts in batches (multi-row INSERTs with `?` placeholders) and retries a
+   * clashing batch row by row, which needs a transaction that outlives a failed statement.
+   */
+  insertSkippingClashes?(db: Kysely<LatchkeyDatabase>, rows: UsersTable[]): Promise<string[]>
+}
