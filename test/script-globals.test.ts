@@ -94,6 +94,33 @@ async function login(identifier, password, callback) {
   }, 60_000)
 })
 
+describe("require('@latchkey/password-hash') in script-globals.d.ts", () => {
+  it('types verify with a hash string or a custom_password_hash record, and its error', async () => {
+    mkdirSync(join(root, '.tmp'), { recursive: true })
+    const good = `${HEADER}/** @param {string} identifier @param {string} password */
+async function login(identifier, password) {
+  const { verify, PasswordHashError } = require('@latchkey/password-hash');
+  const phpass = await verify(password, '$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0');
+  const salted = await verify(password, { algorithm: 'sha1', hash: { value: 'ab' }, salt: { value: 's', position: 'suffix' } });
+  verify(password, '$2b$04$x', function (err, ok) { if (err instanceof PasswordHashError) return err.code === 'over_cap'; return ok; });
+  return { user_id: identifier, email_verified: phpass && salted };
+}
+`
+    expect(await check({ 'login.js': good })).toBe('')
+    const bad = `${HEADER}/** @param {string} identifier @param {string} password */
+async function login(identifier, password) {
+  const { verify } = require('@latchkey/password-hash');
+  await verify(password, 42);
+  await verify(password, { algorithm: 'sha1', hash: { value: 'ab' }, salt: { value: 's', position: 'middle' } });
+  return { user_id: identifier };
+}
+`
+    const errors = await check({ 'login.js': bad })
+    expect(errors).toMatch(/login\.js\(6,\d+\): error TS2345/) // a number is no hash
+    expect(errors).toMatch(/login\.js\(7,\d+\): error TS2322/) // a salt goes before or after, nowhere else
+  }, 60_000)
+})
+
 describe('loadScripts', () => {
   it("reads a template folder's scripts as source strings", () => {
     const scripts = loadScripts(join(root, 'examples/custom-db/mysql'))

@@ -312,6 +312,44 @@ interface LatchkeyClientCredentials {
   ClientCredentialsError: typeof LatchkeyClientCredentialsError
 }
 
+/** A stored hash whose string does not say how it was made: the `custom_password_hash` shape of bulk import. */
+interface LatchkeyCustomPasswordHash {
+  /** md4, md5, sha1, sha256, sha512, hmac, pbkdf2, scrypt, argon2, ldap, phpass, drupal7, django, aspnet-identity, … */
+  algorithm: string
+  hash: {
+    value: string
+    encoding?: 'hex' | 'base64' | 'base64url' | 'utf8' | 'latin1'
+    /** hmac: the digest (md5, sha1, sha256, sha512). */
+    digest?: string
+    /** hmac: the key. */
+    key?: { value: string; encoding?: 'hex' | 'base64' | 'base64url' | 'utf8' | 'latin1' }
+  }
+  salt?: { value: string; encoding?: 'hex' | 'base64' | 'base64url' | 'utf8' | 'latin1'; position?: 'prefix' | 'suffix' }
+  password?: { encoding: 'utf8' | 'utf16le' | 'latin1' | 'ascii' }
+  keylen?: number
+  cost?: number
+  blockSize?: number
+  parallelization?: number
+  firebase?: { signerKey: string; saltSeparator: string; rounds: number; memCost: number }
+}
+/** A hash the host would not verify. The message never holds the password or the hash. */
+declare class LatchkeyPasswordHashError extends Error {
+  readonly code: 'malformed_hash' | 'over_cap' | 'unsupported_algorithm' | 'invalid_argument'
+}
+interface LatchkeyPasswordHash {
+  /**
+   * Whether `password` matches a stored hash, for every format bulk import accepts: a
+   * self-describing string (bcrypt `$2b$…`, phpass `$P$…`/`$H$…`, Drupal 7 `$S$…`, PHC
+   * `$pbkdf2-…`/`$scrypt$…`/`$argon2id$…`, Django `pbkdf2_sha256$…`, LDAP `{SSHA}…`) or a
+   * {@link LatchkeyCustomPasswordHash} (a salted SHA-1: `{ algorithm: 'sha1', hash: { value },
+   * salt: { value, position: 'suffix' } }`). One host call on the hash pool; a malformed hash
+   * or one over the cost caps rejects with a {@link LatchkeyPasswordHashError}.
+   */
+  verify(password: string, hash: string | LatchkeyCustomPasswordHash): Promise<boolean>
+  verify(password: string, hash: string | LatchkeyCustomPasswordHash, callback: NodeStyleCallback<boolean>): void
+  PasswordHashError: typeof LatchkeyPasswordHashError
+}
+
 // `const mysql = require('mysql')` in a checked script file resolves through these modules; a
 // name with no module here is a compile error, as it is a ScriptError at run time. Check
 // scripts with a tsconfig of their own (`"types": []`), apart from the host's Node code.
@@ -347,6 +385,10 @@ declare module '@latchkey/client-credentials' {
   const clientCredentials: LatchkeyClientCredentials
   export = clientCredentials
 }
+declare module '@latchkey/password-hash' {
+  const passwordHash: LatchkeyPasswordHash
+  export = passwordHash
+}
 
 /** Loads a compatibility module whose work runs in the host. Any other name is a ScriptError naming it. */
 declare function require(name: 'mysql'): LatchkeyMysql
@@ -355,3 +397,4 @@ declare function require(name: 'request'): LatchkeyRequest
 declare function require(name: 'bcrypt' | 'bcryptjs'): LatchkeyBcrypt
 declare function require(name: 'crypto' | 'node:crypto'): LatchkeyCrypto
 declare function require(name: '@latchkey/client-credentials'): LatchkeyClientCredentials
+declare function require(name: '@latchkey/password-hash'): LatchkeyPasswordHash

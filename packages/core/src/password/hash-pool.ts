@@ -12,7 +12,7 @@ export type HashJob =
   | { op: 'pbkdf2'; password: string; salt: string; iterations: number; keylen: number; digest: string }
 
 /** Work a sandboxed script asks of the pool: queued behind built-in work. */
-export type ScriptHashJob = Extract<HashJob, { op: 'hash' | 'compare' | 'pbkdf2' }>
+export type ScriptHashJob = Extract<HashJob, { op: 'hash' | 'compare' | 'pbkdf2' | 'legacy' }>
 
 export type HashJobResult = { ok: true; value: string | boolean; computeMs: number } | { ok: false; message: string; computeMs: number }
 
@@ -190,7 +190,7 @@ export async function legacyVerify(password: string, legacy: LegacyHash): Promis
 }
 
 /**
- * Runs a sandboxed script's hash job (bcrypt hash or compare, pbkdf2) on the pool, behind
+ * Runs a sandboxed script's hash job (bcrypt hash or compare, pbkdf2, a legacy hash) on the pool, behind
  * every built-in job and on at most half the workers; dropped unstarted if `signal` aborts
  * (its run has ended). Callers check the job's caps first.
  */

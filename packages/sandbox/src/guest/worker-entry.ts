@@ -133,8 +133,8 @@ async function clientCredentialsToken(args: Record<string, unknown>, run: Script
 const services: HostServices = {
   modules: REQUIRABLE,
   async call(module, op, args, run) {
-    // bcrypt and pbkdf2 run on core's hash pool, never on this thread or libuv's threadpool.
-    if (module === 'bcrypt' || (module === 'crypto' && op === 'pbkdf2')) return viaMain(run, module, op, args)
+    // bcrypt, pbkdf2 and legacy hashes run on core's hash pool, never on this thread or libuv's threadpool.
+    if (module === 'bcrypt' || module === 'password-hash' || (module === 'crypto' && op === 'pbkdf2')) return viaMain(run, module, op, args)
     if (module === 'client-credentials' && op === 'token') return clientCredentialsToken(args, run)
     if (module === 'http' && op === 'send') return networkOf(run).http.send(args as unknown as HttpRequestArgs)
     if (module === 'mysql' || module === 'pg') {

@@ -1,6 +1,7 @@
 import { scriptHashJob, type ScriptHashJob } from '@latchkey/core/internal'
 import { pbkdf2Params } from '../bridges/crypto-bridge.js'
 import { BRIDGE_LIMITS, RUN_LIMITS } from '../limits.js'
+import { passwordHashJob } from './password-hash-job.js'
 
 /** One run's share of host work: what it has in flight, what waits, and how much it has asked for. */
 interface Share {
@@ -11,7 +12,7 @@ interface Share {
 }
 
 /**
- * The heavy host work scripts ask for (bcrypt hash and compare, pbkdf2), served on core's
+ * The heavy host work scripts ask for (bcrypt hash and compare, pbkdf2, legacy-hash verification), served on core's
  * process-wide hash pool behind its built-in jobs and on at most half its workers, never
  * on libuv's threadpool. Each run gets a bounded share: a few jobs in flight, a capped
  * total, and whatever it still has queued is dropped the moment the run ends.
@@ -21,11 +22,21 @@ export class HostWork {
 
   /** Serves one host call of run `runId`. */
   async call(runId: number, module: string, op: string, args: unknown): Promise<unknown> {
+    if (module === 'password-hash' && op === 'verify') {
+      const job = passwordHashJob(args)
+      if ('ok' in job) return job
+      return { ok: true, matches: await this.run(runId, job) }
+    }
     const job = scriptJob(module, op, (args ?? {}) as Record<string, unknown>)
     if (job === false) return false
+    return this.run(runId, job)
+  }
+
+  /** Runs `job` on the hash pool within run `runId`'s share. */
+  private async run(runId: number, job: ScriptHashJob): Promise<string | boolean> {
     const share = this.share(runId)
     if (share.total >= RUN_LIMITS.hostJobsPerRun) {
-      throw new Error(`a script may ask for at most ${RUN_LIMITS.hostJobsPerRun} bcrypt and pbkdf2 operations per run`)
+      throw new Error(`a script may ask for at most ${RUN_LIMITS.hostJobsPerRun} bcrypt, pbkdf2 and password-hash operations per run`)
     }
     share.total += 1
     while (share.inFlight >= RUN_LIMITS.hostJobsInFlight) await new Promise<void>((resolve) => share.waiting.push(resolve))

@@ -1,21 +1,13 @@
-import { createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
-import { promisify } from 'node:util'
+import { createCipheriv, createHash, createHmac, pbkdf2Sync, scryptSync, timingSafeEqual } from 'node:crypto'
 import { argon2d, argon2i, argon2id, md4 } from 'hash-wasm'
 import { parseArgon2Phc } from './argon2-phc.js'
 import { MINIMUM_BYTES, type LegacyHash, type PasswordEncoding } from './legacy-hash.js'
 import { parsePhpass, phpassCompute } from './phpass.js'
 
-const pbkdf2Async = promisify(pbkdf2)
-const scryptAsync = promisify(scrypt) as (
-  password: Buffer,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>
-
 /**
  * Verifies a password, exactly as typed, against an imported legacy hash. Runs on the
- * hash pool's workers. Every comparison is constant-time over equal-length buffers of at
+ * hash pool's workers, one job at a time each, so PBKDF2 and scrypt run synchronously there:
+ * their async forms would take threads of libuv's pool, which the host's fs and dns share. Every comparison is constant-time over equal-length buffers of at
  * least {@link MINIMUM_BYTES.compared} bytes. A record that cannot be verified (one stored
  * before import checked it as it does now) is a mismatch, never an error: an error would
  * give attack protection's counter slot back, so a guess must never be able to cause one.
@@ -41,7 +33,7 @@ async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
     }
     case 'pbkdf2': {
       const expected = Buffer.from(legacy.hash, 'base64')
-      const derived = await pbkdf2Async(
+      const derived = pbkdf2Sync(
         encode(password, legacy.passwordEncoding),
         Buffer.from(legacy.salt, 'base64'),
         legacy.iterations,
@@ -52,7 +44,7 @@ async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
     }
     case 'scrypt': {
       const expected = Buffer.from(legacy.hash, 'base64')
-      const derived = await scryptAsync(
+      const derived = scryptSync(
         encode(password, legacy.passwordEncoding),
         Buffer.from(legacy.salt, 'base64'),
         expected.length,
@@ -82,7 +74,7 @@ async function verify(legacy: LegacyHash, password: string): Promise<boolean> {
     }
     case 'firebase-scrypt': {
       const salt = Buffer.concat([Buffer.from(legacy.salt, 'base64'), Buffer.from(legacy.saltSeparator, 'base64')])
-      const key = await scryptAsync(Buffer.from(password, 'utf8'), salt, 32, scryptOptions(2 ** legacy.memCost, legacy.rounds, 1))
+      const key = scryptSync(Buffer.from(password, 'utf8'), salt, 32, scryptOptions(2 ** legacy.memCost, legacy.rounds, 1))
       const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
       return same(Buffer.concat([cipher.update(Buffer.from(legacy.signerKey, 'base64')), cipher.final()]), legacy.hash)
     }
