@@ -488,23 +488,63 @@ export class KyselyUserStore implements UserStore {
   ): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }> {
     return this.guard(async () => {
       const now = at.getTime()
-      // The level the row has now: a window count that may have expired, or a leaky
-      // bucket drained since its last update. Integer parameters only (PostgreSQL infers
-      // bigint for each); `* 1.0` makes the drain fractional on every dialect.
       const level = (slot: (i: number) => string) =>
-        counter.mode === 'window'
-          ? sql<number>`case when latchkey_counters.updated_at <= ${slot(5)} then 0 else latchkey_counters.value end`
-          : sql<number>`case when latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} > 0
-            then latchkey_counters.value - (${slot(4)} - latchkey_counters.updated_at) * ${slot(6)} * 1.0 / ${slot(7)} else 0 end`
+        counterLevel(counter.mode, { now: slot(4), windowStart: slot(5), capacity: slot(6), resetMs: slot(7) })
       const values = [connection, counter.kind, counter.key, 1, now, now - counter.resetMs, counter.capacity, counter.resetMs]
       const taken = await this.storeDialect.takeCounterSlot(this.db, this.prepared, { mode: counter.mode, level, values })
       if (taken !== null) return { ok: true as const, level: taken }
-      const row = await this.counterRow(connection, counter)
-      const since = now - row.updated_at
-      const rate = counter.capacity / counter.resetMs
-      const retryAfterMs = counter.mode === 'window' ? counter.resetMs - since : (row.value - since * rate + 1 - counter.capacity) / rate
-      return { ok: false as const, retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) }
+      return { ok: false as const, retryAfterMs: await this.retryAfter(connection, counter, now) }
     })
+  }
+
+  /**
+   * All of one attempt's counters in one statement where the dialect can ({@link StoreDialect.takeCounterSlots}), so
+   * the round trip and the row locks are paid once, not once per counter; otherwise one by one, concurrently.
+   */
+  takeCounterSlots(
+    connection: string,
+    counters: readonly CounterSpec[],
+    at: Date,
+  ): Promise<({ ok: true; level: number } | { ok: false; retryAfterMs: number })[]> {
+    const batch = this.storeDialect.takeCounterSlots
+    if (!batch || counters.length < 2 || new Set(counters.map((c) => c.kind)).size !== counters.length) {
+      return Promise.all(counters.map((c) => this.takeCounterSlot(connection, c, at)))
+    }
+    const sorted = inLockOrder(counters)
+    return this.guard(async () => {
+      const now = at.getTime()
+      const values: unknown[] = [connection, now, 1]
+      for (const c of sorted) values.push(c.kind, c.key, c.capacity, c.resetMs, now - c.resetMs)
+      const levels = await batch(this.db, this.prepared, {
+        key: `take-batch-${sorted.map((c) => c.mode[0]).join('')}`,
+        rows: sorted.length,
+        level: (slot, i) =>
+          counterLevel(sorted[i]!.mode, {
+            now: slot(1),
+            windowStart: slot(3 + 5 * i + 4),
+            capacity: slot(3 + 5 * i + 2),
+            resetMs: slot(3 + 5 * i + 3),
+          }),
+        values,
+      })
+      return Promise.all(
+        counters.map(async (c) => {
+          const level = levels.get(c.kind)
+          return level === undefined
+            ? { ok: false as const, retryAfterMs: await this.retryAfter(connection, c, now) }
+            : { ok: true as const, level }
+        }),
+      )
+    })
+  }
+
+  /** The ms until a refused counter frees a slot, from its row as it is now. */
+  private async retryAfter(connection: string, counter: CounterSpec, now: number): Promise<number> {
+    const row = await this.counterRow(connection, counter)
+    const since = now - row.updated_at
+    const rate = counter.capacity / counter.resetMs
+    const retryAfterMs = counter.mode === 'window' ? counter.resetMs - since : (row.value - since * rate + 1 - counter.capacity) / rate
+    return Math.max(1, Math.ceil(retryAfterMs))
   }
 
   private async counterRow(connection: string, counter: Pick<CounterSpec, 'kind' | 'key'>): Promise<{ value: number; updated_at: number }> {
@@ -521,26 +561,39 @@ export class KyselyUserStore implements UserStore {
   settleCounters(connection: string, counters: { kind: string; key: string; reset: boolean }[]): Promise<void> {
     return this.guard(async () => {
       if (counters.length === 0) return
-      const key = `settle-${counters.map((c) => (c.reset ? 'r' : 'g')).join('')}`
+      const sorted = inLockOrder(counters)
+      const values = [connection, 0, ...sorted.flatMap((c) => [c.kind, c.key])]
+      const settled = (c: { reset: boolean }) =>
+        c.reset ? sql`0` : sql`case when latchkey_counters.value >= 1 then latchkey_counters.value - 1 else 0 end`
+      const byRow = (slot: (i: number) => string) =>
+        sql<number>`case ${sql.join(
+          sorted.map(
+            (c, i) =>
+              sql`when latchkey_counters.kind = ${slot(2 + 2 * i)} and latchkey_counters.counter_key = ${slot(3 + 2 * i)} then ${settled(c)}`,
+          ),
+          sql` `,
+        )} else latchkey_counters.value end`
+      // A multi-row upsert locks its rows in VALUES order, the order the batched take locks them in, so a settle and
+      // a take of overlapping counters cannot deadlock (an UPDATE would lock in whatever order its scan finds them). A
+      // row cleared meanwhile (unblock) comes back at zero, which counts nothing.
       await this.prepared.execute(
-        key,
+        `settle-${sorted.map((c) => (c.reset ? 'r' : 'g')).join('')}`,
         (slot) =>
-          this.db
-            .updateTable('latchkey_counters')
-            .set({
-              value: sql`case ${sql.join(
-                counters.map(
-                  (c, i) =>
-                    sql`when kind = ${slot(1 + 2 * i)} and counter_key = ${slot(2 + 2 * i)} then ${c.reset ? sql`0` : sql`case when value >= 1 then value - 1 else 0 end`}`,
-                ),
-                sql` `,
-              )} else value end`,
-            })
-            .where('connection', '=', slot(0))
-            .where((eb) =>
-              eb.or(counters.map((_, i) => eb.and([eb('kind', '=', slot(1 + 2 * i)), eb('counter_key', '=', slot(2 + 2 * i))]))),
-            ),
-        [connection, ...counters.flatMap((c) => [c.kind, c.key])],
+          this.storeDialect.upsert(
+            this.db,
+            'latchkey_counters',
+            sorted.map((_, i) => ({
+              connection: slot(0),
+              kind: slot(2 + 2 * i),
+              counter_key: slot(3 + 2 * i),
+              value: slot(1) as never,
+              updated_at: slot(1) as never,
+              blocked_until: null,
+            })),
+            ['connection', 'kind', 'counter_key'],
+            { value: byRow(slot) as never },
+          ),
+        values,
       )
     })
   }
@@ -921,4 +974,25 @@ function fromTicketRow(row: Selectable<TicketsTable>): TicketRecord {
     expires_at: date(row.expires_at),
     used_at: maybeDate(row.used_at),
   }
+}
+
+/**
+ * The level a counter row has now, as SQL over its parameter slots: a window count that may have expired, or a leaky
+ * bucket drained since its last update. Integer parameters only (PostgreSQL infers bigint for each); `* 1.0` makes the
+ * drain fractional on every dialect.
+ */
+function counterLevel(mode: CounterSpec['mode'], p: { now: string; windowStart: string; capacity: string; resetMs: string }) {
+  if (mode === 'window')
+    return sql<number>`case when latchkey_counters.updated_at <= ${p.windowStart} then 0 else latchkey_counters.value end`
+  const drained = sql`latchkey_counters.value - (${p.now} - latchkey_counters.updated_at) * ${p.capacity} * 1.0 / ${p.resetMs}`
+  return sql<number>`case when ${drained} > 0 then ${drained} else 0 end`
+}
+
+/**
+ * Counters in the one order every multi-row counter statement locks them in (kind, then key, by code unit), so two
+ * statements over overlapping counters never wait on each other in a cycle.
+ */
+function inLockOrder<C extends { kind: string; key: string }>(counters: readonly C[]): C[] {
+  const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  return [...counters].sort((a, b) => byCodeUnit(a.kind, b.kind) || byCodeUnit(a.key, b.key))
 }

@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { LatchkeyDatabase } from '../database.js'
 import { firstCounterRow } from './first-counter-row.js'
 import type { PreparedQueries } from '../prepared-queries.js'
-import type { CounterSlotQuery, StoreDialect } from './store-dialect.js'
+import type { CounterSlotQuery, CounterSlotsQuery, StoreDialect } from './store-dialect.js'
 
 // SQL that SQLite and PostgreSQL share: INSERT … ON CONFLICT, with RETURNING.
 
@@ -39,6 +39,50 @@ export async function onConflictTakeSlot(
     values,
   )
   return rows[0] ? Number(rows[0].value) : null
+}
+
+/**
+ * {@link StoreDialect.takeCounterSlots} as one multi-row upsert: rows are locked in VALUES order, and each row's
+ * DO UPDATE … WHERE re-checks its own level (a CASE on its kind); RETURNING names the rows that took a slot.
+ */
+export async function onConflictTakeSlots(
+  db: Kysely<LatchkeyDatabase>,
+  prepared: PreparedQueries,
+  { key, rows, level, values }: CounterSlotsQuery,
+): Promise<Map<string, number>> {
+  const at = (i: number, field: number) => 3 + 5 * i + field
+  const each = Array.from({ length: rows }, (_, i) => i)
+  const result = await prepared.execute<{ kind: string; value: number }>(
+    key,
+    (slot) => {
+      const byKind = <T>(then: (i: number) => RawBuilder<unknown>) =>
+        sql<T>`case latchkey_counters.kind ${sql.join(
+          each.map((i) => sql`when ${slot(at(i, 0))} then ${then(i)}`),
+          sql` `,
+        )} end`
+      return db
+        .insertInto('latchkey_counters')
+        .values(
+          each.map((i) => ({
+            connection: slot(0),
+            kind: slot(at(i, 0)),
+            counter_key: slot(at(i, 1)),
+            value: slot(2) as never,
+            updated_at: slot(1) as never,
+            blocked_until: null,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['connection', 'kind', 'counter_key'])
+            .doUpdateSet({ value: byKind<number>((i) => sql`${level(slot, i)} + 1`), updated_at: slot(1) as never })
+            .where(byKind<boolean>((i) => sql`${level(slot, i)} + 1 <= ${slot(at(i, 2))}`)),
+        )
+        .returning(['kind', 'value'])
+    },
+    values,
+  )
+  return new Map(result.rows.map((r) => [r.kind, Number(r.value)]))
 }
 
 /** Whole days since the epoch: `/` on BIGINT is integer division on SQLite and PostgreSQL. */

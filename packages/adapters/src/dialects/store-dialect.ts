@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder } from 'kysely'
+import type { Compilable, Kysely, RawBuilder } from 'kysely'
 import type { LatchkeyDatabase, UsersTable } from '../database.js'
 import type { DirectExecutor, PreparedQueries } from '../prepared-queries.js'
 import type { DialectName } from './dialect-name.js'
@@ -22,6 +22,18 @@ type Keyed<T extends keyof LatchkeyDatabase> = readonly (keyof LatchkeyDatabase[
 export interface CounterSlotQuery {
   mode: 'window' | 'leak'
   level: (slot: (i: number) => string) => RawBuilder<number>
+  values: unknown[]
+}
+
+/**
+ * Several counters' slots to take in one statement, one row each, in lock order. Its `values`, by slot: 0 connection,
+ * 1 now, 2 the first level (1); then for row i, from `3 + 5i`: kind, key, capacity, resetMs, the window's start.
+ * `level(slot, i)` is row i's level now; `key` names the statement's shape (the rows' modes).
+ */
+export interface CounterSlotsQuery {
+  key: string
+  rows: number
+  level: (slot: (i: number) => string, row: number) => RawBuilder<number>
   values: unknown[]
 }
 
@@ -51,10 +63,10 @@ export interface StoreDialect {
   upsert<T extends keyof LatchkeyDatabase>(
     db: Kysely<LatchkeyDatabase>,
     table: T,
-    row: LatchkeyDatabase[T],
+    row: LatchkeyDatabase[T] | readonly LatchkeyDatabase[T][],
     key: Keyed<T>,
     set: Partial<LatchkeyDatabase[T]> | 'keep',
-  ): { execute(): Promise<unknown> }
+  ): Compilable & { execute(): Promise<unknown> }
   /** Whole days since the epoch of a BIGINT millisecond column, as an integer. */
   epochDay(column: string): RawBuilder<number>
   /**
@@ -62,6 +74,12 @@ export interface StoreDialect {
    * returns the level after it, or null when refused.
    */
   takeCounterSlot(db: Kysely<LatchkeyDatabase>, prepared: PreparedQueries, query: CounterSlotQuery): Promise<number | null>
+  /**
+   * Takes a slot in each of several counters (of distinct kinds) in ONE statement that locks their rows in the order
+   * given, each re-checked against its own level; the levels after, by kind (a kind missing was refused). Absent (no
+   * RETURNING): the shared code takes them one by one, concurrently.
+   */
+  takeCounterSlots?(db: Kysely<LatchkeyDatabase>, prepared: PreparedQueries, query: CounterSlotsQuery): Promise<Map<string, number>>
   /**
    * Where a failed statement aborts its whole transaction (PostgreSQL), bulk insert skips
    * clashing rows in one statement and reports the user_ids it inserted. Absent: the

@@ -172,12 +172,13 @@ export class AttackProtection {
       // Registered before taking, so a racer refused meanwhile sees this attempt as in flight.
       const leave = this.inFlight!.enter(wanted)
       const settledBefore = wanted.map((w) => this.inFlight!.settlementsOf(w))
-      // The counters are independent rows, so their slots are taken together.
-      const at = this.now()
-      let results: Awaited<ReturnType<UserStore['takeCounterSlot']>>[]
+      // The counters are independent rows, each taken or refused on its own, in one store call.
+      let results: Awaited<ReturnType<UserStore['takeCounterSlots']>>
       try {
-        results = await Promise.all(
-          wanted.map((w) => this.store!.takeCounterSlot(this.connection, { kind: w.kind, key: w.key, mode: w.mode, ...w.limit }, at)),
+        results = await this.store!.takeCounterSlots(
+          this.connection,
+          wanted.map((w) => ({ kind: w.kind, key: w.key, mode: w.mode, ...w.limit })),
+          this.now(),
         )
       } catch (error) {
         leave('refused')

@@ -94,6 +94,15 @@ export interface UserStore {
     at: Date,
   ): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
   /**
+   * {@link takeCounterSlot} for each of one attempt's counters (of distinct kinds), each taken or refused on its own,
+   * results in the same order. A store may take them in one statement; that is the login path's main cost.
+   */
+  takeCounterSlots(
+    connection: string,
+    counters: readonly CounterSpec[],
+    at: Date,
+  ): Promise<({ ok: true; level: number } | { ok: false; retryAfterMs: number })[]>
+  /**
    * After an attempt, in one statement: each counter either gives its slot back or, with
    * `reset`, goes back to zero (a success resets a brute-force pair).
    */

@@ -1,5 +1,5 @@
 import type { StoreDialect } from '../store-dialect.js'
-import { integerEpochDay, onConflictTakeSlot, onConflictUpsert } from '../on-conflict.js'
+import { integerEpochDay, onConflictTakeSlot, onConflictTakeSlots, onConflictUpsert } from '../on-conflict.js'
 import { postgresDeadlock, postgresUniqueViolation } from './postgres-errors.js'
 import { postgresKysely } from './postgres-pool.js'
 
@@ -14,6 +14,7 @@ export const postgresStoreDialect: StoreDialect = {
   upsert: onConflictUpsert,
   epochDay: integerEpochDay,
   takeCounterSlot: onConflictTakeSlot,
+  takeCounterSlots: onConflictTakeSlots,
   // PostgreSQL aborts a transaction on the first error, so clashes are skipped in one statement.
   async insertSkippingClashes(db, rows) {
     const inserted = await db

@@ -1,6 +1,6 @@
 import type { StoreDialect } from '../store-dialect.js'
 import { badStoreUrl } from '../bad-store-url.js'
-import { integerEpochDay, onConflictTakeSlot, onConflictUpsert } from '../on-conflict.js'
+import { integerEpochDay, onConflictTakeSlot, onConflictTakeSlots, onConflictUpsert } from '../on-conflict.js'
 import { sqliteUniqueViolation } from './sqlite-errors.js'
 import { sqliteKysely } from './sqlite-pool.js'
 
@@ -21,4 +21,5 @@ export const sqliteStoreDialect: StoreDialect = {
   upsert: onConflictUpsert,
   epochDay: integerEpochDay,
   takeCounterSlot: onConflictTakeSlot,
+  takeCounterSlots: onConflictTakeSlots,
 }
