@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BuiltinConnection, closeHashPool, CustomScriptConnection, MigratingConnection } from '@latchkey/core'
+import { BuiltinConnection, closeHashPool, type MigratingConnection } from '@latchkey/core'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { runCli } from './support/cli.js'
 import { DIALECTS, storeUrl, uniqueName } from './support/dialects.js'
 import { legacyDatabase, legacyKinds, type LegacyDatabase } from './support/legacy-database.js'
+import { migratingConnection } from './support/migrating.js'
 import { TEST_COST } from './support/test-cost.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
@@ -45,16 +46,7 @@ for (const kind of legacyKinds(DIALECTS)) {
           egress: legacy.egress,
         }),
       )
-      const target = new BuiltinConnection({ name, store, ...TEST_COST })
-      const legacyConnection = new CustomScriptConnection({
-        name: `${name}-legacy`,
-        runner,
-        scripts: legacy.scripts,
-        configuration: legacy.configuration,
-        egress: legacy.egress,
-        attackProtection: false,
-      })
-      users = new MigratingConnection({ name, target, legacy: legacyConnection })
+      users = migratingConnection(store, runner, legacy, { name }).users
     })
     afterAll(async () => {
       await store?.close()

@@ -2,22 +2,18 @@
 // accent- and case-insensitive collations: 'kím@…' finds 'kim@…') must not let an old
 // legacy password set a new password on a user already imported into the target.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BuiltinConnection, closeHashPool, CustomScriptConnection, MigratingConnection } from '@latchkey/core'
+import { closeHashPool } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
 import { legacyDatabase, type LegacyDatabase } from './support/legacy-database.js'
+import { migratingConnection, outcome } from './support/migrating.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 const ctx = { ip: '203.0.113.81' }
 const OLD_PASSWORD = 'Tr0ub4dor-horse-42'
 const NEW_PASSWORD = 'Qv7-lantern-Ozone-913'
 const ATTACKER_PASSWORD = 'Zx9-marmalade-Kiosk-27'
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  )
 
 afterAll(async () => {
   await runner.close()
@@ -37,17 +33,7 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
   })
 
   it('changeOwnPassword with the old legacy password and a look-alike email does not take the imported account over', async () => {
-    const name = uniqueName('mig')
-    const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true })
-    const legacyConnection = new CustomScriptConnection({
-      name: `${name}-legacy`,
-      runner,
-      scripts: legacy.scripts,
-      configuration: legacy.configuration,
-      egress: legacy.egress,
-      attackProtection: false,
-    })
-    const users = new MigratingConnection({ name, target, legacy: legacyConnection })
+    const { users } = migratingConnection(store, runner, legacy)
     const local = uniqueName('kim')
     const address = `${local}@example.com`
     const id = await legacy.add({ email: address, password: OLD_PASSWORD })
@@ -69,23 +55,9 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
   })
 
   it("look-alike spellings of a legacy user's email share one brute-force allowance", async () => {
-    const name = uniqueName('mig')
-    const target = new BuiltinConnection({
-      name,
-      store,
-      bcryptCost: 4,
-      unsafeLowCostForTests: true,
-      attackProtection: { bruteForce: { threshold: 3, accountLockout: 3 } },
+    const { users } = migratingConnection(store, runner, legacy, {
+      target: { attackProtection: { bruteForce: { threshold: 3, accountLockout: 3 } } },
     })
-    const legacyConnection = new CustomScriptConnection({
-      name: `${name}-legacy`,
-      runner,
-      scripts: legacy.scripts,
-      configuration: legacy.configuration,
-      egress: legacy.egress,
-      attackProtection: false,
-    })
-    const users = new MigratingConnection({ name, target, legacy: legacyConnection })
     const address = `${uniqueName('kim')}@example.com`
     await legacy.add({ email: address, password: OLD_PASSWORD })
     const results: string[] = []

@@ -10,7 +10,7 @@ import {
   MigrationConflictError,
   PasswordChangeRequiredError,
   UserExistsError,
-  type LatchkeyEvent,
+  type CustomScriptConnectionOptions,
   type MigratingConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
@@ -18,15 +18,11 @@ import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
 import { race } from './support/race.js'
 import { legacyDatabase, legacyKinds, type LegacyDatabase } from './support/legacy-database.js'
+import { legacyConnection, migratingConnection, outcome } from './support/migrating.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 const ctx = { ip: '203.0.113.80' }
 const PASSWORD = 'Tr0ub4dor-horse-42'
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  )
 
 afterAll(async () => {
   await runner.close()
@@ -49,22 +45,8 @@ for (const kind of legacyKinds(DIALECTS)) {
         await store.close()
       })
 
-      const connect = (opts: Partial<MigratingConnectionOptions> = {}, legacyOpts: object = {}) => {
-        const name = uniqueName('mig')
-        const events: LatchkeyEvent[] = []
-        const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true })
-        const legacyConnection = new CustomScriptConnection({
-          name: `${name}-legacy`,
-          runner,
-          scripts: legacy.scripts,
-          configuration: legacy.configuration,
-          egress: legacy.egress,
-          attackProtection: false,
-          ...legacyOpts,
-        })
-        const users = new MigratingConnection({ name, target, legacy: legacyConnection, onEvent: (e) => events.push(e), ...opts })
-        return { users, target, events, name }
-      }
+      const connect = (opts: Partial<MigratingConnectionOptions> = {}, legacyOpts: Partial<CustomScriptConnectionOptions> = {}) =>
+        migratingConnection(store, runner, legacy, { migrating: opts, legacy: legacyOpts })
       const email = () => `${uniqueName('u')}@example.com`
 
       it('imports a legacy user at first login with the same user_id and profile, and never asks legacy again', async () => {
@@ -183,16 +165,7 @@ for (const kind of legacyKinds(DIALECTS)) {
         const plain = connect()
         const through = connect({ writeThrough: true })
         const legacyLogin = (identifier: string, password: string) =>
-          outcome(
-            new CustomScriptConnection({
-              name: uniqueName('check'),
-              runner,
-              scripts: legacy.scripts,
-              configuration: legacy.configuration,
-              egress: legacy.egress,
-              attackProtection: false,
-            }).login({ identifier, password }, ctx),
-          )
+          outcome(legacyConnection(uniqueName('check'), runner, legacy).login({ identifier, password }, ctx))
         const a = email()
         await legacy.add({ email: a, password: PASSWORD })
         await plain.users.changePassword(a, 'Only-in-target-31', ctx)
@@ -211,25 +184,14 @@ for (const kind of legacyKinds(DIALECTS)) {
         await users.login({ identifier: imported, password: PASSWORD }, ctx)
         const left = email()
         await legacy.add({ email: left, password: PASSWORD })
-        const down = new MigratingConnection({
+        const down = migratingConnection(store, runner, legacy, {
           name,
-          target: new BuiltinConnection({
-            name,
-            store,
-            bcryptCost: 4,
-            unsafeLowCostForTests: true,
-            attackProtection: { bruteForce: { threshold: 2 } },
-          }),
-          legacy: new CustomScriptConnection({
-            name: `${name}-legacy`,
-            runner,
-            scripts: legacy.scripts,
-            egress: legacy.egress,
-            attackProtection: false,
+          target: { attackProtection: { bruteForce: { threshold: 2 } } },
+          legacy: {
             timeoutMs: 3000,
             configuration: { ...legacy.configuration, DB_PORT: '1', DB_URL: 'postgres://nobody@127.0.0.1:1/none' },
-          }),
-        })
+          },
+        }).users
         for (let i = 0; i < 3; i++) expect(await outcome(down.login({ identifier: left, password: PASSWORD }, ctx))).toBe('egress_denied')
         expect(await outcome(down.login({ identifier: imported, password: PASSWORD }, ctx))).toBe('ok')
         // Nothing was counted against the pair, and nothing was half-written: the working connection imports the user.
@@ -260,18 +222,7 @@ for (const kind of legacyKinds(DIALECTS)) {
         await users.login({ identifier: imported, password: PASSWORD }, ctx)
         const left = email()
         await legacy.add({ email: left, password: PASSWORD })
-        const other = new MigratingConnection({
-          name,
-          target: new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true }),
-          legacy: new CustomScriptConnection({
-            name: `${name}-legacy`,
-            runner,
-            scripts: legacy.scripts,
-            configuration: legacy.configuration,
-            egress: legacy.egress,
-            attackProtection: false,
-          }),
-        })
+        const other = migratingConnection(store, runner, legacy, { name }).users
         await other.finishMigration()
         expect(await outcome(users.login({ identifier: left, password: PASSWORD }, ctx))).toBe('invalid_user_password')
         expect(await outcome(users.login({ identifier: imported, password: PASSWORD }, ctx))).toBe('ok')
@@ -328,23 +279,10 @@ for (const kind of legacyKinds(DIALECTS)) {
       })
 
       it('legacyPasswordPolicy require_reset: a breached legacy password imports the user marked, until a reset', async () => {
-        const name = uniqueName('mig')
-        const target = new BuiltinConnection({
-          name,
-          store,
-          bcryptCost: 4,
-          unsafeLowCostForTests: true,
-          breachedPasswords: { list: ['Company-Secret-2019'] },
+        const { users } = migratingConnection(store, runner, legacy, {
+          target: { breachedPasswords: { list: ['Company-Secret-2019'] } },
+          migrating: { legacyPasswordPolicy: 'require_reset' },
         })
-        const legacyConnection = new CustomScriptConnection({
-          name: `${name}-legacy`,
-          runner,
-          scripts: legacy.scripts,
-          configuration: legacy.configuration,
-          egress: legacy.egress,
-          attackProtection: false,
-        })
-        const users = new MigratingConnection({ name, target, legacy: legacyConnection, legacyPasswordPolicy: 'require_reset' })
         const address = email()
         const id = await legacy.add({ email: address, password: 'Company-Secret-2019' })
         const error = await users.login({ identifier: address, password: 'Company-Secret-2019' }, ctx).catch((e: unknown) => e)

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type {
+  BulkMigration,
   CounterSpec,
   EmailChange,
   InsertUserResult,
@@ -166,14 +167,14 @@ export class KyselyUserStore implements UserStore {
     })
   }
 
-  insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+  insertUsers(users: NewStoredUser[], migration?: BulkMigration): Promise<InsertUsersOutcome[]> {
     return this.guard(async () => {
       if (users.length === 0) return []
       // Records of one batch that clash with an earlier one are decided here, the same way on
       // every dialect (user_id, then email, then username); only the rest reach the database.
       const outcomes = clashesWithinBatch(users)
       const fresh = users.filter((_, i) => outcomes[i] === null)
-      const written = fresh.length === 0 ? [] : await this.insertFresh(fresh)
+      const written = fresh.length === 0 ? [] : await this.insertFresh(fresh, migration)
       return outcomes.map((outcome) => outcome ?? written.shift()!)
     })
   }
@@ -183,17 +184,36 @@ export class KyselyUserStore implements UserStore {
    * classified by one lookup, in the order user_id, email, username, so every dialect
    * reports the same key whichever constraint its database happened to check first.
    */
-  private async insertFresh(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+  private async insertFresh(users: NewStoredUser[], migration: BulkMigration | undefined): Promise<InsertUsersOutcome[]> {
     const connection = users[0]!.connection
-    const done = this.storeDialect.insertSkippingClashes
-      ? new Set(await this.storeDialect.insertSkippingClashes(this.db, users.map(toRow)))
-      : await this.insertBatched(users)
-    const losers = users.filter((u) => !done.has(u.user_id))
+    const skipping = this.storeDialect.insertSkippingClashes?.bind(this.storeDialect)
+    const { done, tombstoned } =
+      migration === undefined && skipping
+        ? { done: new Set(await skipping(this.db, users.map(toRow))), tombstoned: new Set<string>() }
+        : // Racing batches can deadlock on InnoDB's unique-index locks; a batch is safe to redo whole.
+          await this.transact<{ done: Set<string>; tombstoned: Set<string> }, never>(async (trx) => {
+            // A bulk import into a migrating connection: tombstones refuse, and the log and the
+            // legacy identifiers go in with the users, so a crash leaves both or neither.
+            const tombstoned = migration ? await this.tombstonedAmong(trx, users) : new Set<string>()
+            const open = users.filter((u) => !tombstoned.has(u.user_id))
+            const done = skipping
+              ? new Set(open.length === 0 ? [] : await skipping(trx, open.map(toRow)))
+              : await this.insertBatched(trx, open)
+            if (migration)
+              await this.logBulkImports(
+                trx,
+                open.filter((u) => done.has(u.user_id)),
+                migration,
+              )
+            return { done, tombstoned }
+          }, 5)
+    const losers = users.filter((u) => !done.has(u.user_id) && !tombstoned.has(u.user_id))
     const existing = await this.storedClashes(this.db, connection, losers)
     const ids = new Set(existing.map((r) => r.user_id))
     const emails = new Set(existing.map((r) => r.email_normalized))
     return users.map((u) => {
       if (done.has(u.user_id)) return 'inserted'
+      if (tombstoned.has(u.user_id)) return 'tombstone'
       if (ids.has(u.user_id)) return 'user_id'
       if (u.email_normalized !== null && emails.has(u.email_normalized)) return 'email'
       return 'username'
@@ -225,36 +245,77 @@ export class KyselyUserStore implements UserStore {
     return found.flat()
   }
 
-  /**
-   * Where a failed statement leaves the transaction usable, in one transaction: users that clash with a stored one are left out
-   * by one lookup, the rest go in as multi-row INSERTs. Only if one of those still clashes
-   * (a writer raced this batch) is each row tried on its own; SQLite and InnoDB undo just
-   * the failed statement and keep the transaction, so the rows before it stay written.
-   */
-  private insertBatched(users: NewStoredUser[]): Promise<Set<string>> {
-    // Racing batches can deadlock on InnoDB's unique-index locks; a batch is safe to redo whole.
-    return this.transact<Set<string>, never>(async (trx) => {
-      const stored = await this.storedClashes(trx, users[0]!.connection, users)
-      const taken = new Set(stored.flatMap((r) => [`u${r.user_id}`, `e${r.email_normalized}`, `n${r.username}`]))
-      const fresh = users.filter(
-        (u) =>
-          !taken.has(`u${u.user_id}`) &&
-          (u.email_normalized === null || !taken.has(`e${u.email_normalized}`)) &&
-          (u.username === null || !taken.has(`n${u.username}`)),
+  /** The ids of `users` that a tombstone names, by user_id or by email: one lookup per index. */
+  private async tombstonedAmong(trx: Transaction<LatchkeyDatabase>, users: NewStoredUser[]): Promise<Set<string>> {
+    const connection = users[0]!.connection
+    const emails = users.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))
+    const tombstones = () => trx.selectFrom('latchkey_tombstones').where('connection', '=', connection)
+    const [byId, byEmail] = await Promise.all([
+      tombstones()
+        .select('user_id')
+        .where(
+          'user_id',
+          'in',
+          users.map((u) => u.user_id),
+        )
+        .execute(),
+      emails.length === 0 ? [] : tombstones().select('email_normalized').where('email_normalized', 'in', emails).execute(),
+    ])
+    const ids = new Set(byId.map((r) => r.user_id))
+    const deadEmails = new Set(byEmail.map((r) => r.email_normalized))
+    const refused = users.filter((u) => ids.has(u.user_id) || (u.email_normalized !== null && deadEmails.has(u.email_normalized)))
+    return new Set(refused.map((u) => u.user_id))
+  }
+
+  /** Migration-log rows and legacy identifiers (id, email, username) of bulk-imported users, inside the batch's transaction. */
+  private async logBulkImports(trx: Transaction<LatchkeyDatabase>, users: NewStoredUser[], migration: BulkMigration): Promise<void> {
+    const at = migration.at.getTime()
+    for (let i = 0; i < users.length; i += MULTI_ROW_INSERT) {
+      const chunk = users.slice(i, i + MULTI_ROW_INSERT)
+      // A log row left by a user deleted without a tombstone stays: the user was imported then.
+      const log = chunk.map((u) => ({ connection: u.connection, user_id: u.user_id, flow: migration.flow, at }))
+      await this.storeDialect.upsert(trx, 'latchkey_migration_log', log, ['connection', 'user_id'], 'keep').execute()
+      const identifiers = chunk.flatMap((u) =>
+        [
+          { kind: 'id', value: u.user_id },
+          ...(u.email_normalized === null ? [] : [{ kind: 'email', value: u.email_normalized }]),
+          ...(u.username === null ? [] : [{ kind: 'username', value: u.username }]),
+        ].map((id) => ({ connection: u.connection, ...id, user_id: u.user_id, at })),
       )
-      const done = new Set<string>()
-      for (let i = 0; i < fresh.length; i += MULTI_ROW_INSERT) {
-        const chunk = fresh.slice(i, i + MULTI_ROW_INSERT)
-        try {
-          await trx.executeQuery(multiRowInsert(chunk.map(toRow)))
-          for (const u of chunk) done.add(u.user_id)
-        } catch (error) {
-          if (!this.storeDialect.uniqueViolation(error)) throw error
-          for (const user of chunk) if (await this.insertOne(trx, user)) done.add(user.user_id)
-        }
+      // An identifier already kept (an old email of another imported user) stays with its first owner.
+      await this.storeDialect.upsert(trx, 'latchkey_legacy_identifiers', identifiers, ['connection', 'kind', 'value'], 'keep').execute()
+    }
+  }
+
+  /**
+   * Where a failed statement leaves the transaction usable, inside `trx`: users that clash
+   * with a stored one are left out by one lookup, the rest go in as multi-row INSERTs. Only
+   * if one of those still clashes (a writer raced this batch) is each row tried on its own;
+   * SQLite and InnoDB undo just the failed statement and keep the transaction, so the rows
+   * before it stay written.
+   */
+  private async insertBatched(trx: Transaction<LatchkeyDatabase>, users: NewStoredUser[]): Promise<Set<string>> {
+    const done = new Set<string>()
+    if (users.length === 0) return done
+    const stored = await this.storedClashes(trx, users[0]!.connection, users)
+    const taken = new Set(stored.flatMap((r) => [`u${r.user_id}`, `e${r.email_normalized}`, `n${r.username}`]))
+    const fresh = users.filter(
+      (u) =>
+        !taken.has(`u${u.user_id}`) &&
+        (u.email_normalized === null || !taken.has(`e${u.email_normalized}`)) &&
+        (u.username === null || !taken.has(`n${u.username}`)),
+    )
+    for (let i = 0; i < fresh.length; i += MULTI_ROW_INSERT) {
+      const chunk = fresh.slice(i, i + MULTI_ROW_INSERT)
+      try {
+        await trx.executeQuery(multiRowInsert(chunk.map(toRow)))
+        for (const u of chunk) done.add(u.user_id)
+      } catch (error) {
+        if (!this.storeDialect.uniqueViolation(error)) throw error
+        for (const user of chunk) if (await this.insertOne(trx, user)) done.add(user.user_id)
       }
-      return done
-    }, 5)
+    }
+    return done
   }
 
   /** One row inside `trx`; false when it clashes with a unique key. */

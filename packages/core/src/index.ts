@@ -86,6 +86,7 @@ export type {
   TicketRecord,
   LegacyIdentifier,
   MigrationImport,
+  BulkMigration,
   MigrationStats,
 } from './store/user-store.js'
 export type { ScriptRunner, ScriptRunOptions, ScriptRunResult } from './script/script-runner.js'

@@ -13,6 +13,7 @@ import {
   WrongUsernameOrPasswordError,
 } from '../errors/errors.js'
 import type { ConnectionEvents } from '../events/connection-events.js'
+import type { MigrationInto } from '../import/import-users.js'
 import type { EventListener } from '../events/events.js'
 import { invalidInput, parseInput } from '../input/parse-input.js'
 import {
@@ -29,10 +30,11 @@ import { bcryptHash } from '../password/hash-pool.js'
 import { fitsBcrypt, normalizePassword } from '../password/password-text.js'
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
-import type { MigrationStats, StoredUser, UserStore } from '../store/user-store.js'
+import type { MigrationStats, NewStoredUser, StoredUser, UserStore } from '../store/user-store.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
 import { BuiltinConnection } from './builtin-connection.js'
 import { CustomScriptConnection } from './custom-script-connection.js'
+import { settleImportClash } from './import-clash.js'
 import type {
   ChangeOwnPasswordInput,
   DatabaseConnection,
@@ -466,6 +468,27 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
     await this.store.getOrCreateSetting(this.name, FINISHED, () => this.target.now().toISOString())
   }
 
+  /**
+   * @internal How `importUsers` writes into this connection (see import-users.ts): into the
+   * target, under the migration's rules, with this connection's conflicts and events.
+   */
+  bulkImport(): MigrationInto {
+    return {
+      target: this.target,
+      migration: () => ({ flow: 'bulk', at: this.target.now() }),
+      settle: async (user, clash) => {
+        const next = await settleImportClash(this.store, user, clash)
+        if (next.kind === 'conflict') await this.conflict(user.user_id, next.reason, {})
+        if (next.kind === 'retry' && next.removedSquatter) await this.conflict(next.removedSquatter, 'unverified_signup_removed', {})
+        return next
+      },
+      imported: async (user, usernameDropped) => {
+        this.events.emit('migrated', { user_id: user.user_id, details: { flow: 'bulk' } })
+        if (usernameDropped) await this.conflict(user.user_id, 'username_taken', {})
+      },
+    }
+  }
+
   // ---- internals -------------------------------------------------------------------
 
   /** A target user's login, with the mark of a weak legacy password checked once the password matched. */
@@ -548,26 +571,24 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
     }
     const hash = await bcryptHash(normalized, this.target.bcryptCost)
     const at = this.target.now()
-    let dropUsername = false
+    const mapped = mapLegacyProfile(
+      profile,
+      { connection: this.name, usernameMaxLength: this.target.usernameMaxLength },
+      { password_hash: hash, legacy_hash: null },
+      `migration:${flow}`,
+      at,
+    )
+    if (!mapped.ok) throw await this.conflict(profile.user_id, mapped.problem, context)
+    if (opts.weak) {
+      // The mark goes in first: a crash in between leaves a mark on nobody, never a weak user unmarked.
+      await this.store.getOrCreateSetting(this.name, PASSWORD_CHANGE_REQUIRED + profile.user_id, () => at.toISOString())
+    }
+    let user: NewStoredUser = {
+      ...mapped.user,
+      ...(flow === 'login' ? { logins_count: 1, last_login: at } : {}),
+      ...(opts.resetAt ? { last_password_reset: opts.resetAt } : {}),
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const mapped = mapLegacyProfile(
-        profile,
-        { connection: this.name, usernameMaxLength: this.target.usernameMaxLength },
-        { password_hash: hash, legacy_hash: null },
-        `migration:${flow}`,
-        at,
-      )
-      if (!mapped.ok) throw await this.conflict(profile.user_id, mapped.problem, context)
-      const user = {
-        ...mapped.user,
-        ...(dropUsername ? { username: null } : {}),
-        ...(flow === 'login' ? { logins_count: 1, last_login: at } : {}),
-        ...(opts.resetAt ? { last_password_reset: opts.resetAt } : {}),
-      }
-      if (opts.weak) {
-        // The mark goes in first: a crash in between leaves a mark on nobody, never a weak user unmarked.
-        await this.store.getOrCreateSetting(this.name, PASSWORD_CHANGE_REQUIRED + user.user_id, () => at.toISOString())
-      }
       const result = await this.store.importUser(user, {
         flow,
         at,
@@ -576,32 +597,17 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
       })
       if (result.ok) {
         this.events.emit('migrated', { ...context, user_id: user.user_id, details: { flow } })
-        if (mapped.usernameDropped || dropUsername)
-          await this.conflict(user.user_id, dropUsername ? 'username_taken' : 'username_invalid', context)
+        if (mapped.usernameDropped) await this.conflict(user.user_id, 'username_invalid', context)
+        else if (user.username === null && mapped.user.username !== null) await this.conflict(user.user_id, 'username_taken', context)
         return { user: result.user }
       }
       if (result.conflict === 'tombstone') return { tombstoned: true }
-      // Whichever unique key a dialect reports first, the same id already there is a concurrent import.
-      const existing = await this.store.findUser(this.name, { userId: user.user_id })
-      if (existing && existing.origin !== 'signup') return { clash: existing }
-      if (existing) throw await this.conflict(user.user_id, 'user_id_taken', context)
-      if (result.conflict === 'username') {
-        dropUsername = true
-        continue
-      }
-      if (result.conflict === 'user_id') continue // deleted since: try again
-      // The email is someone else's in the target.
-      const holder =
-        user.email_normalized === null ? null : await this.store.findUser(this.name, { emailNormalized: user.email_normalized })
-      if (holder && holder.origin === 'signup' && !holder.email_verified) {
-        // An unverified signup never blocks the legacy owner of the email (pre-account hijacking):
-        // the legacy user wins, and the unverified account is the conflict.
-        await this.store.deleteUser(this.name, holder.user_id)
-        await this.conflict(holder.user_id, 'unverified_signup_removed', context)
-        continue
-      }
-      if (!holder) continue
-      throw await this.conflict(user.user_id, holder.origin.startsWith('migration') ? 'email_case_clash' : 'email_taken', context)
+      const next = await settleImportClash(this.store, user, result.conflict)
+      if (next.kind === 'imported') return { clash: next.existing }
+      if (next.kind === 'conflict') throw await this.conflict(user.user_id, next.reason, context)
+      // An unverified signup never blocks the legacy owner of the email (pre-account hijacking): it is the conflict.
+      if (next.removedSquatter) await this.conflict(next.removedSquatter, 'unverified_signup_removed', context)
+      user = next.user
     }
     throw new MigrationConflictError('The legacy user could not be imported: the target kept changing under it. Try again.')
   }

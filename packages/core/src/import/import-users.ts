@@ -3,13 +3,16 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { z } from 'zod'
 import type { BuiltinConnection } from '../connection/builtin-connection.js'
+import type { ImportClash } from '../connection/import-clash.js'
+import { MigratingConnection } from '../connection/migrating-connection.js'
+import { NotSupportedError } from '../errors/errors.js'
 import { parseInput } from '../input/parse-input.js'
 import { metadataSchema, text } from '../input/text.js'
 import { checkBcrypt, customPasswordHashSchema, HashRefusal, parseCustomHash, resolveCaps } from '../password/legacy/parse-custom-hash.js'
 import { importCapsSchema } from '../password/legacy/legacy-hash.js'
 import { emailSchema, normalizeEmail } from '../profile/email.js'
 import { normalizeUsername, usernameIssues } from '../profile/username.js'
-import type { NewStoredUser, StoredUser } from '../store/user-store.js'
+import type { BulkMigration, NewStoredUser, StoredUser } from '../store/user-store.js'
 
 /** One user of a bulk import. Give `password_hash` (bcrypt) or `custom_password_hash`, or neither (the user must reset). */
 export const importRecordSchema = z
@@ -69,7 +72,7 @@ export interface ImportResult {
 
 /** Options of {@link importUsers}. */
 export const importOptionsSchema = z.strictObject({
-  /** Replace users that already exist (by user_id or email). Default false: insert-only. */
+  /** Replace users that already exist (by user_id or email). Default false: insert-only. Refused on a migrating connection. */
   upsert: z.boolean().optional(),
   /** Records written per store round trip. Default 1000. */
   batchSize: z.number().int().min(1).max(5000).optional(),
@@ -99,16 +102,32 @@ const KEPT_FAILURES = 1000
  * the batch. Insert-only unless `upsert`: a user who exists already is a `user_exists`
  * failure and is never overwritten.
  *
+ * Into a {@link MigratingConnection} (the bulk import that finishes a migration) the import
+ * is insert-only, always: `upsert` is refused, every record needs its legacy `user_id`, a
+ * user already imported (at login, reset, or by an earlier run) is `skipped` and kept as it
+ * is, a deleted user's id or email is refused (`tombstoned`), the migration's conflict rules
+ * apply (`user_id_taken`, `email_taken`, `email_case_clash`, each recorded for
+ * `migrationStatus()` with a `migration_conflict` event), and each user goes in with its
+ * migration-log row (flow `bulk`) and legacy identifiers, in one transaction per batch.
+ *
  * @example
  * const result = await importUsers(users, createReadStream('export.ndjson'), { onProgress: console.log })
  * console.log(result.imported, result.failed, result.failures.slice(0, 10))
  */
 export async function importUsers(
-  connection: BuiltinConnection,
+  into: BuiltinConnection | MigratingConnection,
   records: AsyncIterable<unknown> | Iterable<unknown> | NodeJS.ReadableStream,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const o = parseInput(importOptionsSchema, options)
+  const migration = into instanceof MigratingConnection ? into.bulkImport() : null
+  if (migration && o.upsert) {
+    throw new NotSupportedError(
+      'upsert is refused on a migrating connection: it would overwrite users who changed their password or email since they moved over. ' +
+        'Import without upsert: users already there are skipped and kept as they are.',
+    )
+  }
+  const connection = migration ? migration.target : (into as BuiltinConnection)
   const caps = resolveCaps(o.caps ?? {})
   const batchSize = o.batchSize ?? 1000
   const result: ImportResult = { imported: 0, updated: 0, skipped: 0, failed: 0, failures: [], processed: 0, stopped: false }
@@ -120,10 +139,17 @@ export async function importUsers(
     o.onFailure?.(failure)
   }
 
-  let batch: { index: number; line: number | undefined; user: NewStoredUser; givenId: boolean }[] = []
+  let batch: BatchEntry[] = []
   const flush = async () => {
     const wrote = batch.length > 0
-    if (wrote) {
+    if (wrote && migration) {
+      await writeMigrating(migration, batch, (entry, outcome) => {
+        if (outcome === 'imported') result.imported += 1
+        else if (outcome === 'skipped') result.skipped += 1
+        else fail({ index: entry.index, ...lineOf(entry.line), ...emailOf(entry.user), ...outcome })
+      })
+      batch = []
+    } else if (wrote) {
       const outcomes = await connection.store.insertUsers(batch.map((b) => b.user))
       // A resumed import clashes on every record it wrote before: look them all up at once, not one round trip each.
       const before =
@@ -171,9 +197,12 @@ export async function importUsers(
     if (item.kind === 'bad_json') {
       fail({ index, ...lineOf(item.line), code: 'invalid_json', message: 'the line is not valid JSON' })
     } else {
-      const prepared = toStoredUser(connection, item.record, caps)
+      const prepared = toStoredUser(connection, item.record, caps, migration ? 'migration:bulk' : 'import')
+      const givenId = hasUserId(item.record)
       if ('code' in prepared) fail({ index, ...lineOf(item.line), ...prepared })
-      else batch.push({ index, line: item.line, user: prepared, givenId: hasUserId(item.record) })
+      // The legacy id is what keeps a user one user across a lazy login and the bulk import.
+      else if (migration && !givenId) fail({ index, ...lineOf(item.line), ...emailOf(prepared), ...LEGACY_ID_REQUIRED })
+      else batch.push({ index, line: item.line, user: prepared, givenId })
     }
     if (batch.length >= batchSize) await flush()
   }
@@ -182,6 +211,72 @@ export async function importUsers(
 }
 
 const lineOf = (line: number | undefined) => (line === undefined ? {} : { line })
+const emailOf = (user: NewStoredUser) => (user.email ? { email: user.email } : {})
+const LEGACY_ID_REQUIRED = {
+  code: 'invalid_record',
+  message: 'user_id: required when importing into a migrating connection (the legacy id keeps the user one user)',
+}
+
+type BatchEntry = { index: number; line: number | undefined; user: NewStoredUser; givenId: boolean }
+type Failed = { code: string; message: string }
+
+/** @internal How a migrating connection takes a bulk import: its target, and its rules for a record that clashed. */
+export interface MigrationInto {
+  target: BuiltinConnection
+  /** The log rows' flow and time, for one batch. */
+  migration(): BulkMigration
+  /** Settles a clash by the migration's rules; a conflict (and a removed squatter) is recorded, with its event. */
+  settle(user: NewStoredUser, clash: 'user_id' | 'email' | 'username'): Promise<ImportClash>
+  /** A user went in: its `migrated` event, and the conflict of a username dropped because it was taken. */
+  imported(user: NewStoredUser, usernameDropped: boolean): Promise<void>
+}
+
+/**
+ * One batch into a migrating connection: inserted with the migration's log rows and legacy
+ * identifiers; a clash is settled by the migration's rules (the lazy import's, shared), and
+ * a record that may go in after all (a dropped username, a removed squatter) is retried.
+ */
+async function writeMigrating(
+  into: MigrationInto,
+  batch: BatchEntry[],
+  done: (entry: BatchEntry, outcome: 'imported' | 'skipped' | Failed) => void,
+): Promise<void> {
+  let pending = batch.map((entry) => ({ entry, user: entry.user }))
+  for (let round = 0; round < 3 && pending.length > 0; round++) {
+    const outcomes = await into.target.store.insertUsers(
+      pending.map((p) => p.user),
+      into.migration(),
+    )
+    // Clashes are settled at once (a lookup each); outcomes are reported in the order read.
+    const settled = await Promise.all(
+      outcomes.map(async (outcome, i) => {
+        const { user } = pending[i]!
+        if (outcome === 'inserted' || outcome === 'tombstone') return outcome
+        return into.settle(user, outcome)
+      }),
+    )
+    const retry: typeof pending = []
+    for (const [i, next] of settled.entries()) {
+      const { entry, user } = pending[i]!
+      if (next === 'inserted') {
+        await into.imported(user, user.username === null && entry.user.username !== null)
+        done(entry, 'imported')
+      } else if (next === 'tombstone') done(entry, { code: 'tombstoned', message: 'this user was deleted; it is never imported again' })
+      else if (next.kind === 'imported') done(entry, 'skipped')
+      else if (next.kind === 'conflict') done(entry, { code: next.reason, message: `not imported: ${CONFLICT_MESSAGES[next.reason]}` })
+      else retry.push({ entry, user: next.user })
+    }
+    pending = retry
+  }
+  for (const { entry } of pending)
+    done(entry, { code: 'migration_conflict', message: 'the target kept changing under this record; import it again' })
+}
+
+const CONFLICT_MESSAGES = {
+  user_id_taken: 'a user who signed up in the target has this user_id',
+  email_taken: 'another target user has this email',
+  email_case_clash: 'another legacy user has this email (differing at most in case)',
+} as const
 const hasUserId = (record: unknown) =>
   typeof record === 'object' && record !== null && (record as { user_id?: unknown }).user_id !== undefined
 
@@ -212,6 +307,7 @@ function toStoredUser(
   connection: BuiltinConnection,
   record: unknown,
   caps: ReturnType<typeof resolveCaps>,
+  origin: string,
 ): NewStoredUser | Omit<ImportFailure, 'index'> {
   const parsed = importRecordSchema.safeParse(record)
   const email =
@@ -260,7 +356,7 @@ function toStoredUser(
     blocked: r.blocked ?? false,
     created_at: at,
     updated_at: at,
-    origin: 'import',
+    origin,
   }
 }
 

@@ -24,8 +24,13 @@ export interface UserStore {
    * several keys reports the first of user_id, email, username, on every dialect. Of users
    * clashing with each other within the batch, the first is inserted and the later ones
    * are reported as clashes.
+   *
+   * With `migration` (a bulk import into a migrating connection), in the same transaction
+   * as the users: a user whose id or email a tombstone names is refused (`tombstone`), and
+   * every inserted user gets its migration-log row and its legacy identifiers (user_id,
+   * normalised email, username), so a crash leaves a user with both or neither.
    */
-  insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]>
+  insertUsers(users: NewStoredUser[], migration?: BulkMigration): Promise<InsertUsersOutcome[]>
   /**
    * Replaces an existing user's profile and credentials (upsert import), voiding every open
    * ticket of the user. False when no such user, or when the new email or username is another's.
@@ -153,6 +158,13 @@ export interface MigrationImport {
   legacyIdentifiers: LegacyIdentifier[]
 }
 
+/** A bulk import into a migrating connection, as {@link UserStore.insertUsers} records it. */
+export interface BulkMigration {
+  /** The migration-log flow: 'bulk'. */
+  flow: string
+  at: Date
+}
+
 export interface MigrationStats {
   byFlow: Record<string, number>
   /** Imports per UTC day, oldest first; `day` is YYYY-MM-DD. */
@@ -180,7 +192,7 @@ export interface LoginRecord {
   upgradeLegacy?: { from: string; to: string }
 }
 
-export type InsertUsersOutcome = 'inserted' | 'user_id' | 'email' | 'username'
+export type InsertUsersOutcome = 'inserted' | 'user_id' | 'email' | 'username' | 'tombstone'
 
 export type UserLookup = { userId: string } | { emailNormalized: string } | { username: string }
 
