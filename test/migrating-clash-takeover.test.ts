@@ -6,7 +6,7 @@ import { closeHashPool } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
-import { legacyDatabase, type LegacyDatabase } from './support/legacy-database.js'
+import { legacyDatabase, legacyKinds, type LegacyDatabase, untilWaiting } from './support/legacy-database.js'
 import { migratingConnection, outcome } from './support/migrating.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
@@ -75,3 +75,68 @@ describe.runIf(DIALECTS.includes('mysql'))('an imported user and a legacy store 
     expect(results.filter((r) => r === 'too_many_attempts')).toHaveLength(12)
   })
 })
+
+// A reset ticket issued for a legacy user, redeemed while that user moves over: the reset
+// clashes with the import, and must then be judged by the target as the user is now.
+for (const kind of legacyKinds(DIALECTS)) {
+  describe(`a reset ticket of a legacy ${kind} user who moves over while it is redeemed`, () => {
+    let store: OpenedStore
+    let legacy: LegacyDatabase
+    beforeAll(async () => {
+      store = await openTestStore('sqlite')
+      legacy = await legacyDatabase(kind)
+    })
+    afterAll(async () => {
+      await legacy.teardown()
+      await store.close()
+    })
+
+    it('sets no password on the imported user once the email the ticket was mailed to is no longer theirs', async () => {
+      // writeThrough gives the reset a legacy write after its ticket is consumed and before its import: a place to park it.
+      const { users } = migratingConnection(store, runner, legacy, { migrating: { writeThrough: true } })
+      const oldEmail = `${uniqueName('old')}@example.com`
+      const newEmail = `${uniqueName('new')}@example.com`
+      const id = await legacy.add({ email: oldEmail, password: OLD_PASSWORD })
+      // Mailed to the old address (say, a recycled mailbox that someone else reads now).
+      const ticket = await users.createPasswordResetTicket(oldEmail, {}, ctx)
+      expect(ticket).not.toBeNull()
+      const lock = await legacy.hold({ row: id })
+      let reset: Promise<string>
+      try {
+        reset = outcome(users.resetPassword(ticket!.ticket, ATTACKER_PASSWORD, ctx))
+        await untilWaiting(lock)
+        // Meanwhile the owner logs in (and so moves over), then takes a new email and password in the target.
+        await users.login({ identifier: oldEmail, password: OLD_PASSWORD }, ctx)
+        await users.changeEmail(oldEmail, newEmail)
+        await users.changePassword(newEmail, NEW_PASSWORD, ctx)
+      } finally {
+        await lock.release()
+      }
+      expect(await reset).toBe('invalid_ticket')
+      expect(await outcome(users.login({ identifier: newEmail, password: ATTACKER_PASSWORD }, ctx))).toBe('invalid_user_password')
+      await expect(users.login({ identifier: newEmail, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
+      // The ticket is used up: it cannot be tried again.
+      expect(await outcome(users.resetPassword(ticket!.ticket, ATTACKER_PASSWORD, ctx))).toBe('invalid_ticket')
+    }, 30_000)
+
+    it('still redeems for the owner when nothing changed: the reset wins over the login that moved the user', async () => {
+      const { users } = migratingConnection(store, runner, legacy, { migrating: { writeThrough: true } })
+      const address = `${uniqueName('same')}@example.com`
+      const id = await legacy.add({ email: address, password: OLD_PASSWORD })
+      const ticket = await users.createPasswordResetTicket(address, {}, ctx)
+      const lock = await legacy.hold({ row: id })
+      let reset: Promise<string>
+      try {
+        reset = outcome(users.resetPassword(ticket!.ticket, NEW_PASSWORD, ctx))
+        await untilWaiting(lock)
+        await users.login({ identifier: address, password: OLD_PASSWORD }, ctx)
+      } finally {
+        await lock.release()
+      }
+      expect(await reset).toBe('ok')
+      await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
+      expect(await outcome(users.login({ identifier: address, password: OLD_PASSWORD }, ctx))).toBe('invalid_user_password')
+      expect((await users.migrationStatus()).imported).toBe(1)
+    }, 30_000)
+  })
+}

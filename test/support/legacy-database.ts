@@ -17,7 +17,28 @@ export interface LegacyDatabase {
   add(user: { email: string; password: string; username?: string; name?: string; verified?: boolean }): Promise<string>
   /** Runs SQL on the legacy table, named `$table` in the text. */
   query(text: string, params?: unknown[]): Promise<void>
+  /**
+   * Holds a lock in a transaction on a connection of its own until `release()`: a row's
+   * (FOR UPDATE: writes of that row wait, reads do not) or the whole table's (every query
+   * waits). `waiting()` counts the sessions waiting for it, so a test can tell a script is
+   * parked at that point before it goes on.
+   */
+  hold(lock: { row: string } | 'table'): Promise<HeldLock>
   teardown(): Promise<void>
+}
+
+export interface HeldLock {
+  waiting(): Promise<number>
+  release(): Promise<void>
+}
+
+/** Polls until someone waits for `lock` (a script reached the point it guards); fails after `ms`. */
+export async function untilWaiting(lock: HeldLock, ms = 10_000): Promise<void> {
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if ((await lock.waiting()) > 0) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`nobody waited for the legacy lock within ${ms} ms`)
 }
 
 const template = (name: string) => loadScripts(fileURLToPath(new URL(`../../examples/custom-db/${name}/`, import.meta.url)))
@@ -56,6 +77,31 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
       async query(text, params = []) {
         await admin.query(text.replaceAll('$table', table), params)
       },
+      async hold(lock) {
+        const holder = await mysql.createConnection(url.toString())
+        await holder.query('START TRANSACTION')
+        if (lock === 'table') await holder.query(`LOCK TABLES ${table} WRITE`)
+        else await holder.query(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [Number(lock.row)])
+        return {
+          async waiting() {
+            const [rows] =
+              lock === 'table'
+                ? await holder.query(
+                    "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE state LIKE 'Waiting for table%' AND info LIKE ?",
+                    [`%${table}%`],
+                  )
+                : await holder.query(
+                    `SELECT COUNT(*) AS n FROM information_schema.innodb_lock_waits w
+                     JOIN information_schema.innodb_trx t ON t.trx_id = w.blocking_trx_id WHERE t.trx_mysql_thread_id = CONNECTION_ID()`,
+                  )
+            return Number((rows as { n: number }[])[0]!.n)
+          },
+          async release() {
+            await holder.query(lock === 'table' ? 'UNLOCK TABLES' : 'COMMIT')
+            await holder.end()
+          },
+        }
+      },
       async teardown() {
         await admin.query(`DROP TABLE ${table}`)
         await admin.end()
@@ -85,6 +131,27 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
         text.replaceAll('$table', table).replaceAll('?', () => `$${++i}`),
         params,
       )
+    },
+    async hold(lock) {
+      const holder = new pg.Client({ connectionString: url.toString() })
+      await holder.connect()
+      await holder.query('BEGIN')
+      if (lock === 'table') await holder.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
+      else await holder.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [Number(lock.row)])
+      return {
+        async waiting() {
+          // Activity is read once per transaction unless the snapshot is dropped first.
+          await holder.query('SELECT pg_stat_clear_snapshot()')
+          const { rows } = await holder.query(
+            'SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))',
+          )
+          return (rows[0] as { n: number }).n
+        },
+        async release() {
+          await holder.query('COMMIT')
+          await holder.end()
+        },
+      }
     },
     async teardown() {
       await admin.query(`DROP TABLE ${table}`)

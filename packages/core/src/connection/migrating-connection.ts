@@ -395,8 +395,19 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
     }
     if ('tombstoned' in imported) throw new InvalidTicketError()
     if ('clash' in imported) {
-      // Imported by another request meanwhile: the new password goes to the target user.
-      await this.target.changePassword(imported.clash.email ?? imported.clash.username ?? record.email_normalized, password, context)
+      // The user moved over meanwhile (another request imported them) and may have changed since: another email, a
+      // new password. The ticket was issued for the legacy user, so only the target's own rules may redeem it for the
+      // target user as they are now (the email it was issued for, unused, the password write and the ticket in one
+      // transaction). It goes back to unused first, so the target can take it; one the target refuses is used up again.
+      await this.store.releaseTicket(ticketTokenHash(token), at)
+      try {
+        const redeemed = await this.target.resetPassword(token, password, context)
+        await this.clearPasswordChangeRequired(redeemed.user_id)
+        return redeemed
+      } catch (error) {
+        if (error instanceof InvalidTicketError) await this.store.consumeTicket(ticketTokenHash(token), this.target.now())
+        throw error
+      }
     }
     this.events.emit('scp', { ...context, user_id: profile.user_id, details: { via: 'reset_ticket' } })
     await this.target.protection.unblockAll([profile.email, profile.username], 'password_reset')
