@@ -6,8 +6,8 @@ import { closeHashPool } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
-import { legacyDatabase, legacyKinds, type LegacyDatabase, untilWaiting } from './support/legacy-database.js'
-import { migratingConnection, outcome } from './support/migrating.js'
+import { legacyDatabase, legacyKinds, type LegacyDatabase } from './support/legacy-database.js'
+import { migratingConnection, outcome, whileParked } from './support/migrating.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 8000, workers: 2 })
 const ctx = { ip: '203.0.113.81' }
@@ -100,19 +100,17 @@ for (const kind of legacyKinds(DIALECTS)) {
       // Mailed to the old address (say, a recycled mailbox that someone else reads now).
       const ticket = await users.createPasswordResetTicket(oldEmail, {}, ctx)
       expect(ticket).not.toBeNull()
-      const lock = await legacy.hold({ row: id })
-      let reset: Promise<string>
-      try {
-        reset = outcome(users.resetPassword(ticket!.ticket, ATTACKER_PASSWORD, ctx))
-        await untilWaiting(lock)
-        // Meanwhile the owner logs in (and so moves over), then takes a new email and password in the target.
-        await users.login({ identifier: oldEmail, password: OLD_PASSWORD }, ctx)
-        await users.changeEmail(oldEmail, newEmail)
-        await users.changePassword(newEmail, NEW_PASSWORD, ctx)
-      } finally {
-        await lock.release()
-      }
-      expect(await reset).toBe('invalid_ticket')
+      const reset = await whileParked(
+        await legacy.hold({ row: id }),
+        () => users.resetPassword(ticket!.ticket, ATTACKER_PASSWORD, ctx),
+        async () => {
+          // Meanwhile the owner logs in (and so moves over), then takes a new email and password in the target.
+          await users.login({ identifier: oldEmail, password: OLD_PASSWORD }, ctx)
+          await users.changeEmail(oldEmail, newEmail)
+          await users.changePassword(newEmail, NEW_PASSWORD, ctx)
+        },
+      )
+      expect(reset).toBe('invalid_ticket')
       expect(await outcome(users.login({ identifier: newEmail, password: ATTACKER_PASSWORD }, ctx))).toBe('invalid_user_password')
       await expect(users.login({ identifier: newEmail, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
       // The ticket is used up: it cannot be tried again.
@@ -124,16 +122,14 @@ for (const kind of legacyKinds(DIALECTS)) {
       const address = `${uniqueName('same')}@example.com`
       const id = await legacy.add({ email: address, password: OLD_PASSWORD })
       const ticket = await users.createPasswordResetTicket(address, {}, ctx)
-      const lock = await legacy.hold({ row: id })
-      let reset: Promise<string>
-      try {
-        reset = outcome(users.resetPassword(ticket!.ticket, NEW_PASSWORD, ctx))
-        await untilWaiting(lock)
-        await users.login({ identifier: address, password: OLD_PASSWORD }, ctx)
-      } finally {
-        await lock.release()
-      }
-      expect(await reset).toBe('ok')
+      const reset = await whileParked(
+        await legacy.hold({ row: id }),
+        () => users.resetPassword(ticket!.ticket, NEW_PASSWORD, ctx),
+        async () => {
+          await users.login({ identifier: address, password: OLD_PASSWORD }, ctx)
+        },
+      )
+      expect(reset).toBe('ok')
       await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
       expect(await outcome(users.login({ identifier: address, password: OLD_PASSWORD }, ctx))).toBe('invalid_user_password')
       expect((await users.migrationStatus()).imported).toBe(1)

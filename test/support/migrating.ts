@@ -12,7 +12,7 @@ import {
 } from '@latchkey/core'
 import type { QuickJsRunner } from '@latchkey/sandbox'
 import { uniqueName } from './dialects.js'
-import type { LegacyDatabase } from './legacy-database.js'
+import { type HeldLock, type LegacyDatabase, untilWaiting } from './legacy-database.js'
 
 /** 'ok', or the code of the error it failed with (the text of a raw error). */
 export const outcome = (p: Promise<unknown>): Promise<string> =>
@@ -63,4 +63,20 @@ export function migratingConnection(store: UserStore, runner: QuickJsRunner, leg
     ...setup.migrating,
   })
   return { users, target, events, name }
+}
+
+/**
+ * Starts `parked` while `lock` is held, waits until it waits for that lock, runs `meanwhile`,
+ * then releases the lock and gives `parked`'s outcome ('ok' or the error's code).
+ */
+export async function whileParked(lock: HeldLock, parked: () => Promise<unknown>, meanwhile: () => Promise<void>): Promise<string> {
+  let result: Promise<string>
+  try {
+    result = outcome(parked())
+    await untilWaiting(lock)
+    await meanwhile()
+  } finally {
+    await lock.release()
+  }
+  return result
 }
