@@ -115,7 +115,7 @@ for (const kind of legacyKinds(DIALECTS)) {
       await expect(users.login({ identifier: newEmail, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
       // The ticket is used up: it cannot be tried again.
       expect(await outcome(users.resetPassword(ticket!.ticket, ATTACKER_PASSWORD, ctx))).toBe('invalid_ticket')
-    }, 30_000)
+    }, 60_000)
 
     it('still redeems for the owner when nothing changed: the reset wins over the login that moved the user', async () => {
       const { users } = migratingConnection(store, runner, legacy, { migrating: { writeThrough: true } })
@@ -133,6 +133,6 @@ for (const kind of legacyKinds(DIALECTS)) {
       await expect(users.login({ identifier: address, password: NEW_PASSWORD }, ctx)).resolves.toMatchObject({ user_id: id })
       expect(await outcome(users.login({ identifier: address, password: OLD_PASSWORD }, ctx))).toBe('invalid_user_password')
       expect((await users.migrationStatus()).imported).toBe(1)
-    }, 30_000)
+    }, 60_000)
   })
 }

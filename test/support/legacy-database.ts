@@ -90,9 +90,10 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
                     "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE state LIKE 'Waiting for table%' AND info LIKE ?",
                     [`%${table}%`],
                   )
-                : await holder.query(
-                    `SELECT COUNT(*) AS n FROM information_schema.innodb_lock_waits w
-                     JOIN information_schema.innodb_trx t ON t.trx_id = w.blocking_trx_id WHERE t.trx_mysql_thread_id = CONNECTION_ID()`,
+                : // A write of the table in progress while the row is held: only the parked call writes it meanwhile.
+                  await holder.query(
+                    "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE 'UPDATE%' AND info LIKE ?",
+                    [`%${table}%`],
                   )
             return Number((rows as { n: number }[])[0]!.n)
           },

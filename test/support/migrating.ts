@@ -73,7 +73,11 @@ export async function whileParked(lock: HeldLock, parked: () => Promise<unknown>
   let result: Promise<string>
   try {
     result = outcome(parked())
-    await untilWaiting(lock)
+    // A call that ends instead of waiting says how, rather than a timeout later.
+    const ended = result.then((how) => {
+      throw new Error(`the parked call ended (${how}) before it waited for the lock`)
+    })
+    await Promise.race([untilWaiting(lock, 30_000), ended])
     await meanwhile()
   } finally {
     await lock.release()
