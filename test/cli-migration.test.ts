@@ -24,8 +24,9 @@ afterAll(async () => {
   await closeHashPool()
 })
 
-for (const kind of legacyKinds(DIALECTS)) {
-  describe(`latchkey migration, legacy ${kind}, target SQLite`, () => {
+// With SQLite alone there is no legacy database to migrate from: the suite is listed as skipped, not missing.
+for (const kind of legacyKinds(DIALECTS).length > 0 ? legacyKinds(DIALECTS) : (['mysql'] as const)) {
+  describe.runIf(DIALECTS.includes(kind))(`latchkey migration, legacy ${kind}, target SQLite`, () => {
     let legacy: LegacyDatabase
     let store: OpenedStore
     let url: string
