@@ -134,7 +134,11 @@ export class AttackProtection {
   clientIp(ctx: RequestContext): string | null {
     if (ctx.ip === undefined) {
       if (this.allowMissingIp) return null
-      invalidInput(['ip'], 'is required for login and signup while attack protection is on (or set allowMissingIp)', 'invalid_type')
+      invalidInput(
+        ['ip'],
+        'is required for login and signup while attack protection is on (or set attackProtection: { allowMissingIp: true })',
+        'invalid_type',
+      )
     }
     const ip = normalizeClientIp(ctx.ip)
     if (ip === null) invalidInput(['ip'], 'must be an IPv4 or IPv6 address', 'invalid_format')
