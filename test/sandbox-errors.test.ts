@@ -104,20 +104,51 @@ describe('redaction', () => {
   })
 
   it('withholds all guest text of a run with a secret shorter than 6 characters, whatever it says', async () => {
-    for (const secret of ['e', 'abc12']) {
+    for (const [key, secret] of [
+      ['DB_PASSWORD', 'e'],
+      ['API_PIN', 'abc12'],
+      ['apiKey', 'k3y'],
+      ['SESSION_SALT', '1234'],
+    ] as const) {
       const error = (await runner
         .run(
           'function login(e, p, cb) { console.log("nothing secret here"); cb(new TypeError("no secret in this message either")) }',
           ['ada@example.com', 'Tr0ub4dor-horse-42'],
           {
             scriptName: 'login',
-            configuration: { PORT: secret },
+            configuration: { [key]: secret },
           },
         )
         .catch((e: unknown) => e)) as ScriptError
       expect(error.message).toBe('The login script failed: TypeError: [withheld] (line 1)')
       expect(error.logs).toEqual(['[log] [withheld]'])
     }
+  })
+
+  it('shows a short setting whose key names no secret (a port): it is neither withheld nor scrubbed', async () => {
+    const error = (await runner
+      .run(
+        'function login(e, p, cb) { console.log("connecting to port", configuration.DB_PORT, "as", configuration.DB_USER); cb(new Error("refused on " + configuration.DB_PORT + " with " + configuration.DB_PASSWORD)) }',
+        ['ada@example.com', 'Tr0ub4dor-horse-42'],
+        {
+          scriptName: 'login',
+          configuration: { DB_PORT: '5432', DB_USER: 'app', REGION: 'eu', DB_PASSWORD: 'legacy-db-secret-42' },
+          redact: ['Tr0ub4dor-horse-42'],
+        },
+      )
+      .catch((e: unknown) => e)) as ScriptError
+    expect(error.message).toBe('The login script failed: refused on 5432 with [redacted] (line 1)')
+    expect(error.logs).toEqual(['[log] connecting to port 5432 as app'])
+  })
+
+  it('still scrubs a setting of 6 characters or more, whatever its key', async () => {
+    const error = (await runner
+      .run('function login(e, p, cb) { cb(new Error("host " + configuration.DB_HOST)) }', ['ada@example.com', 'Tr0ub4dor-horse-42'], {
+        scriptName: 'login',
+        configuration: { DB_HOST: 'db.internal.example' },
+      })
+      .catch((e: unknown) => e)) as ScriptError
+    expect(error.message).toBe('The login script failed: host [redacted] (line 1)')
   })
 
   it('scrubs error.name and refuses a ValidationError code that is not [a-z0-9_]{1,64}', async () => {

@@ -176,4 +176,39 @@ describe('global belongs to a connection, not to its name', () => {
       await runner.close()
     }
   })
+
+  it('a run in flight when its connection closes does not write its global back', async () => {
+    const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
+    // Sets global at once, answers two seconds later: long after the connection is closed.
+    const SLOW = `function login(email, password, callback) {
+      global.token = configuration.TOKEN
+      setTimeout(() => callback(null, { user_id: '1' }), 2000)
+    }`
+    try {
+      const closing = new CustomScriptConnection({
+        name: 'closing',
+        runner,
+        attackProtection: false,
+        scripts: { login: SLOW },
+        configuration: { TOKEN: 'resurrected-token-1' },
+      })
+      const inFlight = closing.login({ identifier: 'owner@example.com', password: PASSWORD }, ctx)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await closing.close()
+      await inFlight
+      expect(runner.stats.connections).toBe(0)
+
+      // The same handle through the runner itself: forgotten state stays forgotten.
+      const handle = 'handle-resurrection-test-0123456789'
+      const READ = `function login(email, password, callback) { callback(null, { user_id: '1', nickname: String(global.token) }) }`
+      const run = runner.run(SLOW, ['a@example.com', PASSWORD], { global: handle, configuration: { TOKEN: 'resurrected-token-2' } })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await runner.forget(handle)
+      await run
+      const { value } = await runner.run(READ, ['a@example.com', PASSWORD], { global: handle })
+      expect((value as { nickname: string }).nickname).toBe('undefined')
+    } finally {
+      await runner.close()
+    }
+  })
 })

@@ -19,6 +19,7 @@ import { quickJsRunnerOptionsSchema, RUN_LIMITS, type QuickJsRunnerOptions } fro
 import { SandboxPool } from './pool/sandbox-pool.js'
 import type { RunOutcome } from './pool/protocol.js'
 import { scriptLabel } from './guest/script-run.js'
+import { configurationSecrets } from './redact.js'
 
 /** Options of one {@link QuickJsRunner.run}. */
 export const scriptRunOptionsSchema = z.strictObject({
@@ -61,6 +62,11 @@ export class QuickJsRunner implements ScriptRunner {
   private readonly timeoutMs: number
   /** Each connection's `global`, as JSON, by the connection's handle: owned here, copied into every run. */
   private readonly globals = new Map<string, string>()
+  /**
+   * The current lifetime of each handle with runs in flight. `forget` ends it, so a run
+   * that began before cannot write its `global` back afterwards: the state stays dropped.
+   */
+  private readonly lifetimes = new Map<string, { runs: number }>()
 
   constructor(options: QuickJsRunnerOptions = {}) {
     const parsed = quickJsRunnerOptionsSchema.safeParse(options)
@@ -101,27 +107,37 @@ export class QuickJsRunner implements ScriptRunner {
       throw new InvalidInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })))
     const o = parsed.data
     const scriptName = o.scriptName ?? 'script'
-    const secrets = [...(o.redact ?? []), ...Object.values(o.configuration ?? {})]
+    const secrets = [...(o.redact ?? []), ...configurationSecrets(o.configuration ?? {})]
     const timeoutMs = o.timeoutMs ?? this.timeoutMs
-    const outcome = await this.pool.submit(
-      {
-        source,
-        argsJson,
-        scriptName,
-        configurationJson: JSON.stringify(o.configuration ?? {}),
-        globalJson: (o.global && this.globals.get(o.global)) || '{}',
-        ...(o.global ? { connection: o.global } : {}),
-        egress: o.egress?.allow ?? [],
-        redact: secrets,
-        deadline: called + timeoutMs,
-        timeoutMs,
-      },
-      { lane: o.global ?? '', retrySafe: o.retrySafe ?? false, connection: o.connection },
-    )
+    const lifetime = o.global ? this.enter(o.global) : null
+    let outcome: RunOutcome
+    let known: boolean
+    try {
+      outcome = await this.pool.submit(
+        {
+          source,
+          argsJson,
+          scriptName,
+          configurationJson: JSON.stringify(o.configuration ?? {}),
+          globalJson: (o.global && this.globals.get(o.global)) || '{}',
+          ...(o.global ? { connection: o.global } : {}),
+          egress: o.egress?.allow ?? [],
+          redact: secrets,
+          deadline: called + timeoutMs,
+          timeoutMs,
+        },
+        { lane: o.global ?? '', retrySafe: o.retrySafe ?? false, connection: o.connection },
+      )
+    } finally {
+      // Whether the connection is still known: a run in flight when it was forgotten must
+      // not bring its state back.
+      known = o.global !== undefined && this.lifetimes.get(o.global) === lifetime
+      this.leave(o.global, lifetime)
+    }
     // Guest text (logs, error fields) was scrubbed once, in the worker, before any cut.
     const logs = outcome.logs
     if (outcome.kind === 'ok') {
-      if (o.global) this.globals.set(o.global, outcome.globalJson)
+      if (o.global && known) this.globals.set(o.global, outcome.globalJson)
       return { value: outcome.valueJson === undefined ? undefined : parseGuestJson(outcome.valueJson), logs }
     }
     throw toSdkError(outcome, scriptName, logs)
@@ -130,7 +146,22 @@ export class QuickJsRunner implements ScriptRunner {
   /** Drops what is kept for the connection whose handle is `global`: its `global` and its client-credentials tokens. */
   async forget(global: string): Promise<void> {
     this.globals.delete(global)
+    this.lifetimes.delete(global)
     this.pool.forget(global)
+  }
+
+  private enter(global: string): { runs: number } {
+    let lifetime = this.lifetimes.get(global)
+    if (!lifetime) this.lifetimes.set(global, (lifetime = { runs: 0 }))
+    lifetime.runs += 1
+    return lifetime
+  }
+
+  private leave(global: string | undefined, lifetime: { runs: number } | null): void {
+    if (!global || !lifetime) return
+    lifetime.runs -= 1
+    // Kept only while runs are in flight, so it never grows with connections that come and go.
+    if (lifetime.runs === 0 && this.lifetimes.get(global) === lifetime) this.lifetimes.delete(global)
   }
 
   /** Terminates every worker. Runs in flight fail; the runner cannot be used again. */

@@ -10,6 +10,27 @@ export const WITHHELD = '[withheld]'
 export const MIN_SECRET_LENGTH = 6
 
 /**
+ * A configuration key that names a secret: its value is one whatever its length. Matched
+ * anywhere in the key, case-insensitively (`DB_PASSWORD`, `apiKey`, `CLIENT_SECRET`,
+ * `AUTH_PIN`), erring towards secret: `MONKEY` counts too.
+ */
+const SECRET_KEY = /pass|pw|secret|token|key|auth|cred|priv|salt|pepper|sig|cookie|session|otp|pin/i
+
+/**
+ * The configuration values a run treats as secrets: every value of 6 characters or more,
+ * and a shorter one only when its key names a secret. A short value under any other key
+ * (a port `5432`, a region `eu`, a flag `true`) is a setting, not a secret: searching for
+ * it would garble guest text, and withholding all guest text for it would hide every
+ * error of a template configured with `DB_PORT`. A short secret under such a key is not
+ * redacted; latchkey documents that secrets go under keys that say so.
+ */
+export function configurationSecrets(configuration: Readonly<Record<string, string>>): string[] {
+  return Object.entries(configuration)
+    .filter(([key, value]) => value.length >= MIN_SECRET_LENGTH || SECRET_KEY.test(key))
+    .map(([, value]) => value)
+}
+
+/**
  * Scrubs a run's secrets (its password argument and configuration values) from text that
  * came from the guest: log lines, error names, messages, codes and stacks. Matching is
  * case-insensitive and also finds the JSON-escaped and URL-encoded forms. latchkey's own

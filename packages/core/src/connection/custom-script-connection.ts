@@ -581,7 +581,8 @@ export class CustomScriptConnection<Protection extends AttackProtectionOptions |
         // Reads may run again if a runaway script of another connection costs them their worker; writes never.
         retrySafe: script === 'login' || script === 'get_user',
         egress: this.egress,
-        redact: [...secrets, ...Object.values(this.configuration)],
+        // The runner scrubs configuration values itself, by its rule for short settings (a port is no secret).
+        redact: secrets,
         ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),
       })
       return value

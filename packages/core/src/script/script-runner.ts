@@ -16,7 +16,11 @@ export interface ScriptRunner {
 export interface ScriptRunOptions {
   /** Named in errors. */
   scriptName?: string
-  /** Frozen string values visible to the script as `configuration`. */
+  /**
+   * Frozen string values visible to the script as `configuration`. The runner scrubs them
+   * from guest text: every value of 6 characters or more, and a shorter one when its key
+   * names a secret (password, secret, token, key…); a short setting such as a port is shown.
+   */
   configuration?: Record<string, string>
   /**
    * The connection's handle: an unguessable value made once per connection (never its
