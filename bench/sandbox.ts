@@ -5,6 +5,7 @@ import { createContext, runInContext } from 'node:vm'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { QuickJsRunner } from '@latchkey/sandbox'
 import { ScriptTimeoutError } from '@latchkey/core'
+import { benchSandboxSql } from './sandbox-sql.js'
 import { fmt, median, report, type Row } from './support/stats.js'
 
 const CALLBACK_ONLY = 'function login(email, password, callback) { callback(null, { user_id: "1", email }) }'
@@ -94,5 +95,7 @@ export async function benchSandbox(): Promise<boolean> {
   })
 
   await runner.close()
+  // Template-style SQL logins against host code, on each database whose URL is set.
+  rows.push(...(await benchSandboxSql()))
   return report('sandbox (QuickJS, 2 workers)', rows, [`plain function call p50: ${fmt(median(plainTimes) * 1000, 1)} µs`])
 }

@@ -89,19 +89,31 @@ afterAll(async () => {
   await closeHashPool()
 })
 
-/** Runs a script that connects to the capture server, on a runner started with the current environment. */
-async function connectOnce(source: string): Promise<Seen> {
+/**
+ * Runs a script that connects to the capture server, on a runner started with the current
+ * environment: once as a run of no connection, once as a run of a connection whose SQL
+ * connections are pooled (its handle as `global`).
+ */
+async function connectOnce(source: string): Promise<Seen[]> {
   // Workers are started with the runner: each case gets its own, after setting the environment.
   const runner = new QuickJsRunner({ workers: 1, timeoutMs: 20_000 })
   try {
-    const before = capture.seen.length
-    const error = await runner
-      .run(source, [], { egress: { allow: [`127.0.0.1:${capture.port}`] }, configuration: { PORT: String(capture.port).padStart(6, '0') } })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(ScriptError)
-    expect((error as ScriptError).message).toMatch(/password authentication failed/)
-    expect(capture.seen.length).toBe(before + 1)
-    return capture.seen.at(-1)!
+    const seen: Seen[] = []
+    for (const global of [undefined, 'credentials-test-pooled-connection-handle']) {
+      const before = capture.seen.length
+      const error = await runner
+        .run(source, [], {
+          egress: { allow: [`127.0.0.1:${capture.port}`] },
+          configuration: { PORT: String(capture.port) },
+          ...(global === undefined ? {} : { global }),
+        })
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ScriptError)
+      expect((error as ScriptError).message).toMatch(/password authentication failed/)
+      expect(capture.seen.length).toBe(before + 1)
+      seen.push(capture.seen.at(-1)!)
+    }
+    return seen
   } finally {
     await runner.close()
   }
@@ -121,7 +133,7 @@ function expectNothingOfTheHost(seen: Seen): void {
 describe('the pg shim never sends the host credentials', () => {
   it('not from PG* variables', async () => {
     Object.assign(process.env, HOST_SECRETS)
-    for (const source of [CLIENT, CONNECT_STRING]) expectNothingOfTheHost(await connectOnce(source))
+    for (const source of [CLIENT, CONNECT_STRING]) for (const seen of await connectOnce(source)) expectNothingOfTheHost(seen)
   })
 
   it('not from the file PGPASSFILE names', async () => {
@@ -129,25 +141,28 @@ describe('the pg shim never sends the host credentials', () => {
     const file = join(dir, 'pgpass')
     writeFileSync(file, `*:*:*:*:${PASSFILE_SECRET}\n`, { mode: 0o600 })
     process.env['PGPASSFILE'] = file
-    expectNothingOfTheHost(await connectOnce(CLIENT))
+    for (const seen of await connectOnce(CLIENT)) expectNothingOfTheHost(seen)
   })
 
   it('not from ./.pgpass in the working directory, with no HOME', async () => {
     process.env = { ...saved }
     delete process.env['HOME']
     writeFileSync(cwdPgpass, `*:*:*:*:${CWD_PGPASS_SECRET}\n`, { mode: 0o600 })
-    expectNothingOfTheHost(await connectOnce(CLIENT))
+    for (const seen of await connectOnce(CLIENT)) expectNothingOfTheHost(seen)
   })
 
   it('sends what the script gave, and only that', async () => {
     process.env = { ...saved, ...HOST_SECRETS }
-    const seen = await connectOnce(
+    const both = await connectOnce(
       `function f(cb) { const pg = require('pg'); const c = new pg.Client({ host: '127.0.0.1', port: Number(configuration.PORT), user: 'script_user', password: 'script-pw-1234', database: 'script_db', options: '-c role=admin' }); c.connect((err) => cb(err)) }`,
     )
-    expect(seen.startup['user']).toBe('script_user')
-    expect(seen.startup['database']).toBe('script_db')
-    expect(seen.startup['options']).toBeUndefined()
-    expect(seen.password).toBe('script-pw-1234')
+    expect(both).toHaveLength(2)
+    for (const seen of both) {
+      expect(seen.startup['user']).toBe('script_user')
+      expect(seen.startup['database']).toBe('script_db')
+      expect(seen.startup['options']).toBeUndefined()
+      expect(seen.password).toBe('script-pw-1234')
+    }
   })
 })
 

@@ -80,6 +80,7 @@ export class QuickJsRunner implements ScriptRunner {
       o.concurrencyPerWorker ?? 8,
       o.memoryLimitBytes ?? 64 * 1024 * 1024,
       o.maxQueued ?? 256,
+      o.sqlPoolSize ?? 4,
       onEvent,
     )
   }
@@ -143,11 +144,15 @@ export class QuickJsRunner implements ScriptRunner {
     throw toSdkError(outcome, scriptName, logs)
   }
 
-  /** Drops what is kept for the connection whose handle is `global`: its `global` and its client-credentials tokens. */
+  /**
+   * Drops what is kept for the connection whose handle is `global`: its `global`, its
+   * client-credentials tokens and its SQL pools (idle connections are closed before this
+   * resolves; those in use when their runs end).
+   */
   async forget(global: string): Promise<void> {
     this.globals.delete(global)
     this.lifetimes.delete(global)
-    this.pool.forget(global)
+    await this.pool.forget(global)
   }
 
   private enter(global: string): { runs: number } {

@@ -10,6 +10,7 @@ import { HttpBridge, type HttpRequestArgs } from '../bridges/http-bridge.js'
 import { MysqlBridge } from '../bridges/mysql-bridge.js'
 import { PgBridge } from '../bridges/pg-bridge.js'
 import { RunResources } from '../bridges/run-resources.js'
+import { SqlPools, type SqlPoolGroup } from '../bridges/sql-pool.js'
 import { EgressPolicy } from '../egress/egress-policy.js'
 import { REQUIRABLE } from './modules/index.js'
 import type { FromWorker, RunJob, ToWorker, WorkerConfig } from '../pool/protocol.js'
@@ -100,17 +101,23 @@ interface RunNetwork {
 }
 const networks = new WeakMap<ScriptRun, RunNetwork>()
 
+/** SQL connections kept per script connection (its handle), reused across its runs on this worker. */
+const sqlPools = new SqlPools(config.sqlPoolSize)
+/** The pools each run took when it began: a connection forgotten during the run gets no new pool. */
+const runPools = new WeakMap<ScriptRun, SqlPoolGroup>()
+
 function networkOf(run: ScriptRun): RunNetwork {
   let network = networks.get(run)
   if (!network) {
     const policy = new EgressPolicy(run.job.egress)
     const resources = new RunResources()
-    const { deadline } = run.job
+    const { deadline, timeoutMs } = run.job
+    const sql = { policy, resources, deadline, timeoutMs, pools: runPools.get(run) ?? null }
     network = {
       resources,
       http: new HttpBridge(policy, resources, deadline),
-      mysql: new MysqlBridge(policy, resources, deadline),
-      pg: new PgBridge(policy, resources, deadline),
+      mysql: new MysqlBridge(sql),
+      pg: new PgBridge(sql),
     }
     networks.set(run, network)
   }
@@ -168,10 +175,17 @@ async function run(id: number, job: RunJob): Promise<void> {
     }
     post({ type: 'started', id })
     runIds.set(slot.sandbox, id)
-    const outcome = await slot.sandbox.execute(job)
-    // Answer first; closing what the run opened can follow. The slot itself is dropped.
-    post({ type: 'done', id, outcome })
-    await slot.sandbox.tearDown()
+    const handle = job.connection
+    const pools = handle === undefined ? null : sqlPools.enter(handle)
+    if (pools) runPools.set(slot.sandbox, pools)
+    try {
+      const outcome = await slot.sandbox.execute(job)
+      // Answer first; returning or closing what the run opened can follow. The slot itself is dropped.
+      post({ type: 'done', id, outcome })
+      await slot.sandbox.tearDown()
+    } finally {
+      if (pools && handle !== undefined) sqlPools.leave(handle, pools)
+    }
   } catch (error) {
     post({
       type: 'done',
@@ -200,6 +214,11 @@ port.on('message', (message: ToWorker) => {
   }
   if (message.type === 'cancel') {
     cancelled.add(message.id)
+    return
+  }
+  if (message.type === 'forget' || message.type === 'close') {
+    const closing = message.type === 'forget' ? sqlPools.forget(message.handle) : sqlPools.closeAll()
+    void closing.finally(() => post({ type: 'closed', id: message.id }))
     return
   }
   const pending = hostCalls.get(message.id)

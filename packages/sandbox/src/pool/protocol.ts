@@ -40,6 +40,9 @@ export type ToWorker =
   | { type: 'run'; id: number; job: RunJob }
   /** The run's deadline passed before the worker began it: it must not begin. */
   | { type: 'cancel'; id: number }
+  /** Close the SQL pools of one connection (its handle), or of all: the worker answers `closed` with the same id. */
+  | { type: 'forget'; id: number; handle: string }
+  | { type: 'close'; id: number }
   | { type: 'host-result'; id: number; ok: true; value: unknown }
   | { type: 'host-result'; id: number; ok: false; message: string; name?: string }
 
@@ -49,8 +52,12 @@ export type FromWorker =
   | { type: 'done'; id: number; outcome: RunOutcome }
   /** A bridge call the main thread serves (bcrypt runs on core's process-wide hash pool). */
   | { type: 'host-call'; id: number; runId: number; module: string; op: string; args: unknown }
+  /** The pools a `forget` or `close` named are closed (their idle connections are gone). */
+  | { type: 'closed'; id: number }
 
 export interface WorkerConfig {
   wasmModule: WebAssembly.Module
   memoryLimitBytes: number
+  /** Connections kept per script connection and set of SQL settings; 0: none. */
+  sqlPoolSize: number
 }

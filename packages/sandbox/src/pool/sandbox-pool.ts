@@ -79,12 +79,16 @@ export class SandboxPool {
   /** Worker start-ups and hard kills so far, for benchmarks and diagnostics. */
   readonly stats = { started: 0, killed: 0 }
   private readonly hostWork = new HostWork()
+  /** Workers' answers to `forget` and `close`, by request id. */
+  private readonly closing = new Map<number, { worker: SandboxWorker; done: () => void }>()
+  private nextClosing = 1
 
   constructor(
     private readonly size: number,
     private readonly concurrency: number,
     private readonly memoryLimitBytes: number,
     private readonly maxQueued: number,
+    private readonly sqlPoolSize: number,
     private readonly onWorkerLost: (event: WorkerLostEvent) => void,
   ) {}
 
@@ -103,9 +107,13 @@ export class SandboxPool {
     })
   }
 
-  /** Drops the host-side state of one connection (its tokens), keyed by its `global` handle. */
-  forget(global: string): void {
+  /**
+   * Drops the host-side state of one connection, keyed by its `global` handle: its tokens
+   * here, and its SQL pools in every worker (resolves when their idle connections are closed).
+   */
+  async forget(global: string): Promise<void> {
     this.tokens.forget(global)
+    await this.inWorkers((id) => ({ type: 'forget', id, handle: global }))
   }
 
   async close(): Promise<void> {
@@ -115,7 +123,32 @@ export class SandboxPool {
       if (q.expiry) clearTimeout(q.expiry)
       q.resolve({ kind: 'sandbox_error', message: 'The script runner was closed.', retryable: false, logs: [] })
     }
+    // Pooled SQL connections are closed politely first, so their servers see them go.
+    await this.inWorkers((id) => ({ type: 'close', id }))
     await Promise.all(this.workers.splice(0).map((w) => this.kill(w, null)))
+  }
+
+  /** Asks every live worker to close SQL pools, waiting for each answer for at most a second. */
+  private async inWorkers(message: (id: number) => ToWorker): Promise<void> {
+    await Promise.all(
+      this.workers
+        .filter((w) => !w.dead)
+        .map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              const id = this.nextClosing++
+              const done = () => {
+                clearTimeout(timer)
+                this.closing.delete(id)
+                resolve()
+              }
+              // A worker held by a spinning run answers late or never: its pools go with it.
+              const timer = setTimeout(done, 1000)
+              this.closing.set(id, { worker: w, done })
+              this.send(w, message(id))
+            }),
+        ),
+    )
   }
 
   /** Queues a run (at the front when it is moved from a lost worker), timing it out at its deadline. */
@@ -199,7 +232,7 @@ export class SandboxPool {
   }
 
   private spawn(wasmModule: WebAssembly.Module): SandboxWorker {
-    const config: WorkerConfig = { wasmModule, memoryLimitBytes: this.memoryLimitBytes }
+    const config: WorkerConfig = { wasmModule, memoryLimitBytes: this.memoryLimitBytes, sqlPoolSize: this.sqlPoolSize }
     // An empty environment: drivers in the worker (pg reads PGPASSWORD, PGUSER, PGOPTIONS,
     // PGPASSFILE…) must never find the host's credentials there. No host flags either
     // (preloads, --input-type…): the worker runs our compiled entry and nothing else.
@@ -216,6 +249,10 @@ export class SandboxPool {
   }
 
   private onMessage(entry: SandboxWorker, message: FromWorker): void {
+    if (message.type === 'closed') {
+      this.closing.get(message.id)?.done()
+      return
+    }
     if (message.type === 'started') {
       const active = entry.active.get(message.id)
       if (active) active.started = true
@@ -315,6 +352,8 @@ export class SandboxPool {
       }
     }
     entry.active.clear()
+    // A lost worker's pools are gone with it: nobody waits for its answer.
+    for (const pending of [...this.closing.values()]) if (pending.worker === entry) pending.done()
     if (guilty) {
       try {
         this.onWorkerLost({ type: 'worker_lost', connection: guilty.placement.connection, scriptName: guilty.job.scriptName, ...counts })
