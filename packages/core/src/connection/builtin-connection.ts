@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { AttackProtection, attackProtectionSchema, type AttackProtectionOptions } from '../attack/attack-protection.js'
 import type { LoginLease } from '../attack/login-lease.js'
@@ -51,6 +50,7 @@ import type {
 import { parseContext } from './request-context.js'
 import { emitRecordedLogin, StoredCredentials, type StoredVerdict } from './stored-credentials.js'
 import { toUserProfile } from './user-profile.js'
+import { newUserId } from './new-user-id.js'
 
 /** Options of a {@link BuiltinConnection}; every one is validated at construction. */
 export const builtinConnectionOptionsSchema = z
@@ -183,7 +183,7 @@ export class BuiltinConnection<Protection extends AttackProtectionOptions | unde
     const result = await this.store.insertUser(
       {
         connection: this.name,
-        user_id: newUserId(),
+        user_id: newUserId(at.getTime()),
         email,
         email_normalized: normalizeEmail(email),
         email_verified: false,
@@ -551,10 +551,6 @@ export class BuiltinConnection<Protection extends AttackProtectionOptions | unde
   private emit(type: LatchkeyEventType, fields: EventFields): void {
     this.events.emit(type, fields)
   }
-}
-
-function newUserId(): string {
-  return randomUUID().replaceAll('-', '')
 }
 
 function personalInfoOf(user: StoredUser): PersonalInfo {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { z } from 'zod'
@@ -13,6 +12,7 @@ import { importCapsSchema } from '../password/legacy/legacy-hash.js'
 import { emailSchema, normalizeEmail } from '../profile/email.js'
 import { normalizeUsername, usernameIssues } from '../profile/username.js'
 import type { BulkMigration, NewStoredUser, StoredUser } from '../store/user-store.js'
+import { newUserId } from '../connection/new-user-id.js'
 
 /** One user of a bulk import. Give `password_hash` (bcrypt) or `custom_password_hash`, or neither (the user must reset). */
 export const importRecordSchema = z
@@ -339,7 +339,7 @@ function toStoredUser(
   const at = new Date()
   return {
     connection: connection.name,
-    user_id: r.user_id ?? randomUUID().replaceAll('-', ''),
+    user_id: r.user_id ?? newUserId(),
     email: r.email,
     email_normalized: normalizeEmail(r.email),
     email_verified: r.email_verified ?? false,
