@@ -14,6 +14,9 @@ import type { QuickJsRunner } from '@latchkey/sandbox'
 import { uniqueName } from './dialects.js'
 import { type HeldLock, type LegacyDatabase, untilWaiting } from './legacy-database.js'
 
+/** What the legacy half runs: a legacy database's templates, or scripts of a test's own. */
+export type LegacyScripts = Pick<LegacyDatabase, 'scripts' | 'configuration' | 'egress'>
+
 /** 'ok', or the code of the error it failed with (the text of a raw error). */
 export const outcome = (p: Promise<unknown>): Promise<string> =>
   p.then(
@@ -25,7 +28,7 @@ export const outcome = (p: Promise<unknown>): Promise<string> =>
 export function legacyConnection(
   name: string,
   runner: QuickJsRunner,
-  legacy: LegacyDatabase,
+  legacy: LegacyScripts,
   extra: Partial<CustomScriptConnectionOptions> = {},
 ): CustomScriptConnection {
   return new CustomScriptConnection({
@@ -51,7 +54,7 @@ export interface MigratingSetup {
 }
 
 /** A migrating connection with a fresh name (unless given), its target, and the events it emitted. */
-export function migratingConnection(store: UserStore, runner: QuickJsRunner, legacy: LegacyDatabase, setup: MigratingSetup = {}) {
+export function migratingConnection(store: UserStore, runner: QuickJsRunner, legacy: LegacyScripts, setup: MigratingSetup = {}) {
   const name = setup.name ?? uniqueName('mig')
   const events: LatchkeyEvent[] = []
   const target = new BuiltinConnection({ name, store, bcryptCost: 4, unsafeLowCostForTests: true, ...setup.target })

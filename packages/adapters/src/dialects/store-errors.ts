@@ -59,6 +59,9 @@ const NETWORK_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection lost',
   'server has gone away',
+  // A store whose pool was closed in this process (pg's Pool, Kysely's SQLite driver): unreachable all the same.
+  'Cannot use a pool after calling end on the pool',
+  'driver has already been destroyed',
 ]
 
 /**

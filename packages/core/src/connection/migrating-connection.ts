@@ -7,6 +7,7 @@ import {
   MigrationConflictError,
   NotSupportedError,
   PasswordChangeRequiredError,
+  StoreUnavailableError,
   UnauthorizedError,
   UserExistsError,
   UserNotFoundError,
@@ -50,6 +51,7 @@ import type {
 import { legacyIdentifierOf, mapLegacyProfile } from './legacy-profile.js'
 import { parseContext } from './request-context.js'
 import type { ScriptCalls } from './script-calls.js'
+import { ProfileMetadataError } from './script-profile.js'
 import type { StoredVerdict } from './stored-credentials.js'
 import { toUserProfile } from './user-profile.js'
 
@@ -546,6 +548,7 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
     try {
       return await this.legacy.verify(identifier, password)
     } catch (error) {
+      if (error instanceof ProfileMetadataError) throw await this.metadataConflict(error, context)
       this.events.emit('f', {
         ...context,
         identifier_hash: await this.events.hashIdentifier(identifier),
@@ -557,7 +560,16 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
 
   /** A legacy user by identifier, when legacy may be asked; null otherwise. */
   private async legacyProfile(identifier: string): Promise<UserProfile | null> {
-    return (await this.legacyAnswersFor(identifier)) ? this.legacy.getUser(identifier) : null
+    if (!(await this.legacyAnswersFor(identifier))) return null
+    return this.legacy.getUser(identifier).catch(async (error: unknown) => {
+      if (error instanceof ProfileMetadataError) throw await this.metadataConflict(error, {})
+      throw error
+    })
+  }
+
+  /** Legacy metadata over the limits: the user's `metadata_limits` conflict, never a user who silently cannot move. */
+  private metadataConflict(error: ProfileMetadataError, context: RequestContext): Promise<MigrationConflictError> {
+    return this.conflict(error.userId ?? 'unknown', 'metadata_limits', context)
   }
 
   /**
@@ -600,12 +612,15 @@ export class MigratingConnection<Protection extends AttackProtectionOptions | un
       ...(opts.resetAt ? { last_password_reset: opts.resetAt } : {}),
     }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const result = await this.store.importUser(user, {
-        flow,
-        at,
-        historyLimit: this.target.policy.history,
-        legacyIdentifiers: mapped.legacyIdentifiers,
-      })
+      const result = await this.store
+        .importUser(user, { flow, at, historyLimit: this.target.policy.history, legacyIdentifiers: mapped.legacyIdentifiers })
+        .catch((error: unknown) => {
+          if (error instanceof LatchkeyError) throw error
+          // A write the target refused (a trigger, a constraint, a full disk): one transaction, so nothing was written.
+          throw new StoreUnavailableError('The target store could not write the imported user; nothing was written. Try again.', {
+            cause: error,
+          })
+        })
       if (result.ok) {
         this.events.emit('migrated', { ...context, user_id: user.user_id, details: { flow } })
         if (mapped.usernameDropped) await this.conflict(user.user_id, 'username_invalid', context)

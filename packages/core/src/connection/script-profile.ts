@@ -20,7 +20,28 @@ export function parseScriptProfile(value: unknown, scriptName: string): UserProf
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const field = issue.path.join('.') || 'profile'
-    throw new ScriptError(`The ${scriptName} script returned a profile whose ${field} is invalid: ${issue.message}`, { scriptName })
+    const message = `The ${scriptName} script returned a profile whose ${field} is invalid: ${issue.message}`
+    if (issue.path[0] === 'user_metadata' || issue.path[0] === 'app_metadata') {
+      const id = userProfileSchema.shape.user_id.safeParse(candidate['user_id'])
+      throw new ProfileMetadataError(message, scriptName, id.success ? id.data : null)
+    }
+    throw new ScriptError(message, { scriptName })
   }
   return parsed.data
+}
+
+/**
+ * A script's profile whose metadata breaks the size or depth limits: a ScriptError to a
+ * custom-script connection, and to a migrating one the `metadata_limits` conflict of that
+ * legacy user (an admin's case, not a user who can never log in for a reason nobody sees).
+ */
+export class ProfileMetadataError extends ScriptError {
+  constructor(
+    message: string,
+    scriptName: string,
+    /** The profile's user_id, when it had a valid one. */
+    readonly userId: string | null,
+  ) {
+    super(message, { scriptName })
+  }
 }
