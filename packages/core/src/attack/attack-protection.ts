@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import type { RequestContext } from '../connection/database-connection.js'
 import { TooManyAttemptsError } from '../errors/errors.js'
@@ -5,6 +6,7 @@ import type { ConnectionEvents } from '../events/connection-events.js'
 import { invalidInput } from '../input/parse-input.js'
 import type { CounterSpec, UserStore } from '../store/user-store.js'
 import { AttemptsInFlight } from './attempts-in-flight.js'
+import { IN_FLIGHT_POLL_MS, IN_FLIGHT_TTL_MS, markOf, probeOf } from './in-flight-marks.js'
 import { IpAllowList, normalizeClientIp, parseCidr } from './client-ip.js'
 import { LoginLease } from './login-lease.js'
 
@@ -172,6 +174,9 @@ export class AttackProtection {
     if (this.pair) wanted.push({ kind: 'pair', key: `${idHash}|${ip}`, limit: this.pair, mode: 'window', event: 'limit_wc' })
     if (this.account) wanted.push({ kind: 'account', key: idHash, limit: this.account, mode: 'window', event: 'limit_wc' })
     for (const tier of this.accountTiers) wanted.push({ kind: tier.kind, key: idHash, limit: tier, mode: 'leak', event: 'limit_wc' })
+    // Each counter's in-flight mark is taken with it (in the same store call) and goes down when the attempt settles.
+    const marks = wanted.map((w) => markOf(w))
+    const waitUntil = Date.now() + IN_FLIGHT_TTL_MS
     for (;;) {
       // Registered before taking, so a racer refused meanwhile sees this attempt as in flight.
       const leave = this.inFlight!.enter(wanted)
@@ -181,18 +186,19 @@ export class AttackProtection {
       try {
         results = await this.store!.takeCounterSlots(
           this.connection,
-          wanted.map((w) => ({ kind: w.kind, key: w.key, mode: w.mode, ...w.limit })),
+          [...wanted.map((w) => ({ kind: w.kind, key: w.key, mode: w.mode, ...w.limit })), ...marks],
           this.now(),
         )
       } catch (error) {
         leave('refused')
         throw error
       }
-      const slots = wanted.flatMap((w, i) => {
+      const counters = [...wanted.map((w) => ({ kind: w.kind, key: w.key, capacity: w.limit.capacity })), ...marks]
+      const slots = counters.flatMap((c, i) => {
         const r = results[i]!
-        return r.ok ? [{ kind: w.kind, key: w.key, capacity: w.limit.capacity, level: r.level }] : []
+        return r.ok ? [{ kind: c.kind, key: c.key, capacity: c.capacity, level: r.level }] : []
       })
-      const refusedAt = results.findIndex((r) => !r.ok)
+      const refusedAt = results.slice(0, wanted.length).findIndex((r) => !r.ok)
       if (refusedAt === -1) return new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('settled'), ip)
       // Still registered here: an attempt that settled since this one began may have freed the slot (retry at once);
       // one still in flight may yet free it (wait for it). Both are read before giving the other slots back, since
@@ -202,10 +208,24 @@ export class AttackProtection {
       const oneSettles = this.inFlight!.settledOne(refusedCounter)
       await new LoginLease(this.store!, this.connection, slots, this.events, idHash, () => leave('refused'), ip).release()
       if (settledSince || (await oneSettles)) continue
+      // None of this process's attempts holds the counter; another process's may, and a success among them resets it.
+      if (Date.now() < waitUntil && (await this.othersInFlight(refusedCounter))) {
+        await sleep(IN_FLIGHT_POLL_MS + Math.random() * IN_FLIGHT_POLL_MS)
+        continue
+      }
       const refused = results[refusedAt] as { ok: false; retryAfterMs: number }
       this.events.emit(wanted[refusedAt]!.event, { ip, identifier_hash: idHash, details: { refused: true } })
       throw new TooManyAttemptsError(undefined, Math.ceil(refused.retryAfterMs / 1000))
     }
+  }
+
+  /** Whether any attempt, in any process sharing the store, holds this counter now: a probe of its in-flight mark. */
+  private async othersInFlight(counter: { kind: string; key: string }): Promise<boolean> {
+    const probe = probeOf(counter)
+    const [taken] = await this.store!.takeCounterSlots(this.connection, [probe], this.now())
+    if (!taken?.ok) return true
+    await this.store!.settleCounters(this.connection, [{ kind: probe.kind, key: probe.key, reset: false }])
+    return false
   }
 
   /** Takes a signup slot for this IP before any work; TooManyAttemptsError when none is free. */

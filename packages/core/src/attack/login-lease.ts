@@ -1,5 +1,6 @@
 import type { ConnectionEvents } from '../events/connection-events.js'
 import type { UserStore } from '../store/user-store.js'
+import { isMark } from './in-flight-marks.js'
 
 /** A counter slot an attempt holds, and the level it reached when taken. */
 export interface HeldSlot {
@@ -43,22 +44,32 @@ export class LoginLease {
     return this.report(() =>
       this.store!.settleCounters(
         this.connection,
-        this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: s.kind !== 'ip' })),
+        // An in-flight mark only goes down: other attempts may still hold it.
+        this.slots.map((s) => ({ kind: s.kind, key: s.key, reset: s.kind !== 'ip' && !isMark(s.kind) })),
       ),
     )
   }
 
-  /** The password was wrong: the slots stay counted, and a counter that is now full says so. */
+  /** The password was wrong: the slots stay counted (the in-flight marks go down), and a counter that is now full says so. */
   wrongPassword(): void {
     void this.report(async () => {
+      const marks = this.slots.filter((s) => isMark(s.kind))
+      const settled =
+        marks.length === 0
+          ? null
+          : this.store!.settleCounters(
+              this.connection,
+              marks.map((s) => ({ ...s, reset: false })),
+            )
       for (const slot of this.slots) {
-        if (slot.level < slot.capacity) continue
+        if (isMark(slot.kind) || slot.level < slot.capacity) continue
         this.events!.emit(slot.kind === 'ip' ? 'limit_mu' : 'limit_wc', {
           ...(this.ip === null ? {} : { ip: this.ip }),
           identifier_hash: this.idHash,
           details: { counter: slot.kind, threshold: slot.capacity },
         })
       }
+      await settled
     })
   }
 
