@@ -8,6 +8,7 @@ import { benchHttp } from './http.js'
 import { benchImport } from './import.js'
 import { benchLoad } from './load.js'
 import { benchLogin } from './login.js'
+import { benchMigration } from './migration.js'
 import { benchSandbox } from './sandbox.js'
 
 const benches: Record<string, () => Promise<boolean>> = {
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<boolean>> = {
   caps: benchCaps,
   load: benchLoad,
   http: benchHttp,
+  migration: benchMigration,
 }
 const chosen = process.argv.slice(2)
 mkdirSync('.tmp', { recursive: true })
