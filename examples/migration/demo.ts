@@ -30,20 +30,12 @@ const legacyDb = await LegacyDatabase.open(server.url.toString()).catch(async (e
 await legacyDb.seed(LEGACY_USERS)
 const runner = new QuickJsRunner()
 const store = await openStore('sqlite::memory:') // latchkey's own store: users, counters, migration progress
-const port = server.url.port || '3306'
 const legacy = new CustomScriptConnection({
   name: 'users-legacy',
   runner,
   scripts: loadScripts(fileURLToPath(new URL('./scripts', import.meta.url))),
-  configuration: {
-    DB_HOST: server.url.hostname,
-    DB_PORT: port,
-    DB_USER: decodeURIComponent(server.url.username),
-    DB_PASSWORD: decodeURIComponent(server.url.password),
-    DB_NAME: server.url.pathname.slice(1),
-    USERS_TABLE: legacyDb.table,
-  },
-  egress: { allow: [`${server.url.hostname}:${port}`] },
+  configuration: { DB_URL: server.url.toString(), USERS_TABLE: legacyDb.table },
+  egress: { allow: [`${server.url.hostname}:${server.url.port || '3306'}`] },
   attackProtection: false, // the migrating connection protects it, counting each failure once
 })
 const users = new MigratingConnection({ name: 'users', target: new BuiltinConnection({ name: 'users', store }), legacy })

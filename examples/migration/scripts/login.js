@@ -12,13 +12,9 @@ function login(identifier, password, callback) {
   const mysql = require('mysql');
   const { verify } = require('@latchkey/password-hash');
 
-  const connection = mysql.createConnection({
-    host: configuration.DB_HOST,
-    port: configuration.DB_PORT,
-    user: configuration.DB_USER,
-    password: configuration.DB_PASSWORD,
-    database: configuration.DB_NAME,
-  });
+  // One connection string: a secret (redacted as a whole), and no short setting such as a bare
+  // port number, which would withhold every guest message from the logs.
+  const connection = mysql.createConnection(configuration.DB_URL);
   connection.connect();
 
   const query =
@@ -39,13 +35,9 @@ function login(identifier, password, callback) {
       : user.password_hash;
     verify(password, stored, function (err, matches) {
       if (err || !matches) return callback(err || new WrongUsernameOrPasswordError(identifier));
-      callback(null, {
-        user_id: String(user.id),
-        email: user.email,
-        username: user.username,
-        name: user.name,
-        email_verified: !!user.email_verified,
-      });
+      // The rest of the row is the profile (`id` is an alias of user_id).
+      const { password_hash, salt, ...profile } = user;
+      callback(null, { ...profile, email_verified: !!profile.email_verified });
     });
   });
 }
