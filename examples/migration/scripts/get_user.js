@@ -9,8 +9,7 @@
 function getUser(identifier, callback) {
   const mysql = require('mysql');
 
-  // One connection string: a secret (redacted as a whole), and no short setting such as a bare
-  // port number, which would withhold every guest message from the logs.
+  // One connection string, kept in configuration and so redacted from every log as a whole.
   const connection = mysql.createConnection(configuration.DB_URL);
   connection.connect();
 

@@ -12,8 +12,7 @@ function login(identifier, password, callback) {
   const mysql = require('mysql');
   const { verify } = require('@latchkey/password-hash');
 
-  // One connection string: a secret (redacted as a whole), and no short setting such as a bare
-  // port number, which would withhold every guest message from the logs.
+  // One connection string, kept in configuration and so redacted from every log as a whole.
   const connection = mysql.createConnection(configuration.DB_URL);
   connection.connect();
 
