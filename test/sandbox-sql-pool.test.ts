@@ -53,6 +53,8 @@ interface PoolCase {
   sleepSql: (s: number) => string
   /** Server connections of the test's user. */
   open: () => Promise<number>
+  /** Ends one server connection from the server's side. */
+  kill: (id: unknown) => Promise<void>
   opts: () => { configuration: Record<string, string>; egress: { allow: string[] } }
 }
 
@@ -67,7 +69,10 @@ function commonPoolTests(c: PoolCase): void {
     return id
   }`
   const thread = script('thread')
+  // Every test counts the user's server connections: it starts when the last test's are gone (a close is not instant).
+  const quiet = () => eventually(async () => (await c.open()) === 0, 10_000)
   it("reuses one server connection across a connection's runs, and keeps it open between them", async () => {
+    await quiet()
     const h = handle('reuse')
     const { [h]: ids } = await rounds(c.runner, thread, [h], 5, c.opts())
     expect(new Set(ids).size).toBe(1)
@@ -76,6 +81,7 @@ function commonPoolTests(c: PoolCase): void {
   })
 
   it('never shares a pooled connection between two connections with the same settings', async () => {
+    await quiet()
     const a = handle('twin-a')
     const b = handle('twin-b')
     const ids = await rounds(c.runner, thread, [a, b], 4, c.opts())
@@ -88,6 +94,7 @@ function commonPoolTests(c: PoolCase): void {
   })
 
   it('is bounded: a burst of runs shares at most 4 server connections, and every run succeeds', async () => {
+    await quiet()
     const h = handle('burst')
     const burst = Promise.all(Array.from({ length: 12 }, () => c.runner.run(script('slow'), [], { ...c.opts(), global: h })))
     const peak = await peakDuring(c.open, burst)
@@ -99,6 +106,7 @@ function commonPoolTests(c: PoolCase): void {
   })
 
   it('gives a run in flight when its connection is forgotten no pool: its connection closes when it ends', async () => {
+    await quiet()
     const h = handle('in-flight')
     const run = c.runner.run(script('slow'), [], { ...c.opts(), global: h })
     await c.runner.forget(h)
@@ -107,6 +115,7 @@ function commonPoolTests(c: PoolCase): void {
   })
 
   it('closes, never reuses, a connection its run left in the middle of a query', async () => {
+    await quiet()
     const h = handle('mid-query')
     // The statement limit (the run's 1 s) ends the abandoned query on the server soon after.
     const hung = (await c.runner.run(script('hang'), [], { ...c.opts(), global: h, timeoutMs: 1000 })).value
@@ -118,7 +127,21 @@ function commonPoolTests(c: PoolCase): void {
     await eventually(async () => (await c.open()) === 0)
   })
 
+  it('does not hand out an idle connection the server closed: the next run gets a new one', async () => {
+    await quiet()
+    const h = handle('killed')
+    const first = (await c.runner.run(thread, [], { ...c.opts(), global: h })).value
+    await c.kill(first)
+    await eventually(async () => (await c.open()) === 0)
+    // Time for the worker to see the socket close (a close that races the next run fails that run, once).
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const next = (await c.runner.run(thread, [], { ...c.opts(), global: h })).value
+    expect(next).not.toBe(first)
+    await c.runner.forget(h)
+  })
+
   it('closes the pool on forget and on close: the server sees its connections go', async () => {
+    await quiet()
     const h = handle('forget')
     await c.runner.run(thread, [], { ...c.opts(), global: h })
     await eventually(async () => (await c.open()) === 1)
@@ -173,6 +196,9 @@ describe.runIf(DIALECTS.includes('mysql'))('mysql shim pools on MariaDB', () => 
     idSql: 'SELECT CONNECTION_ID() AS id',
     sleepSql: (seconds) => `SELECT SLEEP(${seconds})`,
     open,
+    kill: async (id) => {
+      await admin.query(`KILL CONNECTION ${Number(id)}`)
+    },
     opts: () => ({ configuration, egress }),
   })
 
@@ -257,6 +283,9 @@ describe.runIf(DIALECTS.includes('postgres'))('pg shim pools on PostgreSQL', () 
     idSql: 'SELECT pg_backend_pid() AS id',
     sleepSql: (seconds) => `SELECT pg_sleep(${seconds})`,
     open,
+    kill: async (id) => {
+      await admin.query('SELECT pg_terminate_backend($1)', [Number(id)])
+    },
     opts: () => ({ configuration, egress }),
   })
 

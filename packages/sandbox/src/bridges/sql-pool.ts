@@ -84,6 +84,14 @@ export class SqlPool<C> {
   async acquire(deadline: number, timeoutMs: number, mayWait: boolean): Promise<SqlLease<C>> {
     if (this.closed) return temporaryLease(this.driver, this.config, this.address, Math.max(1, deadline - Date.now()))
     let pooled = this.idle.pop() ?? null
+    // One its server closed while it was idle is of no use.
+    while (pooled && !this.driver.usable(pooled.conn)) {
+      if (pooled.idle) clearTimeout(pooled.idle)
+      // Closed quietly (no waiter woken, the pool not dropped): this run goes on to take another.
+      void this.driver.close(pooled.conn).catch(() => undefined)
+      this.open -= 1
+      pooled = this.idle.pop() ?? null
+    }
     if (pooled) {
       if (pooled.idle) clearTimeout(pooled.idle)
       pooled.idle = null
@@ -105,7 +113,7 @@ export class SqlPool<C> {
         await this.driver.limit(pooled.conn, remaining)
         pooled.limitMs = remaining
       } catch (error) {
-        this.discard(pooled)
+        void this.discard(pooled)
         throw error
       }
     }
