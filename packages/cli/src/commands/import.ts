@@ -1,13 +1,14 @@
 import { createReadStream, statSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { importUsers, type ImportFailure, type ImportResult } from '@latchkey/core'
+import { importUsers, type ImportFailure, type ImportProgress, type ImportResult } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
 import { builtinConnection, connectionOption } from '../builtin-target.js'
 import { CommandError, EXIT, unreadable } from '../command-error.js'
-import { configOption, loadConfig } from '../connection-config.js'
+import { configOption } from '../connection-config.js'
 import { example } from '../help.js'
 import { FailureReport } from '../import/failure-report.js'
 import { ProgressDisplay } from '../import/progress-display.js'
+import { namesLegacyScripts, withMigrating } from '../migrating-target.js'
 import type { Output } from '../output.js'
 import { runCommand } from '../run-command.js'
 import { storeOption, withStore } from '../store-option.js'
@@ -58,8 +59,9 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
           } catch (error) {
             throw unreadable('import file', file, error)
           }
-          const connection = builtinConnection(opts.connection, store, opts.config)
-          if (opts.upsert) await refuseUpsertWhileMigrating(store, opts.connection, opts.config)
+          const migrating = await migrationState(store, opts.connection, opts.config)
+          if (opts.upsert && migrating) throw upsertRefused(opts.connection, migrating)
+          if (migrating === 'store') throw legacyScriptsRequired(opts.connection)
           const report = opts.report === undefined ? null : new FailureReport(opts.report)
           const input = createReadStream(file)
           const display = new ProgressDisplay(size, !opts.json && process.stderr.isTTY === true, opts.progressInterval * 1000)
@@ -70,16 +72,22 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
             process.stderr.write('\nStopping after the batch being written (Ctrl-C again to quit at once)…\n')
           }
           process.on('SIGINT', onSigint)
+          const options = {
+            ...(opts.upsert ? { upsert: true } : {}),
+            skipExisting: true,
+            batchSize: opts.batchSize,
+            signal: stop.signal,
+            onProgress: (progress: ImportProgress) => display.update({ progress, bytesRead: input.bytesRead }),
+            onFailure: (failure: ImportFailure) => report?.write(failure),
+          }
           let result: ImportResult
           try {
-            result = await importUsers(connection, input, {
-              ...(opts.upsert ? { upsert: true } : {}),
-              skipExisting: true,
-              batchSize: opts.batchSize,
-              signal: stop.signal,
-              onProgress: (progress) => display.update({ progress, bytesRead: input.bytesRead }),
-              onFailure: (failure) => report?.write(failure),
-            })
+            // A connection being migrated takes its bulk import through the migrating connection: insert-only,
+            // tombstoned users refused, every user logged as moved over by `bulk`. The plain path knows none of that.
+            result =
+              migrating === 'config'
+                ? await withMigrating(opts.connection, opts.config, store, (users) => importUsers(users, input, options))
+                : await importUsers(builtinConnection(opts.connection, store, opts.config), input, options)
           } finally {
             process.off('SIGINT', onSigint)
             display.stop()
@@ -95,23 +103,35 @@ ${example('latchkey import users.ndjson --connection users --store sqlite:users.
 }
 
 /**
- * `--upsert` would overwrite users who moved over at login or reset and changed their password
- * since, so it is refused on a migrating connection: one whose config names legacy scripts, or
- * whose store shows users imported by a lazy-migration flow.
+ * Whether the connection is being migrated: its config names legacy scripts ('config'), or its store shows users
+ * moved over at login or reset, or deleted with a tombstone ('store').
  */
-async function refuseUpsertWhileMigrating(store: OpenedStore, name: string, configPath: string | undefined): Promise<void> {
-  const { byFlow } = await store.migrationStats(name)
+async function migrationState(store: OpenedStore, name: string, configPath: string | undefined): Promise<'config' | 'store' | null> {
+  if (namesLegacyScripts(configPath)) return 'config'
+  const { byFlow, tombstones } = await store.migrationStats(name)
   const moved = Object.entries(byFlow)
     .filter(([flow]) => flow !== 'bulk')
     .reduce((sum, [, n]) => sum + n, 0)
-  const legacy = loadConfig(configPath).scripts.login !== undefined
-  if (moved > 0 || legacy) {
-    throw new CommandError(
-      'migration_in_progress',
-      `--upsert is refused on ${name}: it is being migrated (${legacy ? 'its config names legacy scripts' : `${moved} users moved over at login or reset`}), ` +
-        'and upsert would overwrite users who changed their password since. Import without --upsert: existing users are kept.',
-    )
-  }
+  return moved > 0 || tombstones > 0 ? 'store' : null
+}
+
+/** Without the legacy scripts there is no migrating connection to import through, and the plain path would bring a deleted user back. */
+function legacyScriptsRequired(name: string): CommandError {
+  return new CommandError(
+    'migration_config_required',
+    `${name} is being migrated (its store shows users moved over or deleted): pass --config with its legacy scripts, ` +
+      'so the import goes through the migrating connection and never brings a deleted user back.',
+    { exitCode: 2 },
+  )
+}
+
+/** `--upsert` would overwrite users who moved over at login or reset and changed their password since. */
+function upsertRefused(name: string, why: 'config' | 'store'): CommandError {
+  return new CommandError(
+    'migration_in_progress',
+    `--upsert is refused on ${name}: it is being migrated (${why === 'config' ? 'its config names legacy scripts' : 'its store shows users moved over'}), ` +
+      'and upsert would overwrite users who changed their password since. Import without --upsert: existing users are kept.',
+  )
 }
 
 function summarize(out: Output, file: string, r: ImportResult, seconds: number, rate: number, report: string | undefined): void {

@@ -1,11 +1,10 @@
 import { createInterface } from 'node:readline/promises'
 import { Command } from 'commander'
-import { CustomScriptConnection, MigratingConnection, type MigrationStatus } from '@latchkey/core'
-import type { OpenedStore } from '@latchkey/adapters'
-import type { QuickJsRunner } from '@latchkey/sandbox'
-import { builtinConnection, connectionOption } from '../builtin-target.js'
+import type { MigrationStatus } from '@latchkey/core'
+import { connectionOption } from '../builtin-target.js'
 import { CommandError } from '../command-error.js'
-import { configOption, loadConfig, type ConnectionConfig } from '../connection-config.js'
+import { configOption } from '../connection-config.js'
+import { withMigrating } from '../migrating-target.js'
 import { example } from '../help.js'
 import type { Output } from '../output.js'
 import { runCommand } from '../run-command.js'
@@ -40,7 +39,7 @@ ${example('latchkey migration status --connection users --config migrating.json 
     .action((opts: MigrationOptions) =>
       runCommand(opts, (out) =>
         withStore(opts.store, (store) =>
-          withMigrating(opts, store, async (users) => {
+          withMigrating(opts.connection, opts.config, store, async (users) => {
             const status = await users.migrationStatus()
             out.result(status, () => statusLines(out, opts.connection, status))
           }),
@@ -60,7 +59,7 @@ ${example('latchkey migration finish --connection users --config migrating.json 
     .action((opts: MigrationOptions) =>
       runCommand(opts, (out) =>
         withStore(opts.store, (store) =>
-          withMigrating(opts, store, async (users) => {
+          withMigrating(opts.connection, opts.config, store, async (users) => {
             const before = await users.migrationStatus()
             if (before.finishedAt === null && !opts.yes) await confirm(out, opts.connection, before)
             await users.finishMigration()
@@ -77,46 +76,6 @@ ${example('latchkey migration finish --connection users --config migrating.json 
       ),
     )
   return migration
-}
-
-/** The migrating connection of `--connection` and `--config`, with a runner that is closed afterwards. */
-async function withMigrating<T>(opts: MigrationOptions, store: OpenedStore, use: (users: MigratingConnection) => Promise<T>): Promise<T> {
-  const config = loadConfig(opts.config)
-  const { QuickJsRunner } = await import('@latchkey/sandbox')
-  const runner = new QuickJsRunner({ workers: 1 })
-  try {
-    return await use(migratingConnection(opts.connection, store, config, opts.config, runner))
-  } finally {
-    await runner.close()
-  }
-}
-
-function migratingConnection(
-  name: string,
-  store: OpenedStore,
-  config: ConnectionConfig,
-  configPath: string | undefined,
-  runner: QuickJsRunner,
-): MigratingConnection {
-  const { login, ...scripts } = config.scripts
-  if (login === undefined || scripts.get_user === undefined) {
-    throw new CommandError(
-      'migration_config_required',
-      'a migrating connection needs --config with its legacy scripts (at least login and get_user)',
-      { exitCode: 2 },
-    )
-  }
-  const legacy = new CustomScriptConnection({
-    name: `${name}.legacy`,
-    runner,
-    scripts: { login, ...scripts },
-    store,
-    attackProtection: false,
-    ...(config.configuration ? { configuration: config.configuration } : {}),
-    ...(config.egress ? { egress: config.egress } : {}),
-    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-  })
-  return new MigratingConnection({ name, target: builtinConnection(name, store, configPath), legacy })
 }
 
 async function confirm(out: Output, connection: string, status: MigrationStatus): Promise<void> {

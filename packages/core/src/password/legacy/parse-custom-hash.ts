@@ -303,8 +303,14 @@ function checkPbkdf2(
   }
 }
 
+/** Highest scrypt parallelism accepted, as for argon2: real hashes use p = 1. */
+const SCRYPT_MAX_P = 16
+
 function capScrypt(N: number, r: number, p: number, cap: number): void {
   if (N * r * p > cap) throw new HashRefusal('over_cap', `scrypt N·r·p is ${N * r * p}, over the cap of ${cap}`)
+  // N·r·p does not bound the cost when N is tiny: each of p lanes pays its own PBKDF2 and BlockMix set-up, so
+  // N = 2, p = 2^18 passes the product yet costs several times the dearest record the cap stands for.
+  if (p > SCRYPT_MAX_P) throw new HashRefusal('over_cap', `scrypt p is ${p}, over ${SCRYPT_MAX_P}`)
 }
 
 /** The caps in force: each one given, or its default. */
