@@ -19,9 +19,9 @@ export const quickJsRunnerOptionsSchema = z.strictObject({
   /** Runs that may wait for a worker; past it `run` fails at once with ScriptRunnerBusyError. Default 256. */
   maxQueued: z.number().int().min(0).max(100_000).optional(),
   /**
-   * SQL connections each connection's scripts keep open per worker and set of settings,
-   * reused across its runs (reset in between) instead of one new connection per run.
-   * 0 turns the pools off. Default 4.
+   * SQL connections each connection's scripts keep open per worker, across all the settings
+   * they use, reused across its runs (reset in between) instead of one new connection per
+   * run. 0 turns the pools off. Default 4.
    */
   sqlPoolSize: z.number().int().min(0).max(64).optional(),
   /** Receives the runner's events: `worker_lost` names the connection whose script did not stop. */

@@ -7,12 +7,47 @@ import type { SafeSqlConfig } from './sql-config.js'
 import { cappedRows, SqlConnections, type SqlRun } from './sql-connections.js'
 import type { SqlDriver } from './sql-pool.js'
 
+// Named in full: a LIKE pattern's escapes would depend on the sql_mode a script may have set.
+const XA_COUNTERS = ['COMMIT', 'END', 'PREPARE', 'RECOVER', 'ROLLBACK', 'START'].map((op) => `'COM_XA_${op}'`).join(', ')
+/**
+ * What a session says of the state COM_RESET_CONNECTION leaves alone: its default database,
+ * its role and how many XA statements it ran (session counters, MariaDB's then MySQL's table).
+ */
+const STATE_QUERIES = ['information_schema.SESSION_STATUS', 'performance_schema.session_status'].map(
+  (table) =>
+    'SELECT DATABASE() AS db, CURRENT_ROLE() AS role, ' +
+    `(SELECT COALESCE(SUM(VARIABLE_VALUE), 0) FROM ${table} WHERE UPPER(VARIABLE_NAME) IN (${XA_COUNTERS})) AS xa`,
+)
+
+interface SessionState {
+  db: string | null
+  role: string | null
+  xa: number
+}
+
+/**
+ * Each connection's state query (the first of STATE_QUERIES its server answers) and its role
+ * when it connected (a user's default role), or no entry: a server that answers neither
+ * cannot prove a connection clean, so its connections are never reused.
+ */
+const startup = new WeakMap<mysql.Connection, { query: string; role: string | null }>()
+
+async function sessionState(conn: mysql.Connection, query: string): Promise<SessionState> {
+  const [rows] = await conn.query(query)
+  const row = (rows as { db: string | null; role: string | null; xa: unknown }[])[0]
+  return { db: row?.db ?? null, role: row?.role ?? null, xa: Number(row?.xa ?? Number.NaN) }
+}
+
 /**
  * mysql2 for the pools: connects with only the safe settings; resets a connection with
  * COM_RESET_CONNECTION (transaction rolled back, user and session variables, temporary
  * tables, prepared statements, locks and GET_LOCK locks gone; the handshake's character
- * set kept), then checks that the default database is still the configured one, which
- * the reset leaves as a script's `USE` set it.
+ * set kept). The reset keeps three things, so the session is asked first: a default
+ * database other than the configured one (a script's `USE`) or any XA statement (MariaDB
+ * keeps a connection reset with a prepared XA transaction unable to read a table, and
+ * `EXECUTE IMMEDIATE` can run one that no query text shows) closes the connection; a role
+ * other than the one it logged in with (`SET ROLE`) is put back with `SET ROLE NONE` when
+ * it had none, else the connection is closed.
  */
 const mysqlDriver: SqlDriver<mysql.Connection> = {
   async connect(config: SafeSqlConfig, address: string, limitMs: number) {
@@ -36,6 +71,12 @@ const mysqlDriver: SqlDriver<mysql.Connection> = {
     })
     try {
       await mysqlDriver.limit(conn, limitMs)
+      for (const query of STATE_QUERIES) {
+        const state = await sessionState(conn, query).catch(() => null)
+        if (!state) continue
+        startup.set(conn, { query, role: state.role })
+        break
+      }
     } catch (error) {
       conn.destroy()
       throw error
@@ -57,11 +98,17 @@ const mysqlDriver: SqlDriver<mysql.Connection> = {
   },
 
   async reset(conn, config, limitMs) {
+    const known = startup.get(conn)
+    if (!known) return null
+    // Asked before the reset, which zeroes the session's counters (and keeps the database and role).
+    const state = await sessionState(conn, known.query)
+    if (state.xa !== 0 || state.db !== (config.database ?? null)) return null
+    const roleBack = state.role === known.role ? null : known.role === null || known.role === 'NONE' ? 'SET ROLE NONE' : undefined
+    if (roleBack === undefined) return null
     await conn.reset()
+    if (roleBack) await conn.query(roleBack)
     await mysqlDriver.limit(conn, limitMs)
-    const [rows] = await conn.query('SELECT DATABASE() AS db')
-    const db = (rows as { db: string | null }[])[0]?.db ?? null
-    return db === (config.database ?? null) ? limitMs : null
+    return limitMs
   },
 
   usable(conn) {

@@ -43,6 +43,8 @@ interface Pooled<C> {
   /** The session's statement limit in ms, as last set. */
   limitMs: number
   idle: NodeJS.Timeout | null
+  /** When it last went idle: the group closes the least recently used idle connection first. */
+  since: number
 }
 
 interface Waiter<C> {
@@ -54,10 +56,11 @@ interface Waiter<C> {
 
 /**
  * The connections of one script connection (one handle) to one server with one set of
- * settings, in one worker: at most `max` open at once, reused across runs, each reset
- * before another run gets it. A run's first connection waits for a place when all are
- * taken; a run that already holds one gets a connection of its own instead (closed at its
- * end), so runs can never deadlock on the pool.
+ * settings, in one worker: at most `max` open at once, and no more than its group has
+ * room for, reused across runs, each reset before another run gets it. A run's first
+ * connection waits for a place when all of this pool's are taken; a run that already holds
+ * one, or finds the group full with connections of other settings in use, gets a connection
+ * of its own instead (closed at its end), so runs can never deadlock on the pool.
  */
 export class SqlPool<C> {
   private readonly idle: Pooled<C>[] = []
@@ -74,7 +77,20 @@ export class SqlPool<C> {
     private readonly max: number,
     /** Called when the pool holds no connection and nobody waits: its group may drop it. */
     private readonly onEmpty: () => void,
+    /** Whether the group has room for one more connection (it may close an idle one of other settings to make it). */
+    private readonly room: () => boolean = () => true,
   ) {}
+
+  /** When this pool's least recently used idle connection went idle, or undefined when none is idle. */
+  get oldestIdle(): number | undefined {
+    return this.idle[0]?.since
+  }
+
+  /** Closes the least recently used idle connection, to make room for one of other settings. */
+  evictOldest(): void {
+    const pooled = this.idle.shift()
+    if (pooled) void this.discard(pooled)
+  }
 
   /** Connections open now, idle or in use, for tests and diagnostics. */
   get size(): number {
@@ -82,7 +98,7 @@ export class SqlPool<C> {
   }
 
   async acquire(deadline: number, timeoutMs: number, mayWait: boolean): Promise<SqlLease<C>> {
-    if (this.closed) return temporaryLease(this.driver, this.config, this.address, Math.max(1, deadline - Date.now()))
+    if (this.closed) return this.temporary(deadline)
     let pooled = this.idle.pop() ?? null
     // One its server closed while it was idle is of no use.
     while (pooled && !this.driver.usable(pooled.conn)) {
@@ -98,11 +114,12 @@ export class SqlPool<C> {
     } else if (this.returning > this.waiters.length) {
       // One is on its way back (a reset is a round trip or two; connecting costs several).
       pooled = (await this.wait(deadline)) ?? (await this.connect(deadline))
-    } else if (this.open < this.max) {
+    } else if (this.open < this.max && this.room()) {
       this.open += 1
       pooled = await this.connect(deadline)
-    } else if (!mayWait) {
-      return temporaryLease(this.driver, this.config, this.address, Math.max(1, deadline - Date.now()))
+    } else if (!mayWait || this.open === 0) {
+      // Nothing of this pool's to wait for (the group is full with other settings' connections in use), or a second connection.
+      return this.temporary(deadline)
     } else {
       // A place that comes free is handed over with the count unchanged: nobody else can take it meanwhile.
       pooled = (await this.wait(deadline)) ?? (await this.connect(deadline))
@@ -130,11 +147,17 @@ export class SqlPool<C> {
     await Promise.allSettled(this.idle.splice(0).map((pooled) => this.discard(pooled)))
   }
 
+  /** A connection outside the pool; a pool left with nothing lets its group drop it. */
+  private temporary(deadline: number): Promise<SqlLease<C>> {
+    if (this.open === 0 && this.waiters.length === 0) this.onEmpty()
+    return temporaryLease(this.driver, this.config, this.address, Math.max(1, deadline - Date.now()))
+  }
+
   /** Opens a connection in a place already counted in `open`. */
   private async connect(deadline: number): Promise<Pooled<C>> {
     const limitMs = Math.max(1, deadline - Date.now())
     try {
-      return { conn: await this.driver.connect(this.config, this.address, limitMs), limitMs, idle: null }
+      return { conn: await this.driver.connect(this.config, this.address, limitMs), limitMs, idle: null, since: 0 }
     } catch (error) {
       this.freePlace()
       throw error
@@ -202,6 +225,7 @@ export class SqlPool<C> {
           void this.discard(pooled)
         }, SQL_IDLE_MS)
         pooled.idle.unref()
+        pooled.since = Date.now()
         this.idle.push(pooled)
       },
     }
@@ -239,6 +263,11 @@ export async function temporaryLease<C>(
  * A run takes its connection's group when it begins and keeps it to the end: once the
  * connection is forgotten, the group is closed, and a run still in flight gets only
  * connections of its own, closed at its end, never a new pool.
+ *
+ * `max` bounds the group's connections across all its settings, not only each pool's:
+ * settings are the script's to vary (a password the server does not check, say), so per
+ * settings alone one run could leave any number of idle connections behind. A pool that
+ * needs a place in a full group takes it from the least recently used idle connection.
  */
 export class SqlPoolGroup {
   private readonly pools = new Map<string, SqlPool<unknown>>()
@@ -260,15 +289,35 @@ export class SqlPoolGroup {
       .digest('base64')
     let pool = this.pools.get(key) as SqlPool<C> | undefined
     if (!pool) {
-      const created: SqlPool<C> = new SqlPool(sqlDriver, config, address, this.max, () => {
-        if (this.pools.get(key) !== created) return
-        this.pools.delete(key)
-        if (this.pools.size === 0) this.onEmpty()
-      })
+      const created: SqlPool<C> = new SqlPool(
+        sqlDriver,
+        config,
+        address,
+        this.max,
+        () => {
+          if (this.pools.get(key) !== created) return
+          this.pools.delete(key)
+          if (this.pools.size === 0) this.onEmpty()
+        },
+        () => this.room(),
+      )
       this.pools.set(key, created as SqlPool<unknown>)
       pool = created
     }
     return pool
+  }
+
+  /** Whether one more connection fits, after closing the group's least recently used idle one if it must. */
+  private room(): boolean {
+    if (this.size < this.max) return true
+    let oldest: SqlPool<unknown> | null = null
+    for (const pool of this.pools.values()) {
+      const since = pool.oldestIdle
+      if (since !== undefined && (oldest === null || since < oldest.oldestIdle!)) oldest = pool
+    }
+    // Its place is free at once (the close itself goes on in the background).
+    oldest?.evictOldest()
+    return oldest !== null
   }
 
   get empty(): boolean {

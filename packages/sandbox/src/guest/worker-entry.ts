@@ -166,6 +166,11 @@ const services: HostServices = {
 }
 
 async function run(id: number, job: RunJob): Promise<void> {
+  // Taken as the run arrives, before any await: a `forget` sent after it then closes this
+  // group, where one taken later would be a new pool nobody closes. A run the host marked
+  // forgotten before it was sent gets none.
+  const handle = job.forgotten ? undefined : job.connection
+  const pools = handle === undefined ? null : sqlPools.enter(handle)
   try {
     const slot = await takeSlot()
     replenish()
@@ -175,17 +180,11 @@ async function run(id: number, job: RunJob): Promise<void> {
     }
     post({ type: 'started', id })
     runIds.set(slot.sandbox, id)
-    const handle = job.connection
-    const pools = handle === undefined ? null : sqlPools.enter(handle)
     if (pools) runPools.set(slot.sandbox, pools)
-    try {
-      const outcome = await slot.sandbox.execute(job)
-      // Answer first; returning or closing what the run opened can follow. The slot itself is dropped.
-      post({ type: 'done', id, outcome })
-      await slot.sandbox.tearDown()
-    } finally {
-      if (pools && handle !== undefined) sqlPools.leave(handle, pools)
-    }
+    const outcome = await slot.sandbox.execute(job)
+    // Answer first; returning or closing what the run opened can follow. The slot itself is dropped.
+    post({ type: 'done', id, outcome })
+    await slot.sandbox.tearDown()
   } catch (error) {
     post({
       type: 'done',
@@ -197,6 +196,8 @@ async function run(id: number, job: RunJob): Promise<void> {
         logs: [],
       },
     })
+  } finally {
+    if (pools && handle !== undefined) sqlPools.leave(handle, pools)
   }
 }
 

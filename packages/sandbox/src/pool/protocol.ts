@@ -9,6 +9,8 @@ export interface RunJob {
   globalJson: string
   /** The run's `global` handle: it scopes host-side state of the connection (the token cache). */
   connection?: string
+  /** Set when the connection was forgotten before the run began: it must not get (or make) a SQL pool. */
+  forgotten?: true
   egress: string[]
   redact: string[]
   /** Absolute deadline, ms since the epoch. */
@@ -58,6 +60,6 @@ export type FromWorker =
 export interface WorkerConfig {
   wasmModule: WebAssembly.Module
   memoryLimitBytes: number
-  /** Connections kept per script connection and set of SQL settings; 0: none. */
+  /** Connections kept per script connection across its SQL settings; 0: none. */
   sqlPoolSize: number
 }

@@ -113,6 +113,12 @@ export class SandboxPool {
    */
   async forget(global: string): Promise<void> {
     this.tokens.forget(global)
+    // Its runs still queued (or sent and not yet begun, should they move to another worker) must not make a new pool.
+    const mark = (pending: Pending) => {
+      if (pending.job.connection === global) pending.job = { ...pending.job, forgotten: true }
+    }
+    this.queue.forEach(mark)
+    for (const worker of this.workers) worker.active.forEach(mark)
     await this.inWorkers((id) => ({ type: 'forget', id, handle: global }))
   }
 
