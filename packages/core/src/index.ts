@@ -39,7 +39,7 @@ export type {
 export { BuiltinConnection, builtinConnectionOptionsSchema } from './connection/builtin-connection.js'
 export type { BuiltinConnectionOptions } from './connection/builtin-connection.js'
 export { CustomScriptConnection, customScriptConnectionOptionsSchema, customScriptsSchema } from './connection/custom-script-connection.js'
-export type { CustomScriptConnectionOptions, CustomScripts } from './connection/custom-script-connection.js'
+export type { CustomScriptConnectionOptions, CustomScripts, CustomScriptStore } from './connection/custom-script-connection.js'
 export { MigratingConnection, migratingConnectionOptionsSchema } from './connection/migrating-connection.js'
 export type { MigratingConnectionOptions, MigrationStatus } from './connection/migrating-connection.js'
 export { ticketSettingsSchema } from './tickets/ticket-issuer.js'
@@ -72,6 +72,10 @@ export type { LatchkeyEvent, LatchkeyEventType, EventListener } from './events/e
 
 export type {
   UserStore,
+  UserRecordStore,
+  TicketStore,
+  AttackCounterStore,
+  SettingStore,
   StoredUser,
   NewStoredUser,
   StoredUserPatch,

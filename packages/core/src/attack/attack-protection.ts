@@ -4,7 +4,7 @@ import type { RequestContext } from '../connection/database-connection.js'
 import { TooManyAttemptsError } from '../errors/errors.js'
 import type { ConnectionEvents } from '../events/connection-events.js'
 import { invalidInput } from '../input/parse-input.js'
-import type { CounterSpec, UserStore } from '../store/user-store.js'
+import type { AttackCounterStore, CounterSpec } from '../store/attack-counter-store.js'
 import { AttemptsInFlight } from './attempts-in-flight.js'
 import { IN_FLIGHT_POLL_MS, IN_FLIGHT_TTL_MS, markOf, probeOf } from './in-flight-marks.js'
 import { IpAllowList, normalizeClientIp, parseCidr } from './client-ip.js'
@@ -96,7 +96,7 @@ export class AttackProtection {
   constructor(
     options: AttackProtectionOptions | undefined,
     private readonly connection: string,
-    private readonly store: UserStore | undefined,
+    private readonly store: AttackCounterStore | undefined,
     private readonly events: ConnectionEvents,
     private readonly now: () => Date,
   ) {
@@ -182,7 +182,7 @@ export class AttackProtection {
       const leave = this.inFlight!.enter(wanted)
       const settledBefore = wanted.map((w) => this.inFlight!.settlementsOf(w))
       // The counters are independent rows, each taken or refused on its own, in one store call.
-      let results: Awaited<ReturnType<UserStore['takeCounterSlots']>>
+      let results: Awaited<ReturnType<AttackCounterStore['takeCounterSlots']>>
       try {
         results = await this.store!.takeCounterSlots(
           this.connection,

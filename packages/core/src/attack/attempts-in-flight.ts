@@ -1,4 +1,4 @@
-import type { UserStore } from '../store/user-store.js'
+import type { AttackCounterStore } from '../store/attack-counter-store.js'
 
 /** How an attempt left its counters: it held slots and reported an outcome, or it was refused. */
 export type Departure = 'settled' | 'refused'
@@ -9,16 +9,16 @@ export type Departure = 'settled' | 'refused'
  * instead of being refused for someone else's attempt that may yet succeed (a success
  * resets the pair). Keyed by store, so two connection objects of one name share it.
  */
-const registries = new WeakMap<UserStore, Map<string, Set<Promise<Departure>>>>()
+const registries = new WeakMap<AttackCounterStore, Map<string, Set<Promise<Departure>>>>()
 /** How many attempts settled on each counter while any attempt was registered on it. */
-const settlements = new WeakMap<UserStore, Map<string, number>>()
+const settlements = new WeakMap<AttackCounterStore, Map<string, number>>()
 
 export class AttemptsInFlight {
   private readonly held: Map<string, Set<Promise<Departure>>>
   private readonly settled: Map<string, number>
 
   constructor(
-    store: UserStore,
+    store: AttackCounterStore,
     private readonly connection: string,
   ) {
     let registry = registries.get(store)

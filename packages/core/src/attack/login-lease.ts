@@ -1,5 +1,5 @@
 import type { ConnectionEvents } from '../events/connection-events.js'
-import type { UserStore } from '../store/user-store.js'
+import type { AttackCounterStore } from '../store/attack-counter-store.js'
 import { isMark } from './in-flight-marks.js'
 
 /** A counter slot an attempt holds, and the level it reached when taken. */
@@ -26,7 +26,7 @@ export class LoginLease {
   }
 
   constructor(
-    private readonly store: UserStore | null,
+    private readonly store: AttackCounterStore | null,
     private readonly connection: string,
     private readonly slots: HeldSlot[],
     private readonly events: ConnectionEvents | null,

@@ -32,7 +32,9 @@ import {
 import { emailSchema, isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import type { ScriptRunner } from '../script/script-runner.js'
-import type { TicketPurpose, UserStore } from '../store/user-store.js'
+import type { AttackCounterStore } from '../store/attack-counter-store.js'
+import type { SettingStore } from '../store/setting-store.js'
+import type { TicketPurpose, TicketStore } from '../store/ticket-store.js'
 import { issueOffPath } from '../tickets/issue-off-path.js'
 import { TicketIssuer, ticketSettingsSchema } from '../tickets/ticket-issuer.js'
 import { ticketTokenHash } from '../tickets/ticket-token.js'
@@ -90,7 +92,7 @@ export const customScriptConnectionOptionsSchema = z
      * Where tickets and attack-protection counters live. Required unless `attackProtection: false`:
      * without it nothing could count failed logins, and that must be said, not silent.
      */
-    store: z.custom<UserStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
+    store: z.custom<CustomScriptStore>((v) => typeof v === 'object' && v !== null && 'findTicket' in v, 'must be a UserStore').optional(),
     tickets: ticketSettingsSchema.optional(),
     /**
      * Brute-force blocking, IP throttling and signup limits; on by default and counted in `store`.
@@ -121,6 +123,12 @@ export const customScriptConnectionOptionsSchema = z
 export type CustomScriptConnectionOptions = z.input<typeof customScriptConnectionOptionsSchema>
 
 /**
+ * The store roles a custom-script connection uses: tickets, attack-protection counters,
+ * and settings (its identifier HMAC key). Users stay in the legacy store. Any `UserStore` has them.
+ */
+export type CustomScriptStore = TicketStore & AttackCounterStore & SettingStore
+
+/**
  * A database connection whose users live in someone's legacy store, reached by scripts
  * that run in the sandbox (SPEC §3). Profiles that scripts return are validated;
  * script errors map to SDK errors; passwords and configuration values are redacted.
@@ -143,7 +151,7 @@ export class CustomScriptConnection<Protection extends AttackProtectionOptions |
   private readonly configuration: Record<string, string>
   private readonly egress: { allow: string[] }
   private readonly timeoutMs: number | undefined
-  private readonly store: UserStore | undefined
+  private readonly store: CustomScriptStore | undefined
   private readonly tickets: TicketIssuer | undefined
   private readonly events: ConnectionEvents
   private readonly protection: AttackProtection

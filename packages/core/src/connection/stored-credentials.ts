@@ -7,7 +7,7 @@ import { isEmail, normalizeEmail } from '../profile/email.js'
 import type { UserProfile } from '../profile/profile-schema.js'
 import { isUsername, normalizeUsername, USERNAME_MAX_LENGTH_LIMIT } from '../profile/username.js'
 import type { RequestContext } from './database-connection.js'
-import type { StoredUser, UserLookup, UserStore } from '../store/user-store.js'
+import type { StoredUser, UserLookup, UserRecordStore } from '../store/user-record-store.js'
 import { toUserProfile } from './user-profile.js'
 
 /** What a password check against a stored user found. */
@@ -35,7 +35,7 @@ export class StoredCredentials {
 
   constructor(
     private readonly connection: string,
-    private readonly store: UserStore,
+    private readonly store: UserRecordStore,
     private readonly cost: number,
     private readonly now: () => Date,
   ) {}

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import type { RequestContext } from '../connection/database-connection.js'
 import { isEmail, normalizeEmail } from '../profile/email.js'
-import type { UserStore } from '../store/user-store.js'
+import type { SettingStore } from '../store/setting-store.js'
 import { deliverEvent, type EventListener, type LatchkeyEvent, type LatchkeyEventType } from './events.js'
 
 export type EventFields = Omit<LatchkeyEvent, 'type' | 'connection' | 'at'> & RequestContext
@@ -18,7 +18,7 @@ export class ConnectionEvents {
     private readonly connection: string,
     private readonly listener: EventListener | undefined,
     private readonly now: () => Date,
-    private readonly store: UserStore | undefined,
+    private readonly store: SettingStore | undefined,
   ) {}
 
   emit(type: LatchkeyEventType, fields: EventFields = {}): void {

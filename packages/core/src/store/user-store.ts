@@ -1,5 +1,30 @@
+import type { AttackCounterStore } from './attack-counter-store.js'
+import type { SettingStore } from './setting-store.js'
+import type { TicketStore } from './ticket-store.js'
+import type { UserRecordStore } from './user-record-store.js'
+
+export type { AttackCounterStore, CounterSpec } from './attack-counter-store.js'
+export type { SettingStore } from './setting-store.js'
+export type { TicketPurpose, TicketRecord, TicketStore } from './ticket-store.js'
+export type {
+  UserRecordStore,
+  StoredUser,
+  NewStoredUser,
+  UserLookup,
+  InsertUserResult,
+  InsertUsersOutcome,
+  StoredUserPatch,
+  LoginRecord,
+  PasswordChange,
+  EmailChange,
+  LegacyIdentifier,
+  MigrationImport,
+  BulkMigration,
+  MigrationStats,
+} from './user-record-store.js'
+
 /**
- * The store interface that @latchkey/core owns and @latchkey/adapters implements
+ * The store interfaces that @latchkey/core owns and @latchkey/adapters implements
  * (the way Kysely's core owns Dialect). Core never imports a database driver.
  *
  * Every method is scoped by `connection`, the connection's name, so several connections
@@ -7,271 +32,16 @@
  * round-trip at millisecond precision on every dialect.
  *
  * Implementations translate connection-level failures into `StoreUnavailableError`.
+ *
+ * A store has four roles, each its own interface: {@link UserRecordStore} (users, password
+ * history, migration writes), {@link TicketStore}, {@link AttackCounterStore} and
+ * {@link SettingStore}. A connection asks only for the roles it uses; a store on one
+ * database implements them all as `UserStore`, which adds what an opened store has.
  */
-export interface UserStore {
+export interface UserStore extends UserRecordStore, TicketStore, AttackCounterStore, SettingStore {
   /** 'sqlite' | 'postgres' | 'mysql', for diagnostics and benchmarks. */
   readonly dialect: string
 
-  findUser(connection: string, by: UserLookup): Promise<StoredUser | null>
-  /**
-   * Inserts a user; a unique clash is reported, never thrown. With `historyLimit` > 0
-   * the password hash also starts the user's password history.
-   */
-  insertUser(user: NewStoredUser, opts?: { historyLimit?: number }): Promise<InsertUserResult>
-  /**
-   * Inserts many users in one go (bulk import), insert-only: each result says whether
-   * that user was inserted or which unique key it clashed on. A user that clashes on
-   * several keys reports the first of user_id, email, username, on every dialect. Of users
-   * clashing with each other within the batch, the first is inserted and the later ones
-   * are reported as clashes.
-   *
-   * With `migration` (a bulk import into a migrating connection), in the same transaction
-   * as the users: a user whose id or email a tombstone names is refused (`tombstone`), and
-   * every inserted user gets its migration-log row and its legacy identifiers (user_id,
-   * normalised email, username), so a crash leaves a user with both or neither.
-   */
-  insertUsers(users: NewStoredUser[], migration?: BulkMigration): Promise<InsertUsersOutcome[]>
-  /**
-   * Replaces an existing user's profile and credentials (upsert import), voiding every open
-   * ticket of the user. False when no such user, or when the new email or username is another's.
-   */
-  overwriteUser(connection: string, userId: string, user: NewStoredUser): Promise<boolean>
-  /** Applies a profile patch. `null` when no such user. */
-  updateUser(connection: string, userId: string, patch: StoredUserPatch): Promise<StoredUser | null>
-  /** Deletes a user, their password history and their tickets. False when no such user. */
-  deleteUser(connection: string, userId: string): Promise<boolean>
-
-  /**
-   * Records a successful login. With `rehash`, the hash is replaced only if it still
-   * equals `rehash.from` (compare-and-set), so a concurrent password change is never lost.
-   */
-  recordLogin(connection: string, userId: string, login: LoginRecord): Promise<void>
-
-  /**
-   * Sets a new password in one transaction: writes the hash (clearing any legacy hash),
-   * appends to the history and trims it, and voids every open ticket of the user.
-   * With `ticket`, that reset ticket is consumed first and must be unused, unexpired and
-   * the user's; otherwise nothing is written and the result is 'invalid_ticket'.
-   */
-  setPassword(connection: string, userId: string, change: PasswordChange): Promise<'ok' | 'no_user' | 'invalid_ticket'>
-  /** The newest `limit` password hashes, newest first. The current one is included. */
-  passwordHistory(connection: string, userId: string, limit: number): Promise<string[]>
-
-  /** Changes the email and its verified flag, and voids every open ticket of the user, in one transaction. */
-  changeEmail(connection: string, userId: string, change: EmailChange): Promise<'ok' | 'no_user' | 'conflict'>
-
-  insertTicket(ticket: TicketRecord): Promise<void>
-  findTicket(tokenHash: string): Promise<TicketRecord | null>
-  /**
-   * Consumes a verification ticket and marks its email verified, in one transaction.
-   * 'invalid_ticket' when it is used, expired, or the user's email is no longer the one
-   * the ticket was issued for.
-   */
-  redeemVerificationTicket(tokenHash: string, at: Date): Promise<{ result: 'ok'; user: StoredUser } | { result: 'invalid_ticket' }>
-
-  /**
-   * Marks a ticket used if it is unused and unexpired at `at`; true for the one caller
-   * that did. For stores outside a transaction's reach (a legacy store written by a
-   * script), this is the lock; {@link releaseTicket} undoes it when the write fails.
-   */
-  consumeTicket(tokenHash: string, at: Date): Promise<boolean>
-  /** Makes a ticket consumed at exactly `at` usable again. */
-  releaseTicket(tokenHash: string, at: Date): Promise<void>
-  /**
-   * Voids (marks used at `at`) every open ticket of a user, or issued for an email, of one
-   * connection: for stores outside a transaction's reach, where a credential or email change
-   * happens in a script and the tickets must die with the credential all the same.
-   */
-  voidTickets(connection: string, of: { userId: string } | { emailNormalized: string }, at: Date): Promise<void>
-
-  /**
-   * Takes one slot of an attack-protection counter, atomically, if one is free; never
-   * overshoots `capacity` under concurrency, across processes too.
-   *
-   * - `window`: the count resets once `resetMs` has passed since its last counted slot.
-   * - `leak`: the level drains steadily by `capacity / resetMs` per ms.
-   *
-   * Returns the level after taking the slot, or the ms until one frees.
-   */
-  takeCounterSlot(
-    connection: string,
-    counter: CounterSpec,
-    at: Date,
-  ): Promise<{ ok: true; level: number } | { ok: false; retryAfterMs: number }>
-  /**
-   * {@link takeCounterSlot} for each of one attempt's counters (of distinct kinds), each taken or refused on its own,
-   * results in the same order. A store may take them in one statement; that is the login path's main cost.
-   */
-  takeCounterSlots(
-    connection: string,
-    counters: readonly CounterSpec[],
-    at: Date,
-  ): Promise<({ ok: true; level: number } | { ok: false; retryAfterMs: number })[]>
-  /**
-   * After an attempt, in one statement: each counter either gives its slot back or, with
-   * `reset`, goes back to zero (a success resets a brute-force pair).
-   */
-  settleCounters(connection: string, counters: { kind: string; key: string; reset: boolean }[]): Promise<void>
-  /** Deletes counters of `kind` whose key equals `key`, or starts with `keyPrefix`. */
-  clearCounters(connection: string, kind: string, match: { key: string } | { keyPrefix: string }): Promise<void>
-
-  /**
-   * Lazy migration: inserts a user imported from a legacy store in one transaction with
-   * its password-history row (`historyLimit` > 0), its migration-log row and its legacy
-   * identifiers. The primary key guards it: of concurrent imports of one user exactly one
-   * inserts, the others get `user_id`. A tombstone on the id or the email refuses it.
-   */
-  importUser(user: NewStoredUser, migration: MigrationImport): Promise<InsertUserResult | { ok: false; conflict: 'tombstone' }>
-  /** The user_id of the imported user that had this legacy identifier, or null. */
-  findLegacyIdentifier(connection: string, identifier: LegacyIdentifier): Promise<string | null>
-  /** Whether a tombstone names this user id or this normalised email. */
-  isTombstoned(connection: string, by: { userId?: string; emailNormalized?: string }): Promise<boolean>
-  /** Deletes a user (if present) and writes a tombstone, in one transaction. True when a user was deleted. */
-  deleteUserWithTombstone(connection: string, userId: string, tombstone: { emailNormalized: string | null; at: Date }): Promise<boolean>
-  /** Records a legacy user a migration could not import as it was. */
-  recordMigrationConflict(connection: string, conflict: { legacyId: string; reason: string; at: Date }): Promise<void>
-  /** Migration progress, counted in the store so every process agrees. */
-  migrationStats(connection: string): Promise<MigrationStats>
-  /** Reads a per-connection setting; null when absent. */
-  getSetting(connection: string, key: string): Promise<string | null>
-  /** Deletes a per-connection setting, if present. */
-  deleteSetting(connection: string, key: string): Promise<void>
-
-  /** Reads a per-connection setting, creating it with `create()` if absent. Every process sees one value. */
-  getOrCreateSetting(connection: string, key: string, create: () => string): Promise<string>
-
+  /** Closes what the store opened (never a database handle its host brought). */
   close(): Promise<void>
-}
-
-/** A legacy identifier of an imported user: its normalised email, lower-cased username, or legacy id. */
-export interface LegacyIdentifier {
-  kind: 'email' | 'username' | 'id'
-  value: string
-}
-
-/** How a lazily migrated user arrived. */
-export interface MigrationImport {
-  /** 'login', 'reset', 'change_password' or 'bulk'. */
-  flow: string
-  at: Date
-  historyLimit: number
-  legacyIdentifiers: LegacyIdentifier[]
-}
-
-/** A bulk import into a migrating connection, as {@link UserStore.insertUsers} records it. */
-export interface BulkMigration {
-  /** The migration-log flow: 'bulk'. */
-  flow: string
-  at: Date
-}
-
-export interface MigrationStats {
-  byFlow: Record<string, number>
-  /** Imports per UTC day, oldest first; `day` is YYYY-MM-DD. */
-  byDay: { day: string; count: number }[]
-  tombstones: number
-  /** The first 1,000 conflicts, newest first. */
-  conflicts: { legacyId: string; reason: string; at: Date }[]
-  conflictCount: number
-}
-
-/** One attack-protection counter and its limit. */
-export interface CounterSpec {
-  kind: string
-  key: string
-  capacity: number
-  mode: 'window' | 'leak'
-  resetMs: number
-}
-
-export interface LoginRecord {
-  at: Date
-  /** Replace a bcrypt hash of another cost, if it is still `from`. */
-  rehash?: { from: string; to: string }
-  /** Replace an imported legacy hash by a bcrypt hash, if the legacy hash is still `from`. */
-  upgradeLegacy?: { from: string; to: string }
-}
-
-export type InsertUsersOutcome = 'inserted' | 'user_id' | 'email' | 'username' | 'tombstone'
-
-export type UserLookup = { userId: string } | { emailNormalized: string } | { username: string }
-
-export interface StoredUser {
-  connection: string
-  user_id: string
-  email: string | null
-  email_normalized: string | null
-  email_verified: boolean
-  username: string | null
-  password_hash: string | null
-  /** An imported legacy hash, serialised by core; replaced by bcrypt on the first login. */
-  legacy_hash: string | null
-  name: string | null
-  given_name: string | null
-  family_name: string | null
-  nickname: string | null
-  picture: string | null
-  user_metadata: Record<string, unknown>
-  app_metadata: Record<string, unknown>
-  blocked: boolean
-  logins_count: number
-  created_at: Date
-  updated_at: Date
-  last_login: Date | null
-  last_password_reset: Date | null
-  /** How the user arrived: 'signup', 'import', or 'migration:<flow>'. */
-  origin: string
-}
-
-export type NewStoredUser = Omit<StoredUser, 'logins_count' | 'last_login' | 'last_password_reset'> & {
-  logins_count?: number
-  last_login?: Date | null
-  last_password_reset?: Date | null
-}
-
-export type InsertUserResult = { ok: true; user: StoredUser } | { ok: false; conflict: 'user_id' | 'email' | 'username' }
-
-export interface StoredUserPatch {
-  at: Date
-  name?: string | null
-  given_name?: string | null
-  family_name?: string | null
-  nickname?: string | null
-  picture?: string | null
-  user_metadata?: Record<string, unknown>
-  app_metadata?: Record<string, unknown>
-  blocked?: boolean
-  email_verified?: boolean
-}
-
-export interface PasswordChange {
-  hash: string
-  at: Date
-  /** How many hashes to keep in the history; 0 keeps none. */
-  historyLimit: number
-  /** When set, this reset ticket is consumed in the same transaction, and `last_password_reset` is set. */
-  ticket?: { tokenHash: string }
-}
-
-export interface EmailChange {
-  email: string
-  emailNormalized: string
-  verified: boolean
-  at: Date
-}
-
-export type TicketPurpose = 'reset' | 'verify'
-
-export interface TicketRecord {
-  /** Hex SHA-256 of the token. The token itself is never stored. */
-  token_hash: string
-  connection: string
-  purpose: TicketPurpose
-  user_id: string
-  email_normalized: string
-  /** For a reset ticket of a not-yet-imported legacy user: the legacy id to re-check. */
-  legacy_id: string | null
-  created_at: Date
-  expires_at: Date
-  used_at: Date | null
 }

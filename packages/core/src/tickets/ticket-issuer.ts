@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { invalidInput } from '../input/parse-input.js'
-import type { TicketPurpose, TicketRecord, UserStore } from '../store/user-store.js'
+import type { AttackCounterStore } from '../store/attack-counter-store.js'
+import type { TicketPurpose, TicketRecord, TicketStore } from '../store/ticket-store.js'
 import { newTicketToken, ticketTokenHash } from './ticket-token.js'
 
 const DAY = 24 * 60 * 60
@@ -36,7 +37,7 @@ export class TicketIssuer {
 
   constructor(
     private readonly connection: string,
-    private readonly store: UserStore,
+    private readonly store: TicketStore & AttackCounterStore,
     private readonly now: () => Date,
     settings: TicketSettings = {},
     /** The counter key of an email: the connection's keyed HMAC, so the counters table holds no address. */
