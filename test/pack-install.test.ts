@@ -5,7 +5,7 @@
 // Install scripts are skipped so as not to compile better-sqlite3 on every run: the app's
 // login runs on PostgreSQL, and SQLite's native build is better-sqlite3's own business.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,9 +19,18 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const APP = `
 import { BuiltinConnection, closeHashPool, WrongUsernameOrPasswordError, type LatchkeyErrorCode } from '@latchkey/core'
 import { openStore } from '@latchkey/adapters'
+import type { StoreContractOptions } from '@latchkey/adapters/testing'
 import { QuickJsRunner } from '@latchkey/sandbox'
 
 declare const process: { env: Record<string, string | undefined>; pid: number } // the app has no @types/node
+declare global {
+  interface ImportMeta {
+    resolve(specifier: string): string
+  }
+}
+// The contract suite needs vitest, which this app has not: its types and its file must be there all the same.
+const contract: StoreContractOptions = { name: 'packed' }
+const testing = import.meta.resolve('@latchkey/adapters/testing')
 const store = await openStore(process.env['STORE_URL']!)
 const users = new BuiltinConnection({ name: 'packed-' + process.pid, store, bcryptCost: 4, unsafeLowCostForTests: true })
 const ctx = { ip: '203.0.113.5' }
@@ -31,7 +40,7 @@ const wrong: LatchkeyErrorCode = await users.login({ identifier: 'ada@example.co
   .then(() => 'user_exists' as const, (e: unknown) => (e instanceof WrongUsernameOrPasswordError ? e.code : 'script_error'))
 const runner = new QuickJsRunner({ workers: 1 })
 const { value } = await runner.run('function f(a, cb) { cb(null, a * 2) }', [21])
-console.log(JSON.stringify({ email: profile.email, wrong, script: value }))
+console.log(JSON.stringify({ email: profile.email, wrong, script: value, contract: contract.name, testing: testing.slice(testing.indexOf('/node_modules/')) }))
 await runner.close()
 await store.close()
 await closeHashPool()
@@ -80,7 +89,14 @@ describe.runIf(DIALECTS.includes('postgres'))('the packed packages in a fresh ap
       timeout: 120_000,
       env: { ...process.env, STORE_URL: storeUrl('postgres') },
     })
-    expect(JSON.parse(out.stdout)).toEqual({ email: 'ada@example.com', wrong: 'invalid_user_password', script: 42 })
+    expect(JSON.parse(out.stdout)).toEqual({
+      email: 'ada@example.com',
+      wrong: 'invalid_user_password',
+      script: 42,
+      contract: 'packed',
+      testing: '/node_modules/@latchkey/adapters/dist/testing/index.js',
+    })
+    expect(existsSync(join(app, 'node_modules/@latchkey/adapters/dist/testing/store-contract.js'))).toBe(true)
     for (const dir of [packs, app]) rmSync(dir, { recursive: true, force: true })
   }, 600_000)
 })
