@@ -188,6 +188,14 @@ class MemoryStore implements UserStore {
     return { ok: false, retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) }
   }
 
+  async takeCounterSlots(
+    connection: string,
+    counters: readonly CounterSpec[],
+    at: Date,
+  ): Promise<({ ok: true; level: number } | { ok: false; retryAfterMs: number })[]> {
+    return Promise.all(counters.map((counter) => this.takeCounterSlot(connection, counter, at)))
+  }
+
   async settleCounters(connection: string, counters: { kind: string; key: string; reset: boolean }[]): Promise<void> {
     for (const c of counters) {
       const row = this.counters.get(key(connection, c.kind, c.key))

@@ -513,6 +513,25 @@ export function storeContract(makeStore: () => UserStore | Promise<UserStore>, o
       expect(await store.takeCounterSlot(conn, { ...spec, kind: 'ip' }, t0)).toEqual({ ok: true, level: 1 })
     })
 
+    it("counter slots: one attempt's counters taken at once, each on its own and in order; racing attempts overshoot none", async () => {
+      fresh()
+      const pair = windowCounter('hashC|198.51.100.2', 2)
+      const ip = { ...windowCounter('198.51.100.2', 3), kind: 'ip' }
+      const account: CounterSpec = { kind: 'account', key: 'hashC', capacity: 4, mode: 'leak', resetMs: 1000 }
+      const first = [
+        { ok: true, level: 1 },
+        { ok: true, level: 1 },
+        { ok: true, level: 1 },
+      ]
+      expect(await store.takeCounterSlots(conn, [pair, ip, account], t0)).toEqual(first)
+      const racing = await Promise.all(Array.from({ length: 5 }, () => store.takeCounterSlots(conn, [pair, ip, account], t0)))
+      // Left: one slot of the pair, two of the IP, three of the account.
+      expect([0, 1, 2].map((i) => racing.filter((r) => r[i]!.ok).length)).toEqual([1, 2, 3])
+      expect(racing.map((r) => r[0]).filter((r) => !r!.ok)).toEqual(Array(4).fill({ ok: false, retryAfterMs: 60_000 }))
+      expect(await store.takeCounterSlots(conn, [account], t0)).toEqual([{ ok: false, retryAfterMs: 250 }])
+      expect(await store.takeCounterSlots(conn, [], t0)).toEqual([])
+    })
+
     it('counter slots: a leaky bucket drains by capacity per resetMs', async () => {
       fresh()
       const spec: CounterSpec = { kind: 'signup', key: '198.51.100.7', capacity: 4, mode: 'leak', resetMs: 1000 }

@@ -39,7 +39,12 @@ export const storeMethods = {
     releaseTicket: true,
     voidTickets: true,
   } satisfies Record<keyof TicketStore, true>,
-  counters: { takeCounterSlot: true, settleCounters: true, clearCounters: true } satisfies Record<keyof AttackCounterStore, true>,
+  counters: {
+    takeCounterSlot: true,
+    takeCounterSlots: true,
+    settleCounters: true,
+    clearCounters: true,
+  } satisfies Record<keyof AttackCounterStore, true>,
   settings: { getSetting: true, deleteSetting: true, getOrCreateSetting: true } satisfies Record<keyof SettingStore, true>,
   lifecycle: { close: true } satisfies Record<keyof Lifecycle, true>,
 } as const satisfies Record<StoreRole, Record<string, true>>
