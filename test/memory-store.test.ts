@@ -3,6 +3,7 @@
 // method finishes before its first await, so racing calls on one event loop are atomic.
 import { storeContract } from '@latchkey/adapters/testing'
 import type {
+  BulkMigration,
   CounterSpec,
   EmailChange,
   InsertUserResult,
@@ -46,11 +47,28 @@ class MemoryStore implements UserStore {
     return { ok: true, user: this.add(user, opts.historyLimit ?? 0, user.created_at) }
   }
 
-  async insertUsers(users: NewStoredUser[]): Promise<InsertUsersOutcome[]> {
+  async insertUsers(users: NewStoredUser[], migration?: BulkMigration): Promise<InsertUsersOutcome[]> {
+    // As latchkey's store decides: a clash within the batch first, then a tombstone, then a stored user.
+    const seen = new Set<string>()
     return users.map((user) => {
+      const keys: [InsertUsersOutcome, string | null][] = [
+        ['user_id', user.user_id],
+        ['email', user.email_normalized],
+        ['username', user.username],
+      ]
+      const inBatch = keys.find(([kind, value]) => value !== null && seen.has(key(kind, value)))
+      if (inBatch) return inBatch[0]
+      for (const [kind, value] of keys) if (value !== null) seen.add(key(kind, value))
+      if (migration && this.tombstoned(user.connection, user.user_id, user.email_normalized ?? undefined)) return 'tombstone'
       const clash = this.clash(user)
       if (clash) return clash
       this.add(user, 0, user.created_at)
+      if (migration) {
+        const ids: LegacyIdentifier[] = [{ kind: 'id', value: user.user_id }]
+        if (user.email_normalized !== null) ids.push({ kind: 'email', value: user.email_normalized })
+        if (user.username !== null) ids.push({ kind: 'username', value: user.username })
+        this.logImport(user, migration.flow, migration.at, ids)
+      }
       return 'inserted'
     })
   }
@@ -217,16 +235,18 @@ class MemoryStore implements UserStore {
     const clash = this.clash(user)
     if (clash) return { ok: false, conflict: clash }
     const stored = this.add(user, migration.historyLimit, migration.at)
-    this.migrationLog.set(key(user.connection, user.user_id), {
-      connection: user.connection,
-      flow: migration.flow,
-      at: migration.at.getTime(),
-    })
-    for (const id of migration.legacyIdentifiers) {
+    this.logImport(user, migration.flow, migration.at, migration.legacyIdentifiers)
+    return { ok: true, user: stored }
+  }
+
+  /** The migration-log row of an imported user, and its legacy identifiers (one already kept stays with its first owner). */
+  private logImport(user: NewStoredUser, flow: string, at: Date, identifiers: LegacyIdentifier[]): void {
+    const logKey = key(user.connection, user.user_id)
+    if (!this.migrationLog.has(logKey)) this.migrationLog.set(logKey, { connection: user.connection, flow, at: at.getTime() })
+    for (const id of identifiers) {
       const idKey = key(user.connection, id.kind, id.value)
       if (!this.legacyIds.has(idKey)) this.legacyIds.set(idKey, user.user_id)
     }
-    return { ok: true, user: stored }
   }
 
   async findLegacyIdentifier(connection: string, identifier: LegacyIdentifier): Promise<string | null> {

@@ -435,6 +435,28 @@ export function storeContract(makeStore: () => UserStore | Promise<UserStore>, o
       })
     })
 
+    it('bulk insert into a migrating connection: tombstones refuse, inserted users get their log row and legacy identifiers', async () => {
+      fresh()
+      const gone = newUser(conn)
+      await store.insertUser(gone)
+      await store.deleteUserWithTombstone(conn, gone.user_id, { emailNormalized: gone.email_normalized, at: t0 })
+      const a = newUser(conn, { username: 'bulk_a' })
+      const b = newUser(conn)
+      const goneEmail = { ...newUser(conn), email_normalized: gone.email_normalized }
+      const at = new Date('2026-01-03T10:00:00.000Z')
+      expect(await store.insertUsers([a, gone, b], { flow: 'bulk', at })).toEqual(['inserted', 'tombstone', 'inserted'])
+      expect(await store.insertUsers([goneEmail], { flow: 'bulk', at })).toEqual(['tombstone'])
+      expect(await store.findUser(conn, { userId: gone.user_id })).toBeNull()
+      expect(await store.findLegacyIdentifier(conn, { kind: 'id', value: a.user_id })).toBe(a.user_id)
+      expect(await store.findLegacyIdentifier(conn, { kind: 'username', value: 'bulk_a' })).toBe(a.user_id)
+      expect(await store.findLegacyIdentifier(conn, { kind: 'email', value: b.email_normalized! })).toBe(b.user_id)
+      expect(await store.migrationStats(conn)).toMatchObject({
+        byFlow: { bulk: 2 },
+        byDay: [{ day: '2026-01-03', count: 2 }],
+        tombstones: 1,
+      })
+    })
+
     it('deletes a user with a tombstone that refuses a later import by id or by email', async () => {
       fresh()
       const user = newUser(conn)
