@@ -1,10 +1,12 @@
 // One account, one counter (ASVS 6.3.1, 6.3.4): a known user's email and username share the brute-force counters,
 // unknown identifiers keep their own, and a per-account cap with growing delays is on by default (NIST SP 800-63B
 // §3.2.2), on every dialect in DIALECTS.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { BuiltinConnection, closeHashPool, TooManyAttemptsError, type BuiltinConnectionOptions, type LatchkeyEvent } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
-import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { DIALECTS, uniqueName } from './support/dialects.js'
+import { testClock } from './support/test-clock.js'
+import { withTestStore } from './support/test-store.js'
 import { TEST_COST } from './support/test-cost.js'
 
 const RIGHT = 'Tr0ub4dor-horse-42'
@@ -26,21 +28,16 @@ afterAll(async () => {
 for (const dialect of DIALECTS) {
   describe(`account counters on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => {
-      store = await openTestStore(dialect)
-    })
-    afterAll(async () => {
-      await store.close()
-    })
+    withTestStore(dialect, (s) => (store = s))
 
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
-      const clock = { now: new Date('2026-06-01T00:00:00Z') }
+      const clock = testClock('2026-06-01T00:00:00Z')
       const events: LatchkeyEvent[] = []
       const users = new BuiltinConnection({
         name: uniqueName('acct'),
         store,
         ...TEST_COST,
-        now: () => clock.now,
+        now: clock.read,
         onEvent: (e) => events.push(e),
         ...opts,
       })
@@ -48,9 +45,7 @@ for (const dialect of DIALECTS) {
       return {
         users,
         events,
-        advance: (ms: number) => {
-          clock.now = new Date(clock.now.getTime() + ms)
-        },
+        advance: clock.advance,
       }
     }
     const login = (users: BuiltinConnection, identifier: string, password: string, ctx: { ip: string } = A) =>

@@ -1,5 +1,5 @@
 // BuiltinConnection's core flows, on every dialect in DIALECTS.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   BuiltinConnection,
   closeHashPool,
@@ -12,7 +12,8 @@ import {
   type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
-import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { DIALECTS, uniqueName } from './support/dialects.js'
+import { withTestStore } from './support/test-store.js'
 import { eventLog } from './support/events.js'
 import { TEST_COST } from './support/test-cost.js'
 
@@ -25,12 +26,7 @@ afterAll(async () => {
 for (const dialect of DIALECTS) {
   describe(`BuiltinConnection on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => {
-      store = await openTestStore(dialect)
-    })
-    afterAll(async () => {
-      await store.close()
-    })
+    withTestStore(dialect, (s) => (store = s))
 
     const connect = (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const log = eventLog()

@@ -1,6 +1,6 @@
 // changeOwnPassword (ASVS 6.2.3): the current password first, under the login counters, then the policy; on the
 // built-in connection on every dialect (the custom-script connection's is in custom-script-connection.test.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   BuiltinConnection,
   closeHashPool,
@@ -13,7 +13,8 @@ import {
   type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
-import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { DIALECTS, uniqueName } from './support/dialects.js'
+import { withTestStore } from './support/test-store.js'
 import { eventLog } from './support/events.js'
 import { TEST_COST } from './support/test-cost.js'
 
@@ -33,12 +34,7 @@ afterAll(async () => {
 for (const dialect of DIALECTS) {
   describe(`changeOwnPassword on a built-in connection (${dialect})`, () => {
     let store: OpenedStore
-    beforeAll(async () => {
-      store = await openTestStore(dialect)
-    })
-    afterAll(async () => {
-      await store.close()
-    })
+    withTestStore(dialect, (s) => (store = s))
 
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
       const log = eventLog()

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, type CliResult } from './support/cli.js'
-import { legacyStores, type LegacyStore } from './support/legacy-stores.js'
+import { legacyStores, type LegacyStore } from './support/legacy-database.js'
 
 const PASSWORD = 'Tr0ub4dor-horse-42'
 const NEW_PASSWORD = 'Correct-battery-77'

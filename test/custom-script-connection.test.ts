@@ -24,7 +24,7 @@ import { loadScripts, QuickJsRunner } from '@latchkey/sandbox'
 import { uniqueName } from './support/dialects.js'
 import { eventLog } from './support/events.js'
 import { legacyInGlobal } from './support/legacy-in-global.js'
-import { legacyStores, type LegacyStore } from './support/legacy-stores.js'
+import { legacyStores, type LegacyStore } from './support/legacy-database.js'
 import { tcpCounter } from './support/servers.js'
 
 const runner = new QuickJsRunner({ timeoutMs: 5000, workers: 2 })

@@ -20,6 +20,7 @@ import {
 import { normalizeEmail } from '@latchkey/core/internal'
 import { openStore, type OpenedStore } from '@latchkey/adapters'
 import { DIALECTS, openTestStore, storeUrl, uniqueName } from './support/dialects.js'
+import { withTestStore } from './support/test-store.js'
 import { legacyInGlobal } from './support/legacy-in-global.js'
 import { race } from './support/race.js'
 import { TEST_COST } from './support/test-cost.js'
@@ -87,12 +88,7 @@ describe('allow-list entries are parsed strictly', () => {
 for (const dialect of DIALECTS) {
   describe(`identity hardening on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => {
-      store = await openTestStore(dialect)
-    })
-    afterAll(async () => {
-      await store.close()
-    })
+    withTestStore(dialect, (s) => (store = s))
     const connect = (opts: Partial<BuiltinConnectionOptions> = {}) =>
       new BuiltinConnection({ name: uniqueName('ih'), store, ...TEST_COST, ...opts })
 

@@ -1,6 +1,6 @@
 // Verification and reset tickets, on every dialect in DIALECTS.
 import { createHash } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   BuiltinConnection,
   closeHashPool,
@@ -11,7 +11,9 @@ import {
   type BuiltinConnectionOptions,
 } from '@latchkey/core'
 import type { OpenedStore } from '@latchkey/adapters'
-import { DIALECTS, openTestStore, uniqueName } from './support/dialects.js'
+import { DIALECTS, uniqueName } from './support/dialects.js'
+import { testClock } from './support/test-clock.js'
+import { withTestStore } from './support/test-store.js'
 import { eventLog } from './support/events.js'
 import { TEST_COST } from './support/test-cost.js'
 
@@ -25,30 +27,22 @@ afterAll(async () => {
 for (const dialect of DIALECTS) {
   describe(`tickets on ${dialect}`, () => {
     let store: OpenedStore
-    beforeAll(async () => {
-      store = await openTestStore(dialect)
-    })
-    afterAll(async () => {
-      await store.close()
-    })
+    withTestStore(dialect, (s) => (store = s))
 
     /** A connection with a clock the test moves by hand. */
     const connect = async (opts: Partial<BuiltinConnectionOptions> = {}) => {
-      const clock = { now: new Date('2026-03-01T12:00:00.000Z') }
+      const clock = testClock('2026-03-01T12:00:00.000Z')
       const log = eventLog()
       const connection = new BuiltinConnection({
         name: uniqueName('tk'),
         store,
         ...TEST_COST,
         onEvent: log.onEvent,
-        now: () => clock.now,
+        now: clock.read,
         ...opts,
       })
       const user = await connection.signup({ email: 'Pat@Example.com', password: 'old-password-Xq7' }, ctx)
-      const advance = (ms: number) => {
-        clock.now = new Date(clock.now.getTime() + ms)
-      }
-      return { connection, user, clock, advance, log }
+      return { connection, user, clock, advance: clock.advance, log }
     }
 
     it('issues 256-bit tokens and stores only their SHA-256', async () => {

@@ -1,5 +1,6 @@
-// A legacy users table in the real MariaDB or PostgreSQL test server, reached through the
-// shipped custom-db templates: the legacy store of the migration tests.
+// Throwaway legacy stores, reached through the shipped examples/custom-db templates: a users
+// table in the real MariaDB or PostgreSQL test server (the legacy side of the migration and
+// custom-script tests), or a real HTTP legacy API.
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
@@ -7,12 +8,25 @@ import pg from 'pg'
 import type { CustomScripts } from '@latchkey/core'
 import { bcryptHash } from '@latchkey/core/internal'
 import { loadScripts } from '../../examples/custom-db/load-scripts.js'
+import { startLegacyApi } from '../../examples/custom-db/web-service/legacy-api-server.js'
+import { DIALECTS } from './dialects.js'
+import { TEST_COST } from './test-cost.js'
 
-export interface LegacyDatabase {
-  label: string
+/** A throwaway legacy store that one template folder of examples/custom-db/ works against. */
+export interface LegacyStore {
+  /** The template folder, e.g. examples/custom-db/mysql/. */
+  dir: string
   scripts: CustomScripts
   configuration: Record<string, string>
   egress: { allow: string[] }
+  /** A configuration value that must never appear in a log or an error. */
+  secret: string
+  teardown(): Promise<void>
+}
+
+/** A legacy users table in the MariaDB or PostgreSQL test server. */
+export interface LegacyDatabase extends LegacyStore {
+  label: string
   /** Adds a user with a bcrypt (cost 4) hash of `password`; returns its legacy id. */
   add(user: { email: string; password: string; username?: string; name?: string; verified?: boolean }): Promise<string>
   /** Runs SQL on the legacy table, named `$table` in the text. */
@@ -24,7 +38,6 @@ export interface LegacyDatabase {
    * parked at that point before it goes on.
    */
   hold(lock: { row: string } | 'table'): Promise<HeldLock>
-  teardown(): Promise<void>
 }
 
 export interface HeldLock {
@@ -41,23 +54,29 @@ export async function untilWaiting(lock: HeldLock, ms = 10_000): Promise<void> {
   throw new Error(`nobody waited for the legacy lock within ${ms} ms`)
 }
 
-const template = (name: string) => loadScripts(fileURLToPath(new URL(`../../examples/custom-db/${name}/`, import.meta.url)))
+const templateDir = (name: string) => fileURLToPath(new URL(`../../examples/custom-db/${name}/`, import.meta.url))
+const template = (name: string) => ({ dir: templateDir(name), scripts: loadScripts(templateDir(name)) })
 
 /** The legacy databases this run's DIALECTS give: MariaDB for mysql, PostgreSQL for postgres. */
 export function legacyKinds(dialects: string[]): ('mysql' | 'postgres')[] {
   return (['mysql', 'postgres'] as const).filter((d) => dialects.includes(d))
 }
 
-export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<LegacyDatabase> {
+/**
+ * A fresh legacy users table. `emailRequired` makes the email column NOT NULL, as the
+ * custom-script tests' stores have it.
+ */
+export async function legacyDatabase(kind: 'mysql' | 'postgres', opts: { emailRequired?: boolean } = {}): Promise<LegacyDatabase> {
   const table = `legacy_${randomBytes(4).toString('hex')}`
+  const email = opts.emailRequired ? 'NOT NULL UNIQUE' : 'UNIQUE'
   if (kind === 'mysql') {
     const url = new URL(process.env['LATCHKEY_MYSQL_URL']!)
     const admin = await mysql.createConnection(url.toString())
-    await admin.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) UNIQUE, username VARCHAR(64) UNIQUE,
+    await admin.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) ${email}, username VARCHAR(64) UNIQUE,
       password VARCHAR(255) NOT NULL, nickname VARCHAR(255), email_verified TINYINT(1) NOT NULL DEFAULT 0)`)
     return {
       label: 'MariaDB',
-      scripts: template('mysql'),
+      ...template('mysql'),
       configuration: {
         DB_HOST: url.hostname,
         DB_PORT: url.port,
@@ -67,6 +86,7 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
         USERS_TABLE: table,
       },
       egress: { allow: [`${url.hostname}:${url.port}`] },
+      secret: decodeURIComponent(url.password),
       async add(u) {
         const [result] = await admin.query(
           `INSERT INTO ${table} (email, username, password, nickname, email_verified) VALUES (?, ?, ?, ?, ?)`,
@@ -112,13 +132,16 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
   const url = new URL(process.env['LATCHKEY_PG_URL']!)
   const admin = new pg.Client({ connectionString: url.toString() })
   await admin.connect()
-  await admin.query(`CREATE TABLE ${table} (id SERIAL PRIMARY KEY, email TEXT UNIQUE, username TEXT UNIQUE,
+  await admin.query(`CREATE TABLE ${table} (id SERIAL PRIMARY KEY, email TEXT ${email}, username TEXT UNIQUE,
     password TEXT NOT NULL, name TEXT, email_verified BOOLEAN NOT NULL DEFAULT FALSE)`)
+  // The templates read a secret-bearing URL; make it one the redaction tests can look for.
+  const secretUrl = `${url.toString()}${url.search ? '&' : '?'}application_name=legacy-secret-marker`
   return {
     label: 'PostgreSQL',
-    scripts: template('postgres'),
-    configuration: { DB_URL: url.toString(), USERS_TABLE: table },
+    ...template('postgres'),
+    configuration: { DB_URL: secretUrl, USERS_TABLE: table },
     egress: { allow: [`${url.hostname}:${url.port}`] },
+    secret: 'legacy-secret-marker',
     async add(u) {
       const { rows } = await admin.query(
         `INSERT INTO ${table} (email, username, password, name, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
@@ -159,4 +182,27 @@ export async function legacyDatabase(kind: 'mysql' | 'postgres'): Promise<Legacy
       await admin.end()
     },
   }
+}
+
+/**
+ * The legacy stores of the shipped templates: a real HTTP legacy API always, and a fresh
+ * table in the test MariaDB and PostgreSQL when DIALECTS names them.
+ */
+export function legacyStores(): Record<string, () => Promise<LegacyStore>> {
+  const stores: Record<string, () => Promise<LegacyStore>> = {
+    'web service': async () => {
+      const api = await startLegacyApi({ user: 'latchkey', password: 'api-secret-value', ...TEST_COST })
+      return {
+        ...template('web-service'),
+        configuration: { API_URL: api.url, API_USER: 'latchkey', API_PASSWORD: 'api-secret-value' },
+        egress: { allow: [`127.0.0.1:${api.port}`] },
+        secret: 'api-secret-value',
+        teardown: api.close,
+      }
+    },
+  }
+  for (const kind of legacyKinds(DIALECTS)) {
+    stores[kind === 'mysql' ? 'MariaDB' : 'PostgreSQL'] = () => legacyDatabase(kind, { emailRequired: true })
+  }
+  return stores
 }
