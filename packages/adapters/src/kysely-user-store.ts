@@ -194,6 +194,7 @@ export class KyselyUserStore implements UserStore {
           await this.transact<{ done: Set<string>; tombstoned: Set<string> }, never>(async (trx) => {
             // A bulk import into a migrating connection: tombstones refuse, and the log and the
             // legacy identifiers go in with the users, so a crash leaves both or neither.
+            if (migration) await this.lockForImport(trx, connection, users)
             const tombstoned = migration ? await this.tombstonedAmong(trx, users) : new Set<string>()
             const open = users.filter((u) => !tombstoned.has(u.user_id))
             const done = skipping
@@ -243,6 +244,12 @@ export class KyselyUserStore implements UserStore {
       ),
     )
     return found.flat()
+  }
+
+  /** The dialect's locks that keep an import of `users` and a tombstone for one of them from both committing. */
+  private async lockForImport(trx: Transaction<LatchkeyDatabase>, connection: string, users: NewStoredUser[]): Promise<void> {
+    const emails = users.flatMap((u) => (u.email_normalized ? [u.email_normalized] : []))
+    await this.storeDialect.lockTombstoneKeys?.(trx, connection, { userIds: users.map((u) => u.user_id), emails }, 'import')
   }
 
   /** The ids of `users` that a tombstone names, by user_id or by email: one lookup per index. */
@@ -688,6 +695,7 @@ export class KyselyUserStore implements UserStore {
       const at = migration.at.getTime()
       try {
         const refused = await this.transact(async (trx) => {
+          await this.lockForImport(trx, user.connection, [user])
           const tombstone = await trx
             .selectFrom('latchkey_tombstones')
             .select('user_id')
@@ -769,14 +777,19 @@ export class KyselyUserStore implements UserStore {
   deleteUserWithTombstone(connection: string, userId: string, tombstone: { emailNormalized: string | null; at: Date }): Promise<boolean> {
     return this.guard(() =>
       this.db.transaction().execute(async (trx) => {
+        // The tombstone goes first, after the dialect's lock: an import of the same user racing this delete either
+        // commits before it (and the DELETE below removes what it wrote) or reads the tombstone and refuses; see
+        // lockTombstoneKeys in the dialect folders for each database's interleavings.
+        const keys = { userIds: [userId], emails: tombstone.emailNormalized === null ? [] : [tombstone.emailNormalized] }
+        await this.storeDialect.lockTombstoneKeys?.(trx, connection, keys, 'tombstone')
+        const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
+        await this.storeDialect.upsert(trx, 'latchkey_tombstones', row, ['connection', 'user_id'], { deleted_at: row.deleted_at }).execute()
         await trx.deleteFrom('latchkey_password_history').where('connection', '=', connection).where('user_id', '=', userId).execute()
         const result = await trx
           .deleteFrom('latchkey_users')
           .where('connection', '=', connection)
           .where('user_id', '=', userId)
           .executeTakeFirst()
-        const row = { connection, user_id: userId, email_normalized: tombstone.emailNormalized, deleted_at: tombstone.at.getTime() }
-        await this.storeDialect.upsert(trx, 'latchkey_tombstones', row, ['connection', 'user_id'], { deleted_at: row.deleted_at }).execute()
         return result.numDeletedRows > 0n
       }),
     )

@@ -1,4 +1,4 @@
-import type { Compilable, Kysely, RawBuilder } from 'kysely'
+import type { Compilable, Kysely, RawBuilder, Transaction } from 'kysely'
 import type { LatchkeyDatabase, UsersTable } from '../database.js'
 import type { DirectExecutor, PreparedQueries } from '../prepared-queries.js'
 import type { DialectName } from './dialect-name.js'
@@ -35,6 +35,12 @@ export interface CounterSlotsQuery {
   rows: number
   level: (slot: (i: number) => string, row: number) => RawBuilder<number>
   values: unknown[]
+}
+
+/** The identifiers a tombstone names: an import of any of them and a tombstone for it must not both commit. */
+export interface TombstoneKeys {
+  userIds: readonly string[]
+  emails: readonly string[]
 }
 
 /**
@@ -87,4 +93,16 @@ export interface StoreDialect {
    * clashing batch row by row, which needs a transaction that outlives a failed statement.
    */
   insertSkippingClashes?(db: Kysely<LatchkeyDatabase>, rows: UsersTable[]): Promise<string[]>
+  /**
+   * Takes, inside `trx` and before anything else in it, the per-user locks that keep an import of a user (by user_id
+   * or email) and a tombstone for that user from both committing: side 'import' before the import reads tombstones,
+   * side 'tombstone' before the delete writes its tombstone (which the shared code writes first of all). Absent
+   * (SQLite): the database has one writer at a time, and a reader that writes later fails on a stale snapshot.
+   */
+  lockTombstoneKeys?(
+    trx: Transaction<LatchkeyDatabase>,
+    connection: string,
+    keys: TombstoneKeys,
+    side: 'import' | 'tombstone',
+  ): Promise<void>
 }

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../store-dialect.js'
 import { mysqlDeadlock, mysqlUniqueViolation } from './mysql-errors.js'
 import { mysqlKysely } from './mysql-pool.js'
 import { mysqlTakeSlot } from './mysql-take-slot.js'
+import { mysqlLockTombstoneKeys } from './mysql-tombstone-locks.js'
 
 /** MySQL or MariaDB (mysql2): `mysql://user:pass@host:3306/db`, also spelt `mariadb://`. */
 export const mysqlStoreDialect: StoreDialect = {
@@ -21,4 +22,5 @@ export const mysqlStoreDialect: StoreDialect = {
   },
   epochDay: (column) => sql<number>`${sql.ref(column)} div 86400000`,
   takeCounterSlot: mysqlTakeSlot,
+  lockTombstoneKeys: mysqlLockTombstoneKeys,
 }

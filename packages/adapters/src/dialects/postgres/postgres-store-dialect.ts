@@ -2,6 +2,7 @@ import type { StoreDialect } from '../store-dialect.js'
 import { integerEpochDay, onConflictTakeSlot, onConflictTakeSlots, onConflictUpsert } from '../on-conflict.js'
 import { postgresDeadlock, postgresUniqueViolation } from './postgres-errors.js'
 import { postgresKysely } from './postgres-pool.js'
+import { postgresLockTombstoneKeys } from './postgres-tombstone-locks.js'
 
 /** PostgreSQL (pg): `postgres://user:pass@host:5432/db`. */
 export const postgresStoreDialect: StoreDialect = {
@@ -25,4 +26,5 @@ export const postgresStoreDialect: StoreDialect = {
       .execute()
     return inserted.map((r) => r.user_id)
   },
+  lockTombstoneKeys: postgresLockTombstoneKeys,
 }
