@@ -693,8 +693,9 @@ export class KyselyUserStore implements UserStore {
   importUser(user: NewStoredUser, migration: MigrationImport): Promise<InsertUserResult | { ok: false; conflict: 'tombstone' }> {
     return this.guard(async () => {
       const at = migration.at.getTime()
+      let stored: StoredUser | null | 'tombstone'
       try {
-        const refused = await this.transact(async (trx) => {
+        stored = await this.transact<StoredUser | null, 'tombstone'>(async (trx) => {
           await this.lockForImport(trx, user.connection, [user])
           const tombstone = await trx
             .selectFrom('latchkey_tombstones')
@@ -729,15 +730,16 @@ export class KyselyUserStore implements UserStore {
             const row = { connection: user.connection, kind: id.kind, value: id.value, user_id: user.user_id, at }
             await this.storeDialect.upsert(trx, 'latchkey_legacy_identifiers', row, ['connection', 'kind', 'value'], 'keep').execute()
           }
-          return null
+          // Read back inside the transaction: a deleteUser that waited for this import and commits right after it
+          // must not turn the import (and the login it serves) into a store failure.
+          return this.lookup(user.connection, { userId: user.user_id }, trx)
         })
-        if (refused === 'tombstone') return { ok: false as const, conflict: 'tombstone' as const }
       } catch (error) {
         const clash = this.storeDialect.uniqueViolation(error)
         if (clash) return { ok: false as const, conflict: clash === 'primary' ? ('user_id' as const) : clash }
         throw error
       }
-      const stored = await this.lookup(user.connection, { userId: user.user_id })
+      if (stored === 'tombstone') return { ok: false as const, conflict: 'tombstone' as const }
       if (!stored) throw new Error('latchkey: imported user vanished before it could be read back')
       return { ok: true as const, user: stored }
     })
