@@ -77,8 +77,9 @@ const parkers = { postgres: postgresParker }
 
 // MariaDB targets take the other half of the fix (a locking read of the tombstone keys); a parked-INSERT version of
 // this race on MariaDB (GET_LOCK in the trigger) was not reliable enough yet to keep.
-for (const targetDialect of (['postgres'] as const).filter((d) => DIALECTS.includes(d))) {
-  describe.runIf(kind !== undefined)(`an import racing deleteUser on a ${targetDialect} target`, () => {
+// The race is made deterministic with a PostgreSQL trigger: without PostgreSQL the suite is listed as skipped.
+for (const targetDialect of ['postgres'] as const) {
+  describe.runIf(kind !== undefined && DIALECTS.includes(targetDialect))(`an import racing deleteUser on a ${targetDialect} target`, () => {
     let store: OpenedStore
     let legacy: LegacyDatabase
     let parker: Parker
