@@ -20,7 +20,7 @@ import type {
 } from '@latchkey/core'
 import type { LatchkeyDatabase, TicketsTable, UsersTable } from './database.js'
 import type { DialectName } from './dialects/dialect-name.js'
-import type { StoreDialect } from './dialects/store-dialect.js'
+import { counterRowSlot, type StoreDialect } from './dialects/store-dialect.js'
 import { storeDialects } from './dialects/store-dialects.js'
 import { translateStoreError } from './dialects/store-errors.js'
 import { PreparedQueries, type DirectExecutor } from './prepared-queries.js'
@@ -582,6 +582,7 @@ export class KyselyUserStore implements UserStore {
     return this.guard(async () => {
       const now = at.getTime()
       const values: unknown[] = [connection, now, 1]
+      // One row per counter, its fields in the order counterRowSlot reads them.
       for (const c of sorted) values.push(c.kind, c.key, c.capacity, c.resetMs, now - c.resetMs)
       const levels = await batch(this.db, this.prepared, {
         key: `take-batch-${sorted.map((c) => c.mode[0]).join('')}`,
@@ -589,9 +590,9 @@ export class KyselyUserStore implements UserStore {
         level: (slot, i) =>
           counterLevel(sorted[i]!.mode, {
             now: slot(1),
-            windowStart: slot(3 + 5 * i + 4),
-            capacity: slot(3 + 5 * i + 2),
-            resetMs: slot(3 + 5 * i + 3),
+            windowStart: slot(counterRowSlot(i, 'windowStart')),
+            capacity: slot(counterRowSlot(i, 'capacity')),
+            resetMs: slot(counterRowSlot(i, 'resetMs')),
           }),
         values,
       })

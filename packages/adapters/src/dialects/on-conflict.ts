@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { LatchkeyDatabase } from '../database.js'
 import { firstCounterRow } from './first-counter-row.js'
 import type { PreparedQueries } from '../prepared-queries.js'
-import type { CounterSlotQuery, CounterSlotsQuery, StoreDialect } from './store-dialect.js'
+import { counterRowSlot, type CounterSlotQuery, type CounterSlotsQuery, type StoreDialect } from './store-dialect.js'
 
 // SQL that SQLite and PostgreSQL share: INSERT … ON CONFLICT, with RETURNING.
 
@@ -50,14 +50,13 @@ export async function onConflictTakeSlots(
   prepared: PreparedQueries,
   { key, rows, level, values }: CounterSlotsQuery,
 ): Promise<Map<string, number>> {
-  const at = (i: number, field: number) => 3 + 5 * i + field
   const each = Array.from({ length: rows }, (_, i) => i)
   const result = await prepared.execute<{ kind: string; value: number }>(
     key,
     (slot) => {
       const byKind = <T>(then: (i: number) => RawBuilder<unknown>) =>
         sql<T>`case latchkey_counters.kind ${sql.join(
-          each.map((i) => sql`when ${slot(at(i, 0))} then ${then(i)}`),
+          each.map((i) => sql`when ${slot(counterRowSlot(i, 'kind'))} then ${then(i)}`),
           sql` `,
         )} end`
       return db
@@ -65,8 +64,8 @@ export async function onConflictTakeSlots(
         .values(
           each.map((i) => ({
             connection: slot(0),
-            kind: slot(at(i, 0)),
-            counter_key: slot(at(i, 1)),
+            kind: slot(counterRowSlot(i, 'kind')),
+            counter_key: slot(counterRowSlot(i, 'key')),
             value: slot(2) as never,
             updated_at: slot(1) as never,
             blocked_until: null,
@@ -76,7 +75,7 @@ export async function onConflictTakeSlots(
           oc
             .columns(['connection', 'kind', 'counter_key'])
             .doUpdateSet({ value: byKind<number>((i) => sql`${level(slot, i)} + 1`), updated_at: slot(1) as never })
-            .where(byKind<boolean>((i) => sql`${level(slot, i)} + 1 <= ${slot(at(i, 2))}`)),
+            .where(byKind<boolean>((i) => sql`${level(slot, i)} + 1 <= ${slot(counterRowSlot(i, 'capacity'))}`)),
         )
         .returning(['kind', 'value'])
     },

@@ -37,6 +37,14 @@ export interface CounterSlotsQuery {
   values: unknown[]
 }
 
+/** The fields of one row of a {@link CounterSlotsQuery}, in slot order. */
+const COUNTER_ROW_FIELDS = ['kind', 'key', 'capacity', 'resetMs', 'windowStart'] as const
+
+/** The slot that holds `field` of row `row` of a {@link CounterSlotsQuery}: the one layout its builder and its reader share. */
+export function counterRowSlot(row: number, field: (typeof COUNTER_ROW_FIELDS)[number]): number {
+  return 3 + COUNTER_ROW_FIELDS.length * row + COUNTER_ROW_FIELDS.indexOf(field)
+}
+
 /** The identifiers a tombstone names: an import of any of them and a tombstone for it must not both commit. */
 export interface TombstoneKeys {
   userIds: readonly string[]
